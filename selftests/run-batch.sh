@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs selftests inside the VM and prints TAP (kselftest conventions: exit 0
+# pass, 4 skip, anything else fail). After every test the kernel log is
+# scanned: an oops, BUG, WARNING, leak or hung-task report fails that test
+# even if the test itself passed.
+#
+# usage: run-batch.sh [TEST...]   (default: every tcpfo_*.sh here)
+cd "$(dirname "$0")"
+tests=$*
+[ -n "$tests" ] || tests=$(ls tcpfo_*.sh | sed 's/\.sh$//')
+
+# Kernel log lines that mean the kernel is unhealthy. Whole words only
+# ("loops_per_jiffy" is not an oops); the one taint line an unsigned
+# out-of-tree module prints is expected.
+BAD='(\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace)'
+
+total=0
+for t in $tests; do total=$((total + 1)); done
+echo "TAP version 13"
+echo "1..$total"
+dmesg -C
+n=0 pass=0 fail=0 skip=0
+for t in $tests; do
+	n=$((n + 1))
+	t=${t%.sh}
+	if [ ! -x "./$t.sh" ]; then
+		echo "not ok $n $t # no such test"
+		fail=$((fail + 1))
+		continue
+	fi
+	# A test may declare its own limit with a line "# timeout: SECONDS".
+	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "./$t.sh" | head -n1)
+	start=$(cut -d' ' -f1 /proc/uptime)
+	timeout -k 10 "${limit:-300}" "./$t.sh" > /tmp/test.out 2>&1
+	rc=$?
+	end=$(cut -d' ' -f1 /proc/uptime)
+	sed 's/^/# /' /tmp/test.out
+	klog=$(dmesg -c | grep -v 'loading out-of-tree module taints kernel' |
+		grep -v 'module verification failed' | grep -E "$BAD")
+	secs=$(awk "BEGIN{printf \"%.1f\", $end - $start}")
+	if [ -n "$klog" ]; then
+		echo "$klog" | sed 's/^/# kernel: /'
+		echo "not ok $n $t # kernel log shows a problem (${secs}s)"
+		fail=$((fail + 1))
+	elif [ $rc -eq 0 ]; then
+		echo "ok $n $t # ${secs}s"
+		pass=$((pass + 1))
+	elif [ $rc -eq 4 ]; then
+		reason=$(grep -m1 '^SKIP' /tmp/test.out | sed 's/^SKIP:* *//')
+		echo "ok $n $t # SKIP ${reason:-no reason given}"
+		skip=$((skip + 1))
+	else
+		[ $rc -eq 124 ] && echo "# timed out after ${limit:-300}s"
+		echo "not ok $n $t # exit $rc (${secs}s)"
+		fail=$((fail + 1))
+	fi
+	# Leave nothing behind for the next test.
+	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
+	pkill -9 -x failoverd 2>/dev/null
+	pkill -9 -x tcpfo-stream 2>/dev/null
+	rmmod tcpfo 2>/dev/null
+done
+echo "# TCPFO-SUMMARY pass=$pass fail=$fail skip=$skip"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: host unit tests (ctest) then one VM boot running every
+# selftest. Ends with one line "N passed, N failed"; skips are listed
+# separately and never counted as passed. Exit 1 on any failure.
+set -uo pipefail
+kver=$1 initrd=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/build
+t0=$(date +%s)
+
+echo "== host unit tests"
+ctest --test-dir "$build" -j "$(nproc)" --output-junit "$build/unit.xml" \
+	--output-on-failure > "$build/unit.log" 2>&1
+tail -n 4 "$build/unit.log" | sed '/^$/d'
+upass=$(grep -c 'status="run"' "$build/unit.xml" 2>/dev/null || true)
+ufail=$(grep -c 'status="fail"' "$build/unit.xml" 2>/dev/null || true)
+uskip=$(grep -c 'status="disabled"\|status="notrun"' "$build/unit.xml" 2>/dev/null || true)
+if [ "${upass:-0}" -eq 0 ] && [ "${ufail:-0}" -eq 0 ]; then
+	echo "check: no unit test ran" >&2
+	ufail=1
+fi
+grep -E '\*\*\*Failed|Not Run' "$build/unit.log" | sed 's/^/  /'
+
+echo "== VM selftests (one boot)"
+"$top/tools/vm/run" "$kver" "$initrd" check
+tap=$build/vm/results.tap
+vpass=$(grep -E '^ok ' "$tap" | grep -vc '# SKIP')
+vskip=$(grep -E '^ok .*# SKIP' "$tap" | wc -l)
+vfail=$(grep -c '^not ok ' "$tap")
+if [ $((vpass + vfail + vskip)) -eq 0 ]; then
+	echo "check: no VM test ran" >&2
+	vfail=1
+fi
+
+echo "== summary (wall $(( $(date +%s) - t0 ))s)"
+echo "host unit tests: ${upass:-0} passed, ${ufail:-0} failed"
+echo "VM selftests:    $vpass passed, $vfail failed, $vskip skipped"
+grep '^not ok ' "$tap" | sed 's/^/  failed: /'
+grep -E '^ok .*# SKIP' "$tap" | sed 's/^/  skipped (not counted as passed): /'
+pass=$(( ${upass:-0} + vpass ))
+fail=$(( ${ufail:-0} + vfail ))
+[ "$vskip" -gt 0 ] && echo "$vskip skipped"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
