@@ -20,8 +20,6 @@ TESTS   ?=
 BENCH   ?=
 
 KO      := $(TOP)/kmod/tcpfo.ko
-USER_BINS := $(BUILD)/daemon/failoverd $(BUILD)/tools/tcpfoctl/tcpfoctl \
-	     $(BUILD)/selftests/tcpfo-stream $(BUILD)/selftests/tcpfo-nlprobe
 
 .PHONY: all deps kmod userspace vm vmtest check unit demo bench install clean FORCE
 

@@ -69,3 +69,89 @@ start_stream_server() {
 	wait_for 10 in_ns "$ns" sh -c "ss -Htln | grep -q ':$port '" ||
 		fail "stream server on $addr:$port did not start"
 }
+
+# ---- The proxy topology: client -- gw -- server ------------------------
+# front segment 192.0.2.0/24 + 2001:db8:1::/64 (VIP .1 / ::1 on gw),
+# back segment 198.51.100.0/24 + 2001:db8:2::/64 (gw .1 / ::1, server
+# .10 / ::10). Links: client c0 <-> gw front, gw back <-> server s0.
+VIP4=192.0.2.1 VIP6=2001:db8:1::1 CLIENT4=192.0.2.100 CLIENT6=2001:db8:1::100
+BACK4=198.51.100.1 BACK6=2001:db8:2::1 SERVER4=198.51.100.10 SERVER6=2001:db8:2::10
+VPORT=80 SPORT=8080
+
+proxy_topology() {
+	local ns
+	for ns in client gw server; do
+		ip netns add $ns || fail "netns $ns"
+		ip -n $ns link set lo up
+	done
+	ip link add c0 netns client type veth peer front netns gw
+	ip link add back netns gw type veth peer s0 netns server
+	ip -n client addr add $CLIENT4/24 dev c0
+	ip -n client addr add $CLIENT6/64 dev c0 nodad
+	ip -n gw addr add $VIP4/24 dev front
+	ip -n gw addr add $VIP6/64 dev front nodad
+	ip -n gw addr add $BACK4/24 dev back
+	ip -n gw addr add $BACK6/64 dev back nodad
+	ip -n server addr add $SERVER4/24 dev s0
+	ip -n server addr add $SERVER6/64 dev s0 nodad
+	ip -n client link set c0 up; ip -n gw link set front up
+	ip -n gw link set back up; ip -n server link set s0 up
+	# Routed (not proxied) traffic also goes through gw.
+	ip -n client route add default via $VIP4
+	ip -n client -6 route add default via $VIP6
+	ip -n server route add default via $BACK4
+	ip -n server -6 route add default via $BACK6
+	ip netns exec gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# start_gateway [EXTRA CONFIG LINES]: failoverd in gw with services web (v4)
+# and web6 (v6), VIP:80 -> server:8080; waits until both are declared.
+start_gateway() {
+	cat > /tmp/gw.conf <<C
+node = gw
+role = primary
+mode = async
+control-socket = /run/tcpfo/gw.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+$*
+C
+	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
+	GW_PID=$!
+	wait_for 20 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j status | jq .services)\" = 2 ]" ||
+		{ cat /tmp/failoverd.log; fail "failoverd did not declare its services"; }
+	# The listeners are up once the services are declared; give the loop
+	# a moment to reach epoll.
+	wait_for 10 sh -c "ip netns exec gw ss -Htln | grep -q ':$VPORT '" ||
+		{ cat /tmp/failoverd.log; fail "relay is not listening"; }
+}
+
+start_backend() {
+	start_stream_server server $SERVER4 $SPORT
+	start_stream_server server $SERVER6 $SPORT
+}
+
+# capture_start NS FILE [FILTER]: tcpdump on every interface of NS.
+capture_start() {
+	local ns=$1 file=$2; shift 2
+	ip netns exec "$ns" tcpdump -i any -s 256 -B 65536 --immediate-mode -Z root -U \
+		-w "$file" ${1:+"$@"} 2> "$file.log" &
+	CAP_PID=$!
+	wait_for 10 grep -q 'listening on' "$file.log" || fail "tcpdump did not start"
+}
+
+# capture_stop FILE: stops the capture; fails the test if the kernel
+# dropped packets (a missing ACK could hide or fake a violation).
+capture_stop() {
+	local file=$1 dropped
+	sleep 0.5
+	kill -INT $CAP_PID; wait $CAP_PID
+	cat "$file.log"
+	dropped=$(sed -n 's/^\([0-9]*\) packets\? dropped by kernel.*/\1/p' "$file.log")
+	[ -n "$dropped" ] || fail "cannot read tcpdump's drop count"
+	[ "$dropped" -eq 0 ] || fail "capture dropped $dropped packets: cannot judge"
+	[ -s "$file" ] || fail "empty capture $file"
+}
+
+# flows_json NS: `tcpfoctl -j flows` in NS.
+flows_json() { ip netns exec "$1" tcpfoctl -j flows; }

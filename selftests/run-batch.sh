@@ -13,13 +13,13 @@ tests=$*
 # Kernel log lines that mean the kernel is unhealthy. Whole words only
 # ("loops_per_jiffy" is not an oops); the one taint line an unsigned
 # out-of-tree module prints is expected.
-BAD='(\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace)'
+BAD='(soft lockup|rcu_sched self-detected|rcu: INFO|detected stall|\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace)'
 
 total=0
 for t in $tests; do total=$((total + 1)); done
 echo "TAP version 13"
 echo "1..$total"
-dmesg -C
+dmesg -c > /dev/null
 n=0 pass=0 fail=0 skip=0
 for t in $tests; do
 	n=$((n + 1))
@@ -32,10 +32,19 @@ for t in $tests; do
 	# A test may declare its own limit with a line "# timeout: SECONDS".
 	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "./$t.sh" | head -n1)
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout -k 10 "${limit:-300}" "./$t.sh" > /tmp/test.out 2>&1
-	rc=$?
+	# Output is shown live (a hung test still shows how far it got).
+	# timeout makes itself a process group leader: killing that group
+	# afterwards ends whatever the test left running (servers, captures),
+	# which would otherwise hold the output pipe open.
+	{
+		timeout -k 10 "${limit:-300}" "./$t.sh" 2>&1 &
+		tpid=$!
+		wait $tpid
+		echo $? > /tmp/test.rc
+		kill -9 -$tpid 2>/dev/null
+	} | tee /tmp/test.out | sed -u 's/^/# /'
+	rc=$(cat /tmp/test.rc)
 	end=$(cut -d' ' -f1 /proc/uptime)
-	sed 's/^/# /' /tmp/test.out
 	klog=$(dmesg -c | grep -v 'loading out-of-tree module taints kernel' |
 		grep -v 'module verification failed' | grep -E "$BAD")
 	secs=$(awk "BEGIN{printf \"%.1f\", $end - $start}")

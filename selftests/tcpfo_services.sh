@@ -52,7 +52,7 @@ control-socket = /run/tcpfo/test.sock
 service = a 192.0.2.1:80 198.51.100.10:8080 via 198.51.100.1
 service = b [2001:db8:1::1]:80 [2001:db8:2::10]:8080 via 2001:db8:2::1
 C
-in_ns g failoverd --config /tmp/gw.conf > /tmp/gw.log 2>&1 &
+ip netns exec g failoverd --config /tmp/gw.conf > /tmp/gw.log 2>&1 &
 fpid=$!
 wait_for 20 sh -c "[ \"\$(ip netns exec g tcpfoctl -j status | jq .services)\" = 2 ]" ||
 	{ cat /tmp/gw.log; fail "failoverd did not declare its 2 services"; }

@@ -254,6 +254,22 @@ CASE(b_vip_len3)
 	put(m, TCPFO_SVC_A_BACK_ADDR, back4, 4);
 	nest_end(m, n);
 }
+CASE(b_vip_len20)
+{
+	static const unsigned char v[20] = { 1, 2, 3, 4 };
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_SERVICE_ADD);
+	n = nest_start(m, TCPFO_A_SERVICE);
+	put(m, TCPFO_SVC_A_NAME, "probe", 6);
+	put_u16(m, TCPFO_SVC_A_FAMILY, AF_INET);
+	put(m, TCPFO_SVC_A_VIP, v, 20);
+	put_u16(m, TCPFO_SVC_A_VPORT, 80);
+	put(m, TCPFO_SVC_A_BACKEND, be4, 4);
+	put_u16(m, TCPFO_SVC_A_BPORT, 8080);
+	put(m, TCPFO_SVC_A_BACK_ADDR, back4, 4);
+	nest_end(m, n);
+}
 CASE(b_vip16_family4)
 {
 	static const unsigned char v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
@@ -428,6 +444,7 @@ static const struct {
 	{ "add without back address", b_missing_backaddr, EINVAL },
 	{ "add without service nest", b_no_nest, EINVAL },
 	{ "vip of 3 bytes", b_vip_len3, EINVAL },
+	{ "vip of 20 bytes", b_vip_len20, EINVAL },
 	{ "16-byte vip with AF_INET", b_vip16_family4, EINVAL },
 	{ "family AF_PACKET", b_bad_family, EINVAL },
 	{ "port 0", b_port_zero, EINVAL },

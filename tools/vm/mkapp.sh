@@ -15,7 +15,8 @@ mkdir -p "$root/usr/local/bin" "$root/opt/tcpfo" "$root/lib/modules/$kver/extra"
 install -m 0755 "$src/tools/vm/init" "$root/init"
 cp "$ko" "$root/lib/modules/$kver/extra/tcpfo.ko"
 for b in "$build/daemon/failoverd" "$build/tools/tcpfoctl/tcpfoctl" \
-	 "$build/selftests/tcpfo-stream" "$build/selftests/tcpfo-nlprobe"; do
+	 "$build/selftests/tcpfo-stream" "$build/selftests/tcpfo-nlprobe" \
+	 "$build/selftests/tcpfo-pcapcheck"; do
 	copy_bin "$root" "$b" "/usr/local/bin/$(basename "$b")"
 done
 cp -r "$src/selftests" "$root/opt/tcpfo/selftests"

@@ -48,11 +48,28 @@
  *	TCPFO_A_SERVICE nest with NAME, FAMILY, VIP, VPORT, BACKEND, BPORT,
  *	BACK_ADDR (all required). EEXIST if a service with the same
  *	VIP:port or the same name exists; ENOSPC past TCPFO_MAX_SERVICES.
+ *	EINVAL for an unspecified, multicast, broadcast or v4-mapped
+ *	address, or a backend equal to the VIP:port.
  * @TCPFO_CMD_SERVICE_DEL: (admin) removes a service; carries one
- *	TCPFO_A_SERVICE nest with either NAME, or FAMILY + VIP + VPORT.
- *	ENOENT if no such service.
+ *	TCPFO_A_SERVICE nest with either NAME, or FAMILY + VIP + VPORT (not
+ *	both; other service attributes are refused). ENOENT if no such
+ *	service.
  * @TCPFO_CMD_SERVICE_GET: (any caller) dump only; one message per service,
  *	each with a TCPFO_A_SERVICE nest carrying every service attribute.
+ *	NLM_F_DUMP_INTR set if the table changed during the dump: re-dump.
+ * @TCPFO_CMD_FLOW_PAIR: (admin) sent by the relay after accept() and
+ *	bind() of the server-leg socket, before connect(): tells the module
+ *	which L1 flow the L2 socket belongs to, so it tracks L2 from its SYN.
+ *	Carries one TCPFO_A_FLOW nest with FAMILY, CLIENT_ADDR, CLIENT_PORT,
+ *	VIP, VPORT (the L1 tuple) and BACK_ADDR, BACK_PORT, SERVER_ADDR,
+ *	SERVER_PORT (the L2 tuple). ENOENT if no L1 flow has that tuple;
+ *	EEXIST if the flow is already paired or the L2 tuple is in use.
+ * @TCPFO_CMD_FLOW_DEL: (admin) stops tracking a flow (the relay gave up on
+ *	it, e.g. the backend refused): its segments pass unchanged from then
+ *	on. Carries a TCPFO_A_FLOW nest with the L1 tuple. ENOENT if none.
+ * @TCPFO_CMD_FLOW_GET: (any caller) dump only; one message per tracked
+ *	flow with a TCPFO_A_FLOW nest carrying every flow attribute the module
+ *	knows at that moment (legs not yet known are left out).
  */
 enum tcpfo_cmd {
 	TCPFO_CMD_UNSPEC,
@@ -61,6 +78,9 @@ enum tcpfo_cmd {
 	TCPFO_CMD_SERVICE_ADD,
 	TCPFO_CMD_SERVICE_DEL,
 	TCPFO_CMD_SERVICE_GET,
+	TCPFO_CMD_FLOW_PAIR,
+	TCPFO_CMD_FLOW_DEL,
+	TCPFO_CMD_FLOW_GET,
 
 	__TCPFO_CMD_MAX
 };
@@ -92,6 +112,10 @@ enum tcpfo_mode {
  * @TCPFO_A_SERVICE_COUNT: u32, services declared now. Reply.
  * @TCPFO_A_SERVICE: nest of enum tcpfo_service_attr. Request and reply.
  * @TCPFO_A_PAD: padding for 64-bit attributes.
+ * @TCPFO_A_FLOW: nest of enum tcpfo_flow_attr. Request and reply.
+ * @TCPFO_A_RELEASE_ACKS: u64, crafted release ACKs sent. Status reply.
+ * @TCPFO_A_DUPACKS_SUPPRESSED: u64, clamped pure ACKs dropped because the
+ *	peer would have counted them as duplicate ACKs. Status reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -103,6 +127,9 @@ enum tcpfo_attr {
 	TCPFO_A_SERVICE_COUNT,
 	TCPFO_A_SERVICE,
 	TCPFO_A_PAD,
+	TCPFO_A_FLOW,
+	TCPFO_A_RELEASE_ACKS,
+	TCPFO_A_DUPACKS_SUPPRESSED,
 
 	__TCPFO_A_MAX
 };
@@ -111,7 +138,8 @@ enum tcpfo_attr {
 /**
  * enum tcpfo_service_attr - attributes inside TCPFO_A_SERVICE
  *
- * @TCPFO_SVC_A_NAME: string, 1..TCPFO_SERVICE_NAME_MAX-1 characters.
+ * @TCPFO_SVC_A_NAME: string, 1..TCPFO_SERVICE_NAME_MAX-1 printable ASCII
+ *	characters without spaces.
  * @TCPFO_SVC_A_FAMILY: u16, AF_INET or AF_INET6; applies to all addresses.
  * @TCPFO_SVC_A_VIP: binary, 4 or 16 bytes: the address clients connect to.
  * @TCPFO_SVC_A_VPORT: u16, the port clients connect to.
@@ -133,5 +161,110 @@ enum tcpfo_service_attr {
 	__TCPFO_SVC_A_MAX
 };
 #define TCPFO_SVC_A_MAX (__TCPFO_SVC_A_MAX - 1)
+
+/**
+ * enum tcpfo_flow_state - life of a tracked flow
+ * @TCPFO_FLOW_SYN_RECV: the client's SYN was seen (L1 handshake under way).
+ * @TCPFO_FLOW_L1_ESTABLISHED: L1 is up; the relay has not paired L2 yet.
+ * @TCPFO_FLOW_PAIRED: the relay announced L2; its handshake is under way.
+ * @TCPFO_FLOW_ESTABLISHED: both legs are up; bytes are released as the
+ *	receivers acknowledge them.
+ * @TCPFO_FLOW_CLOSING: a FIN was seen on some leg.
+ * @TCPFO_FLOW_CLOSED: both FINs were released and acknowledged; the flow
+ *	is reaped shortly.
+ * @TCPFO_FLOW_RESET: an RST with an exact sequence match tore it down.
+ */
+enum tcpfo_flow_state {
+	TCPFO_FLOW_SYN_RECV,
+	TCPFO_FLOW_L1_ESTABLISHED,
+	TCPFO_FLOW_PAIRED,
+	TCPFO_FLOW_ESTABLISHED,
+	TCPFO_FLOW_CLOSING,
+	TCPFO_FLOW_CLOSED,
+	TCPFO_FLOW_RESET,
+
+	__TCPFO_FLOW_STATE_MAX
+};
+#define TCPFO_FLOW_STATE_MAX (__TCPFO_FLOW_STATE_MAX - 1)
+
+/* Bits of TCPFO_FLOW_A_L1_OPTS / L2_OPTS: options both ends agreed on. */
+#define TCPFO_OPT_SACK		(1U << 0)
+#define TCPFO_OPT_TIMESTAMP	(1U << 1)
+#define TCPFO_OPT_WSCALE	(1U << 2)
+
+/**
+ * enum tcpfo_flow_attr - attributes inside TCPFO_A_FLOW
+ *
+ * Offsets count bytes of one direction from 0 after the SYN; a FIN counts
+ * as one byte at the end. c2s: client to server; s2c the reverse.
+ *
+ * @TCPFO_FLOW_A_FAMILY: u16, AF_INET or AF_INET6.
+ * @TCPFO_FLOW_A_CLIENT_ADDR: 4/16 bytes, the client (L1 peer).
+ * @TCPFO_FLOW_A_CLIENT_PORT: u16.
+ * @TCPFO_FLOW_A_VIP: 4/16 bytes, the service address (L1 local end).
+ * @TCPFO_FLOW_A_VPORT: u16.
+ * @TCPFO_FLOW_A_BACK_ADDR: 4/16 bytes, the gateway's L2 source address.
+ * @TCPFO_FLOW_A_BACK_PORT: u16, the gateway's L2 source port.
+ * @TCPFO_FLOW_A_SERVER_ADDR: 4/16 bytes, the backend (L2 peer).
+ * @TCPFO_FLOW_A_SERVER_PORT: u16.
+ * @TCPFO_FLOW_A_STATE: u8, enum tcpfo_flow_state. Dump only.
+ * @TCPFO_FLOW_A_SERVICE: string, the service's name. Dump only.
+ * @TCPFO_FLOW_A_CLIENT_ISN: u32, the client's initial sequence number.
+ * @TCPFO_FLOW_A_L1_ISN: u32, the gateway's ISN on L1.
+ * @TCPFO_FLOW_A_L2_ISN: u32, the gateway's ISN on L2.
+ * @TCPFO_FLOW_A_SERVER_ISN: u32, the server's ISN.
+ * @TCPFO_FLOW_A_L1_MSS: u16, MSS the client announced.
+ * @TCPFO_FLOW_A_L2_MSS: u16, MSS the server announced.
+ * @TCPFO_FLOW_A_L1_WSCALE: u16, window scales on L1: client's in the low
+ *	byte, the gateway's in the high byte.
+ * @TCPFO_FLOW_A_L2_WSCALE: u16, on L2: server's low, gateway's high.
+ * @TCPFO_FLOW_A_L1_OPTS: u32, TCPFO_OPT_* agreed on L1.
+ * @TCPFO_FLOW_A_L2_OPTS: u32, TCPFO_OPT_* agreed on L2.
+ * @TCPFO_FLOW_A_RELEASED_C2S: u64, R(c2s): highest c2s offset the server
+ *	acknowledged; the client has been acknowledged no further.
+ * @TCPFO_FLOW_A_RELEASED_S2C: u64, R(s2c), likewise for the client's acks.
+ * @TCPFO_FLOW_A_HELD_C2S: u64, c2s bytes the gateway has received but not
+ *	acknowledged to the client (its socket's rcv_nxt minus the ack sent).
+ * @TCPFO_FLOW_A_HELD_S2C: u64, likewise for s2c towards the server.
+ * @TCPFO_FLOW_A_FIN_C2S: u64, offset of the client's FIN, if seen.
+ * @TCPFO_FLOW_A_FIN_S2C: u64, offset of the server's FIN, if seen.
+ * @TCPFO_FLOW_A_IDLE_MS: u32, milliseconds since the flow last moved.
+ * @TCPFO_FLOW_A_PAD: padding for 64-bit attributes.
+ */
+enum tcpfo_flow_attr {
+	TCPFO_FLOW_A_UNSPEC,
+	TCPFO_FLOW_A_FAMILY,
+	TCPFO_FLOW_A_CLIENT_ADDR,
+	TCPFO_FLOW_A_CLIENT_PORT,
+	TCPFO_FLOW_A_VIP,
+	TCPFO_FLOW_A_VPORT,
+	TCPFO_FLOW_A_BACK_ADDR,
+	TCPFO_FLOW_A_BACK_PORT,
+	TCPFO_FLOW_A_SERVER_ADDR,
+	TCPFO_FLOW_A_SERVER_PORT,
+	TCPFO_FLOW_A_STATE,
+	TCPFO_FLOW_A_SERVICE,
+	TCPFO_FLOW_A_CLIENT_ISN,
+	TCPFO_FLOW_A_L1_ISN,
+	TCPFO_FLOW_A_L2_ISN,
+	TCPFO_FLOW_A_SERVER_ISN,
+	TCPFO_FLOW_A_L1_MSS,
+	TCPFO_FLOW_A_L2_MSS,
+	TCPFO_FLOW_A_L1_WSCALE,
+	TCPFO_FLOW_A_L2_WSCALE,
+	TCPFO_FLOW_A_L1_OPTS,
+	TCPFO_FLOW_A_L2_OPTS,
+	TCPFO_FLOW_A_RELEASED_C2S,
+	TCPFO_FLOW_A_RELEASED_S2C,
+	TCPFO_FLOW_A_HELD_C2S,
+	TCPFO_FLOW_A_HELD_S2C,
+	TCPFO_FLOW_A_FIN_C2S,
+	TCPFO_FLOW_A_FIN_S2C,
+	TCPFO_FLOW_A_IDLE_MS,
+	TCPFO_FLOW_A_PAD,
+
+	__TCPFO_FLOW_A_MAX
+};
+#define TCPFO_FLOW_A_MAX (__TCPFO_FLOW_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_TCPFO_H */

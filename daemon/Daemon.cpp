@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "Daemon.hpp"
+
+#include "Duration.hpp"
+
+#include <sys/epoll.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace tcpfo {
+
+Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
+	       Logger &log)
+	: config_(std::move(config)), reload_source_(std::move(reload_source)),
+	  log_(log),
+	  // Before touching the module: a SIGTERM during start-up waits in
+	  // the queue instead of killing us half-way through declaring.
+	  signals_({SIGTERM, SIGINT, SIGHUP}), kernel_(kernel),
+	  services_(kernel, log)
+{
+	kernel_.set_mode(config_.mode);
+	services_.declare(config_.services);
+	loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+
+	log_.info("started: role " + std::string(to_string(config_.role)) +
+		  ", mode " + to_string(config_.mode) + ", " +
+		  std::to_string(config_.services.size()) + " service(s), "
+		  "heartbeat " + to_string(config_.heartbeat.interval) + " x " +
+		  std::to_string(config_.heartbeat.misses));
+}
+
+void Daemon::run()
+{
+	loop_.run();
+	services_.withdraw_all();
+	log_.info("stopped");
+}
+
+void Daemon::on_signal()
+{
+	while (auto signo = signals_.next()) {
+		switch (*signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_.info(std::string("received SIG") + sigabbrev_np(*signo) +
+				  ", shutting down");
+			loop_.stop();
+			return;
+		case SIGHUP:
+			reload();
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void Daemon::reload()
+{
+	log_.info("received SIGHUP, reloading configuration");
+	Config next;
+	try {
+		next = reload_source_();
+	} catch (const std::exception &e) {
+		log_.error(std::string("reload: config: ") + e.what() +
+			   "; keeping the running configuration");
+		return;
+	}
+
+	for (const std::string &key : restart_required_changes(config_, next)) {
+		log_.warning("reload: a change of '" + key +
+			     "' takes effect only after a restart");
+	}
+
+	log_.set_threshold(next.log_level);
+	config_.log_level = next.log_level;
+
+	if (next.mode != config_.mode) {
+		try {
+			kernel_.set_mode(next.mode);
+			log_.info("mode is now " + to_string(next.mode));
+			config_.mode = next.mode;
+		} catch (const std::exception &e) {
+			log_.error(std::string("reload: ") + e.what());
+		}
+	}
+
+	bool ok = services_.reconcile(next.services);
+	config_.services = next.services;
+	if (ok)
+		log_.info("reload done: " +
+			  std::to_string(services_.declared().size()) +
+			  " service(s) declared");
+	else
+		log_.error("reload incomplete: " +
+			   std::to_string(services_.declared().size()) +
+			   " service(s) declared; see the errors above");
+}
+
+} // namespace tcpfo

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "Logger.hpp"
+
+namespace tcpfo {
+
+std::optional<LogLevel> parse_log_level(std::string_view text)
+{
+	for (auto level : {LogLevel::debug, LogLevel::info, LogLevel::warning,
+			   LogLevel::error})
+		if (text == to_string(level))
+			return level;
+	return std::nullopt;
+}
+
+std::string_view to_string(LogLevel level)
+{
+	switch (level) {
+	case LogLevel::debug:
+		return "debug";
+	case LogLevel::info:
+		return "info";
+	case LogLevel::warning:
+		return "warning";
+	case LogLevel::error:
+		return "error";
+	}
+	return "unknown";
+}
+
+Logger::Logger(std::string program, std::string node, LogLevel threshold,
+	       std::ostream &out)
+	: prefix_(std::move(program) + "[" + std::move(node) + "]: "),
+	  threshold_(threshold), out_(out)
+{
+}
+
+void Logger::log(LogLevel level, std::string_view message)
+{
+	if (level < threshold_)
+		return;
+	// One string, one write: lines from several daemons sharing a
+	// terminal or a test log do not interleave mid-line.
+	std::string line = prefix_;
+	line += to_string(level);
+	line += ": ";
+	line += message;
+	line += '\n';
+	out_.write(line.data(), static_cast<std::streamsize>(line.size()));
+	out_.flush();
+}
+
+} // namespace tcpfo

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+// FlowAttrs: flows as the TCPFO_A_FLOW nest on the wire (see enum
+// tcpfo_flow_attr): the tuples the relay sends, the records dumps return.
+#pragma once
+
+#include "Flow.hpp"
+
+struct nl_msg;
+struct nlattr;
+
+namespace tcpfo {
+
+// Appends a TCPFO_A_FLOW nest (NLA_F_NESTED) with FAMILY and both tuples,
+// for TCPFO_CMD_FLOW_PAIR. Throws std::system_error: EINVAL if the
+// endpoints are not all of one family, EMSGSIZE if the message is full.
+void put_flow_pair(nl_msg *msg, const FlowPair &pair);
+
+// Appends a TCPFO_A_FLOW nest with FAMILY and the L1 tuple only, for
+// TCPFO_CMD_FLOW_DEL.
+void put_flow_l1(nl_msg *msg, const L1Tuple &l1);
+
+// Reads a TCPFO_A_FLOW nest of a dump. Absent attributes stay unset; a
+// missing family or an attribute of the wrong size throws
+// std::system_error (EPROTO) naming it.
+Flow get_flow(nlattr *nest);
+
+} // namespace tcpfo

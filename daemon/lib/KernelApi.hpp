@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+// KernelApi: what failoverd asks of the tcpfo module (services and mode
+// here, flows in FlowApi). KernelLink is the real one; tests substitute a
+// fake to drive the daemon without a module.
+#pragma once
+
+#include "FlowApi.hpp"
+#include "Mode.hpp"
+#include "Service.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace tcpfo {
+
+class KernelApi : public FlowApi {
+public:
+	virtual ~KernelApi() = default;
+
+	virtual void set_mode(Mode mode) = 0;
+	// Refusals throw KernelError: EEXIST (name or VIP:port taken),
+	// ENOENT (no such service), EPERM, ...
+	virtual void add_service(const Service &service) = 0;
+	virtual void del_service_by_name(std::string_view name) = 0;
+	virtual std::vector<Service> list_services() = 0;
+};
+
+} // namespace tcpfo

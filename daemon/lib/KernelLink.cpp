@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "KernelLink.hpp"
+
+#include "FlowAttrs.hpp"
+#include "ServiceAttrs.hpp"
+
+#include <linux/tcpfo.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace tcpfo {
+
+namespace {
+
+// libnl's put helpers fail only when the message buffer is full.
+void check_put(int err)
+{
+	if (err < 0)
+		throw std::system_error(EMSGSIZE, std::system_category(),
+					"building a tcpfo request");
+}
+
+[[noreturn]] void malformed(const std::string &what)
+{
+	throw std::system_error(EPROTO, std::system_category(),
+				"malformed tcpfo reply: " + what);
+}
+
+void parse_reply(const nlmsghdr *hdr, nlattr **tb)
+{
+	if (genlmsg_parse(const_cast<nlmsghdr *>(hdr), 0, tb, TCPFO_A_MAX,
+			  nullptr) < 0)
+		malformed("bad attributes");
+}
+
+void ignore_reply(const nlmsghdr *) {}
+
+// The kernel's reason if it gave one, else what the errno means here.
+[[noreturn]] void rethrow_with_hint(const KernelError &e, int errnum, const char *hint)
+{
+	if (e.code().value() == errnum && e.detail().empty())
+		throw KernelError(errnum, e.context(), hint);
+	throw;
+}
+
+} // namespace
+
+ModuleNotLoaded::ModuleNotLoaded()
+	: std::runtime_error("tcpfo kernel module is not loaded (generic "
+			     "netlink family '" TCPFO_GENL_NAME
+			     "' not found); try: modprobe tcpfo")
+{
+}
+
+KernelLink::KernelLink()
+{
+	auto id = sock_.resolve_family(TCPFO_GENL_NAME);
+	if (!id)
+		throw ModuleNotLoaded();
+	family_ = *id;
+}
+
+Status parse_status_reply(const nlmsghdr *hdr)
+{
+	nlattr *tb[TCPFO_A_MAX + 1] = {};
+	parse_reply(hdr, tb);
+	// The header promises every attribute; a missing one is a module bug
+	// worth naming rather than a zero worth printing.
+	auto need = [&](int type, int size, const char *name) {
+		if (!tb[type] || (size && nla_len(tb[type]) != size))
+			malformed(std::string("status without a valid ") + name);
+		return tb[type];
+	};
+
+	Status st;
+	nlattr *version = need(TCPFO_A_VERSION, 0, "VERSION");
+	auto *text = static_cast<const char *>(nla_data(version));
+	st.version.assign(text, strnlen(text, static_cast<std::size_t>(nla_len(version))));
+	st.mode = static_cast<Mode>(nla_get_u32(need(TCPFO_A_MODE, 4, "MODE")));
+	st.packets_seen = nla_get_u64(need(TCPFO_A_PACKETS_SEEN, 8, "PACKETS_SEEN"));
+	st.packets_tracked = nla_get_u64(need(TCPFO_A_PACKETS_TRACKED, 8, "PACKETS_TRACKED"));
+	st.flows = nla_get_u32(need(TCPFO_A_FLOW_COUNT, 4, "FLOW_COUNT"));
+	st.services = nla_get_u32(need(TCPFO_A_SERVICE_COUNT, 4, "SERVICE_COUNT"));
+	// Added with flow pairing; a module without them still answers.
+	auto optional_u64 = [&](int type, const char *name) -> std::optional<std::uint64_t> {
+		if (!tb[type])
+			return std::nullopt;
+		return nla_get_u64(need(type, 8, name));
+	};
+	st.release_acks = optional_u64(TCPFO_A_RELEASE_ACKS, "RELEASE_ACKS");
+	st.dupacks_suppressed = optional_u64(TCPFO_A_DUPACKS_SUPPRESSED,
+					     "DUPACKS_SUPPRESSED");
+	return st;
+}
+
+Status KernelLink::get_status()
+{
+	std::optional<Status> status;
+	auto req = GenlSocket::request(family_, TCPFO_CMD_GET_STATUS,
+				       TCPFO_GENL_VERSION);
+	sock_.transact(std::move(req), "reading module status",
+		       [&](const nlmsghdr *hdr) { status = parse_status_reply(hdr); });
+	if (!status)
+		malformed("no status reply");
+	return *status;
+}
+
+void KernelLink::set_mode(Mode mode)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SET_CONFIG,
+				       TCPFO_GENL_VERSION);
+	check_put(nla_put_u32(req.get(), TCPFO_A_MODE,
+			      static_cast<std::uint32_t>(mode)));
+	sock_.transact(std::move(req), "setting mode " + to_string(mode),
+		       ignore_reply);
+}
+
+void KernelLink::add_service(const Service &s)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SERVICE_ADD,
+				       TCPFO_GENL_VERSION);
+	put_service(req.get(), s);
+
+	try {
+		sock_.transact(std::move(req), "adding service '" + s.name + "'",
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, EEXIST,
+				  "a service with this name or VIP:port "
+				  "already exists");
+	}
+}
+
+void KernelLink::del_service_by_name(std::string_view name)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SERVICE_DEL,
+				       TCPFO_GENL_VERSION);
+	put_service_name(req.get(), name);
+	try {
+		sock_.transact(std::move(req),
+			       "deleting service '" + std::string(name) + "'",
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such service");
+	}
+}
+
+void KernelLink::del_service(const Endpoint &vip)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SERVICE_DEL,
+				       TCPFO_GENL_VERSION);
+	put_service_vip(req.get(), vip);
+	try {
+		sock_.transact(std::move(req),
+			       "deleting service " + vip.to_string(),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such service");
+	}
+}
+
+void KernelLink::dump(std::uint8_t cmd, const std::string &context,
+		      const std::function<void()> &reset,
+		      const std::function<void(nlattr **)> &on_message)
+{
+	// A dump interrupted by a concurrent change is retried a few times;
+	// a half-old, half-new list would be worse than an error.
+	for (int attempt = 1;; attempt++) {
+		reset();
+		auto req = GenlSocket::request(family_, cmd, TCPFO_GENL_VERSION,
+					       NLM_F_DUMP);
+		try {
+			sock_.transact(std::move(req), context,
+				       [&](const nlmsghdr *hdr) {
+					       nlattr *tb[TCPFO_A_MAX + 1] = {};
+					       parse_reply(hdr, tb);
+					       on_message(tb);
+				       });
+		} catch (const KernelError &) {
+			throw;
+		} catch (const std::system_error &e) {
+			if (e.code() != std::errc::resource_unavailable_try_again ||
+			    attempt == 3)
+				throw;
+			continue;
+		}
+		return;
+	}
+}
+
+std::vector<Service> KernelLink::list_services()
+{
+	std::vector<Service> services;
+	dump(TCPFO_CMD_SERVICE_GET, "listing services", [&] { services.clear(); },
+	     [&](nlattr **tb) {
+		     if (!tb[TCPFO_A_SERVICE])
+			     malformed("service dump without a service");
+		     services.push_back(get_service(tb[TCPFO_A_SERVICE]));
+	     });
+	return services;
+}
+
+void KernelLink::pair_flow(const FlowPair &pair)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_PAIR,
+				       TCPFO_GENL_VERSION);
+	put_flow_pair(req.get(), pair);
+	try {
+		sock_.transact(std::move(req),
+			       "pairing flow " + pair.l1.client.to_string() +
+				       " -> " + pair.l1.vip.to_string() + " with " +
+				       pair.l2.back.to_string() + " -> " +
+				       pair.l2.server.to_string(),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		if (e.code().value() == EEXIST)
+			rethrow_with_hint(e, EEXIST,
+					  "already paired, or the server-leg "
+					  "tuple is in use");
+		rethrow_with_hint(e, ENOENT, "the module tracks no such flow");
+	}
+}
+
+void KernelLink::del_flow(const L1Tuple &l1)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_DEL,
+				       TCPFO_GENL_VERSION);
+	put_flow_l1(req.get(), l1);
+	try {
+		sock_.transact(std::move(req),
+			       "deleting flow " + l1.client.to_string() + " -> " +
+				       l1.vip.to_string(),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "the module tracks no such flow");
+	}
+}
+
+std::vector<Flow> KernelLink::list_flows()
+{
+	std::vector<Flow> flows;
+	dump(TCPFO_CMD_FLOW_GET, "listing flows", [&] { flows.clear(); },
+	     [&](nlattr **tb) {
+		     if (!tb[TCPFO_A_FLOW])
+			     malformed("flow dump without a flow");
+		     flows.push_back(get_flow(tb[TCPFO_A_FLOW]));
+	     });
+	return flows;
+}
+
+} // namespace tcpfo

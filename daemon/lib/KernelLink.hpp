@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+// KernelLink: the tcpfo generic netlink family as C++ calls. One instance
+// is one netlink socket; requests act on the caller's network namespace.
+#pragma once
+
+#include "Flow.hpp"
+#include "GenlSocket.hpp"
+#include "KernelApi.hpp"
+#include "Mode.hpp"
+#include "Service.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpfo {
+
+// The generic netlink family "tcpfo" is not registered: no module.
+class ModuleNotLoaded : public std::runtime_error {
+public:
+	ModuleNotLoaded();
+};
+
+// TCPFO_CMD_GET_STATUS reply.
+struct Status {
+	std::string version;
+	Mode mode = Mode::async;
+	std::uint64_t packets_seen = 0;
+	std::uint64_t packets_tracked = 0;
+	std::uint32_t flows = 0;
+	std::uint32_t services = 0;
+	// Newer attributes: absent from a module that predates them.
+	std::optional<std::uint64_t> release_acks;
+	std::optional<std::uint64_t> dupacks_suppressed;
+};
+
+// A TCPFO_CMD_GET_STATUS reply (separate for tests). Throws
+// std::system_error (EPROTO) if an attribute is malformed, or missing
+// except for the optional ones above.
+Status parse_status_reply(const nlmsghdr *hdr);
+
+class KernelLink final : public KernelApi {
+public:
+	// Throws ModuleNotLoaded, or std::system_error for socket trouble.
+	KernelLink();
+
+	Status get_status();
+	void set_mode(Mode mode) override;
+
+	// EEXIST (KernelError) if the name or VIP:port is taken.
+	void add_service(const Service &service) override;
+	// ENOENT (KernelError) if there is no such service.
+	void del_service_by_name(std::string_view name) override;
+	void del_service(const Endpoint &vip);
+
+	std::vector<Service> list_services() override;
+
+	// ENOENT (KernelError) if the module tracks no such L1 flow; EEXIST
+	// if it is paired already or the L2 tuple is in use.
+	void pair_flow(const FlowPair &pair) override;
+	// ENOENT (KernelError) if the module tracks no such flow.
+	void del_flow(const L1Tuple &l1) override;
+
+	// Every tracked flow, in the module's order.
+	std::vector<Flow> list_flows();
+
+private:
+	// Runs a dump of `cmd`, handing each message's top-level attributes
+	// to `on_message`; re-dumps (from scratch) when interrupted by a
+	// concurrent change. `reset` clears what the previous attempt kept.
+	void dump(std::uint8_t cmd, const std::string &context,
+		  const std::function<void()> &reset,
+		  const std::function<void(nlattr **)> &on_message);
+
+	GenlSocket sock_;
+	int family_ = 0;
+};
+
+} // namespace tcpfo

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "EventLoop.hpp"
+#include "SignalFd.hpp"
+#include "UniqueFd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <vector>
+
+using namespace tcpfo;
+
+TEST(EventLoop, DeliversSignalsThroughSignalFd)
+{
+	EventLoop loop;
+	SignalFd signals({SIGUSR1, SIGUSR2});
+	std::vector<int> seen;
+	loop.add(signals.fd(), EPOLLIN, [&](std::uint32_t) {
+		while (auto s = signals.next()) {
+			seen.push_back(*s);
+			if (*s == SIGUSR2)
+				loop.stop();
+		}
+	});
+	// Blocked, so they wait in the queue instead of killing the test.
+	ASSERT_EQ(raise(SIGUSR1), 0);
+	ASSERT_EQ(raise(SIGUSR2), 0);
+	loop.run();
+	EXPECT_EQ(seen, (std::vector<int>{SIGUSR1, SIGUSR2}));
+}
+
+TEST(EventLoop, SignalFdRestoresTheMask)
+{
+	sigset_t before, after;
+	pthread_sigmask(SIG_SETMASK, nullptr, &before);
+	{
+		SignalFd signals({SIGUSR1});
+		sigset_t during;
+		pthread_sigmask(SIG_SETMASK, nullptr, &during);
+		EXPECT_TRUE(sigismember(&during, SIGUSR1));
+	}
+	pthread_sigmask(SIG_SETMASK, nullptr, &after);
+	EXPECT_EQ(sigismember(&before, SIGUSR1), sigismember(&after, SIGUSR1));
+}
+
+TEST(EventLoop, HandlerMayRemoveAnotherReadyDescriptor)
+{
+	int a[2], b[2];
+	ASSERT_EQ(pipe(a), 0);
+	ASSERT_EQ(pipe(b), 0);
+	UniqueFd ar(a[0]), aw(a[1]), br(b[0]), bw(b[1]);
+	ASSERT_EQ(write(aw.get(), "x", 1), 1);
+	ASSERT_EQ(write(bw.get(), "x", 1), 1);
+
+	int stop_pipe[2];
+	ASSERT_EQ(pipe(stop_pipe), 0);
+	UniqueFd sr(stop_pipe[0]), sw(stop_pipe[1]);
+
+	EventLoop loop;
+	int calls = 0;
+	// Whichever runs first removes both and asks to stop on the next
+	// round: exactly one call, no dangling handler.
+	auto first = [&](std::uint32_t) {
+		calls++;
+		loop.remove(ar.get());
+		loop.remove(br.get());
+		ASSERT_EQ(write(sw.get(), "x", 1), 1);
+	};
+	loop.add(ar.get(), EPOLLIN, first);
+	loop.add(br.get(), EPOLLIN, first);
+	loop.add(sr.get(), EPOLLIN, [&](std::uint32_t) { loop.stop(); });
+	loop.run();
+	EXPECT_EQ(calls, 1);
+}
+
+TEST(UniqueFd, ClosesOnceAndMoves)
+{
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	UniqueFd w(p[1]);
+	{
+		UniqueFd r(p[0]);
+		UniqueFd moved = std::move(r);
+		EXPECT_FALSE(r);
+		EXPECT_EQ(moved.get(), p[0]);
+	}
+	// The read end is closed: writing fails with EPIPE, not EBADF.
+	signal(SIGPIPE, SIG_IGN);
+	EXPECT_EQ(write(w.get(), "x", 1), -1);
+	EXPECT_EQ(errno, EPIPE);
+}

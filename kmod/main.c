@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpfo: transparent failover of proxied TCP connections.
+ *
+ * Module init and exit only. Order matters for a clean unload under
+ * traffic and with namespaces coming and going: per-namespace state (and
+ * its hooks) first, then the netlink family that reaches it; on exit the
+ * family goes first (waiting for running doits; running dumps pin the
+ * module), then unregister_pernet_subsys() unhooks every namespace
+ * (.pre_exit), waits a grace period and frees (.exit).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <uapi/linux/tcpfo.h>
+
+#include "netlink.h"
+#include "netns.h"
+
+static int __init tcpfo_init(void)
+{
+	int err;
+
+	err = tcpfo_pernet_register();
+	if (err)
+		return err;
+
+	err = tcpfo_genl_register();
+	if (err)
+		goto err_pernet;
+
+	pr_info("version " TCPFO_VERSION_STRING " loaded\n");
+	return 0;
+
+err_pernet:
+	tcpfo_pernet_unregister();
+	return err;
+}
+
+static void __exit tcpfo_exit(void)
+{
+	tcpfo_genl_unregister();
+	tcpfo_pernet_unregister();
+	/* Services are freed with kfree_rcu(), which calls no module code:
+	 * no rcu_barrier() needed. Add one here with the first call_rcu().
+	 */
+}
+
+module_init(tcpfo_init);
+module_exit(tcpfo_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Transparent failover of proxied TCP connections");
+MODULE_VERSION(TCPFO_VERSION_STRING);
+MODULE_ALIAS_GENL_FAMILY(TCPFO_GENL_NAME);

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "tcpfo": the control interface failoverd and
+ * tcpfoctl use. include/uapi/linux/tcpfo.h is the contract.
+ *
+ * Every request acts on the namespace of the sending socket (netnsok).
+ * Doits run in parallel (parallel_ops); writers serialise on tcpfo_net.lock.
+ * Validation is strict: each command has its own policy, so attributes a
+ * command does not take are refused by the core ("Unsupported attribute"),
+ * and everything the policies cannot express is checked here with an
+ * extended-ack message naming the attribute.
+ */
+
+#include <linux/err.h>
+#include <linux/netlink.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "netlink.h"
+#include "netns.h"
+#include "service.h"
+
+static struct genl_family tcpfo_genl_family;
+
+/*
+ * The contract is EINVAL with a message for every bad attribute, but the
+ * core's range checks (NLA_POLICY_RANGE/MIN/MAX) answer ERANGE. So types
+ * and lengths are declared here and value ranges are checked in code
+ * (tcpfo_nl_get_port() and friends). Integer attributes must not use
+ * NLA_POLICY_VALIDATE_FN either: in 6.1 the policy dump that an extack
+ * carries for a bad attribute reads .min/.max, which alias .validate, and
+ * WARNs (lib/nlattr.c nla_get_range_unsigned). Binary ones are safe.
+ */
+static int tcpfo_validate_addr(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != sizeof(struct in_addr) &&
+	    nla_len(attr) != sizeof(struct in6_addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address must be 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* No .len: a maximum length would be refused by the core with ERANGE. */
+#define TCPFO_ADDR_POLICY \
+	NLA_POLICY_VALIDATE_FN(NLA_BINARY, tcpfo_validate_addr)
+
+static const struct nla_policy tcpfo_service_policy[TCPFO_SVC_A_MAX + 1] = {
+	/* .len excludes the NUL, which NLA_NUL_STRING requires. */
+	[TCPFO_SVC_A_NAME]	= { .type = NLA_NUL_STRING,
+				    .len = TCPFO_SERVICE_NAME_MAX - 1 },
+	[TCPFO_SVC_A_FAMILY]	= { .type = NLA_U16 },
+	[TCPFO_SVC_A_VIP]	= TCPFO_ADDR_POLICY,
+	[TCPFO_SVC_A_VPORT]	= { .type = NLA_U16 },
+	[TCPFO_SVC_A_BACKEND]	= TCPFO_ADDR_POLICY,
+	[TCPFO_SVC_A_BPORT]	= { .type = NLA_U16 },
+	[TCPFO_SVC_A_BACK_ADDR]	= TCPFO_ADDR_POLICY,
+};
+
+/* GET_STATUS and SERVICE_GET take no attributes: every slot is NLA_UNSPEC,
+ * which strict validation refuses.
+ */
+static const struct nla_policy tcpfo_no_attr_policy[TCPFO_A_MAX + 1] = {};
+
+static const struct nla_policy tcpfo_config_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_MODE]		= { .type = NLA_U32 },
+};
+
+static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_SERVICE]	= NLA_POLICY_NESTED(tcpfo_service_policy),
+};
+
+/* Required attribute of the service nest: sets the missing-attribute
+ * report (type and nest) and a message. Evaluates to true if missing.
+ */
+#define TCPFO_SVC_REQUIRE(extack, nest, tb, type, what) ({		\
+	bool __missing = NL_REQ_ATTR_CHECK(extack, nest, tb, type);	\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG(extack, "service " what " is missing");	\
+	__missing;							\
+})
+
+static size_t tcpfo_status_size(void)
+{
+	return nla_total_size(sizeof(TCPFO_VERSION_STRING)) +
+	       nla_total_size(sizeof(u32)) +		/* MODE */
+	       nla_total_size_64bit(sizeof(u64)) +	/* PACKETS_SEEN */
+	       nla_total_size_64bit(sizeof(u64)) +	/* PACKETS_TRACKED */
+	       nla_total_size(sizeof(u32)) +		/* FLOW_COUNT */
+	       nla_total_size(sizeof(u32));		/* SERVICE_COUNT */
+}
+
+static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct tcpfo_stats stats;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(tcpfo_status_size(), GFP_KERNEL);
+	if (!msg) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		return -ENOMEM;
+	}
+
+	hdr = genlmsg_put_reply(msg, info, &tcpfo_genl_family, 0,
+				TCPFO_CMD_GET_STATUS);
+	if (!hdr)
+		goto err_size;
+
+	tcpfo_stats_read(tn, &stats);
+	if (nla_put_string(msg, TCPFO_A_VERSION, TCPFO_VERSION_STRING) ||
+	    nla_put_u32(msg, TCPFO_A_MODE, READ_ONCE(tn->mode)) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_PACKETS_SEEN, stats.packets_seen,
+			      TCPFO_A_PAD) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_PACKETS_TRACKED,
+			      stats.packets_tracked, TCPFO_A_PAD) ||
+	    nla_put_u32(msg, TCPFO_A_FLOW_COUNT,
+			atomic_read(&tn->flow_count)) ||
+	    nla_put_u32(msg, TCPFO_A_SERVICE_COUNT,
+			READ_ONCE(tn->services.count)))
+		goto err_size;
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_size:
+	nlmsg_free(msg);
+	NL_SET_ERR_MSG(info->extack, "status reply does not fit");
+	return -EMSGSIZE;
+}
+
+static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+
+	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_MODE)) {
+		NL_SET_ERR_MSG(info->extack, "mode is missing");
+		return -EINVAL;
+	}
+
+	if (nla_get_u32(info->attrs[TCPFO_A_MODE]) > TCPFO_MODE_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TCPFO_A_MODE],
+				    "mode must be 0 (async) or 1 (sync)");
+		return -EINVAL;
+	}
+	mutex_lock(&tn->lock);
+	WRITE_ONCE(tn->mode, nla_get_u32(info->attrs[TCPFO_A_MODE]));
+	mutex_unlock(&tn->lock);
+	return 0;
+}
+
+/* Parse the TCPFO_A_SERVICE nest of a request into @tb. */
+static int tcpfo_nl_parse_service(struct genl_info *info, struct nlattr **tb)
+{
+	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_SERVICE)) {
+		NL_SET_ERR_MSG(info->extack, "service nest is missing");
+		return -EINVAL;
+	}
+	/* Already validated by the core against the same policy. */
+	return nla_parse_nested(tb, TCPFO_SVC_A_MAX,
+				info->attrs[TCPFO_A_SERVICE],
+				tcpfo_service_policy, info->extack);
+}
+
+/* A port attribute: 1..65535, returned in network order. */
+static int tcpfo_nl_get_port(struct netlink_ext_ack *extack,
+			     const struct nlattr *attr, __be16 *port)
+{
+	u16 value = nla_get_u16(attr);
+
+	if (!value) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "port must be 1..65535");
+		return -EINVAL;
+	}
+	*port = htons(value);
+	return 0;
+}
+
+static int tcpfo_nl_get_family(struct netlink_ext_ack *extack,
+			       const struct nlattr *attr, u8 *family)
+{
+	u16 value = nla_get_u16(attr);
+
+	if (!tcpfo_addr_len(value)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	*family = value;
+	return 0;
+}
+
+static int tcpfo_nl_get_addr(struct netlink_ext_ack *extack,
+			     const struct nlattr *attr, u8 family,
+			     union tcpfo_addr *addr)
+{
+	if (nla_len(attr) != tcpfo_addr_len(family)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address length does not match the family");
+		return -EINVAL;
+	}
+	memset(addr, 0, sizeof(*addr));
+	nla_memcpy(addr, attr, sizeof(*addr));
+	return 0;
+}
+
+static int tcpfo_nl_get_unicast(struct netlink_ext_ack *extack,
+				const struct nlattr *attr, u8 family,
+				union tcpfo_addr *addr)
+{
+	int err = tcpfo_nl_get_addr(extack, attr, family, addr);
+
+	if (err)
+		return err;
+	if (!tcpfo_addr_is_unicast(family, addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address must be a unicast host address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Copy the validated NUL-terminated name; refuse empty names and bytes
+ * outside printable ASCII or spaces (names appear in logs and CLI columns).
+ */
+static int tcpfo_nl_get_name(struct netlink_ext_ack *extack,
+			     const struct nlattr *attr,
+			     char name[TCPFO_SERVICE_NAME_MAX])
+{
+	const char *c;
+
+	if (nla_strscpy(name, attr, TCPFO_SERVICE_NAME_MAX) < 0) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "service name too long");
+		return -EINVAL;
+	}
+	if (!name[0]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "service name is empty");
+		return -EINVAL;
+	}
+	for (c = name; *c; c++) {
+		if (*c <= ' ' || *c > '~') {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "service name must be printable ASCII without spaces");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Fill @svc from a complete, policy-validated service nest. */
+static int tcpfo_nl_service_from_attrs(struct netlink_ext_ack *extack,
+				       struct nlattr **tb,
+				       struct tcpfo_service *svc)
+{
+	union tcpfo_addr vip;
+	__be16 vport;
+	u8 family;
+	int err;
+
+	err = tcpfo_nl_get_name(extack, tb[TCPFO_SVC_A_NAME], svc->name);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_family(extack, tb[TCPFO_SVC_A_FAMILY], &family);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_unicast(extack, tb[TCPFO_SVC_A_VIP], family, &vip);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_unicast(extack, tb[TCPFO_SVC_A_BACKEND], family,
+				   &svc->backend);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_unicast(extack, tb[TCPFO_SVC_A_BACK_ADDR], family,
+				   &svc->back_addr);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_SVC_A_VPORT], &vport);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_SVC_A_BPORT], &svc->bport);
+	if (err)
+		return err;
+
+	tcpfo_service_key_init(&svc->key, family, &vip, vport);
+
+	/* The relay would connect to itself. */
+	if (svc->bport == svc->key.port &&
+	    !memcmp(&svc->backend, &svc->key.addr, sizeof(svc->backend))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_BACKEND],
+				    "backend address and port equal the VIP and port");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int tcpfo_nl_service_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_SVC_A_MAX + 1];
+	struct tcpfo_service *svc;
+	struct nlattr *nest;
+	int err;
+
+	err = tcpfo_nl_parse_service(info, tb);
+	if (err)
+		return err;
+
+	nest = info->attrs[TCPFO_A_SERVICE];
+	if (TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_NAME, "name") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_FAMILY, "family") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_VIP, "VIP") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_VPORT, "VIP port") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_BACKEND,
+			      "backend address") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_BPORT,
+			      "backend port") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_BACK_ADDR,
+			      "back address"))
+		return -EINVAL;
+
+	svc = kzalloc(sizeof(*svc), GFP_KERNEL);
+	if (!svc) {
+		NL_SET_ERR_MSG(extack, "out of memory");
+		return -ENOMEM;
+	}
+	err = tcpfo_nl_service_from_attrs(extack, tb, svc);
+	if (err)
+		goto err_free;
+
+	mutex_lock(&tn->lock);
+	if (tcpfo_service_lookup(tn, &svc->key)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_VIP],
+				    "a service with this VIP and port exists");
+		err = -EEXIST;
+		goto err_unlock;
+	}
+	if (tcpfo_service_find_name(tn, svc->name)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_NAME],
+				    "a service with this name exists");
+		err = -EEXIST;
+		goto err_unlock;
+	}
+	if (tn->services.count >= TCPFO_MAX_SERVICES) {
+		NL_SET_ERR_MSG(extack, "too many services in this namespace");
+		err = -ENOSPC;
+		goto err_unlock;
+	}
+	tcpfo_service_insert(tn, svc);
+	mutex_unlock(&tn->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&tn->lock);
+err_free:
+	kfree(svc);
+	return err;
+}
+
+/* Find the service a SERVICE_DEL nest names: by NAME, or by FAMILY + VIP +
+ * VPORT. Caller holds tn->lock. Returns the service or an ERR_PTR.
+ */
+static struct tcpfo_service *
+tcpfo_nl_service_del_target(struct tcpfo_net *tn, struct netlink_ext_ack *extack,
+			    const struct nlattr *nest, struct nlattr **tb)
+{
+	static const int not_for_del[] = {
+		TCPFO_SVC_A_BACKEND, TCPFO_SVC_A_BPORT, TCPFO_SVC_A_BACK_ADDR,
+	};
+	char name[TCPFO_SERVICE_NAME_MAX];
+	struct tcpfo_service_key key;
+	struct tcpfo_service *svc;
+	union tcpfo_addr vip;
+	unsigned int i;
+	__be16 vport;
+	u8 family;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(not_for_del); i++) {
+		if (tb[not_for_del[i]]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[not_for_del[i]],
+					    "attribute not valid when deleting a service");
+			return ERR_PTR(-EINVAL);
+		}
+	}
+
+	if (tb[TCPFO_SVC_A_NAME]) {
+		if (tb[TCPFO_SVC_A_FAMILY] || tb[TCPFO_SVC_A_VIP] ||
+		    tb[TCPFO_SVC_A_VPORT]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_NAME],
+					    "give the service name or its family, VIP and port, not both");
+			return ERR_PTR(-EINVAL);
+		}
+		err = tcpfo_nl_get_name(extack, tb[TCPFO_SVC_A_NAME], name);
+		if (err)
+			return ERR_PTR(err);
+		svc = tcpfo_service_find_name(tn, name);
+		if (!svc) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_NAME],
+					    "no service with this name");
+			return ERR_PTR(-ENOENT);
+		}
+		return svc;
+	}
+
+	if (!tb[TCPFO_SVC_A_FAMILY] && !tb[TCPFO_SVC_A_VIP] &&
+	    !tb[TCPFO_SVC_A_VPORT]) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, TCPFO_SVC_A_NAME);
+		NL_SET_ERR_MSG(extack,
+			       "service name, or family, VIP and port, are required");
+		return ERR_PTR(-EINVAL);
+	}
+	if (TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_FAMILY, "family") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_VIP, "VIP") ||
+	    TCPFO_SVC_REQUIRE(extack, nest, tb, TCPFO_SVC_A_VPORT, "VIP port"))
+		return ERR_PTR(-EINVAL);
+	err = tcpfo_nl_get_family(extack, tb[TCPFO_SVC_A_FAMILY], &family);
+	if (err)
+		return ERR_PTR(err);
+	err = tcpfo_nl_get_addr(extack, tb[TCPFO_SVC_A_VIP], family, &vip);
+	if (err)
+		return ERR_PTR(err);
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_SVC_A_VPORT], &vport);
+	if (err)
+		return ERR_PTR(err);
+
+	tcpfo_service_key_init(&key, family, &vip, vport);
+	svc = tcpfo_service_lookup(tn, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_SVC_A_VIP],
+				    "no service at this VIP and port");
+		return ERR_PTR(-ENOENT);
+	}
+	return svc;
+}
+
+static int tcpfo_nl_service_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_SVC_A_MAX + 1];
+	struct tcpfo_service *svc;
+	int err;
+
+	err = tcpfo_nl_parse_service(info, tb);
+	if (err)
+		return err;
+
+	mutex_lock(&tn->lock);
+	svc = tcpfo_nl_service_del_target(tn, info->extack,
+					  info->attrs[TCPFO_A_SERVICE], tb);
+	if (IS_ERR(svc)) {
+		err = PTR_ERR(svc);
+	} else {
+		/* Extension point: flows of this service are released here. */
+		tcpfo_service_remove(tn, svc);
+	}
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
+static int tcpfo_nl_put_addr(struct sk_buff *skb, int type, u8 family,
+			     const union tcpfo_addr *addr)
+{
+	return nla_put(skb, type, tcpfo_addr_len(family), addr);
+}
+
+static int tcpfo_nl_put_service(struct sk_buff *skb,
+				const struct tcpfo_service *svc)
+{
+	u8 family = svc->key.family;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, TCPFO_A_SERVICE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, TCPFO_SVC_A_NAME, svc->name) ||
+	    nla_put_u16(skb, TCPFO_SVC_A_FAMILY, family) ||
+	    tcpfo_nl_put_addr(skb, TCPFO_SVC_A_VIP, family, &svc->key.addr) ||
+	    nla_put_u16(skb, TCPFO_SVC_A_VPORT, ntohs(svc->key.port)) ||
+	    tcpfo_nl_put_addr(skb, TCPFO_SVC_A_BACKEND, family,
+			      &svc->backend) ||
+	    nla_put_u16(skb, TCPFO_SVC_A_BPORT, ntohs(svc->bport)) ||
+	    tcpfo_nl_put_addr(skb, TCPFO_SVC_A_BACK_ADDR, family,
+			      &svc->back_addr)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Dump cursor, kept in cb->ctx between rounds. */
+struct tcpfo_service_dump_ctx {
+	u64	next_id;	/* first service id not dumped yet */
+};
+static_assert(sizeof(struct tcpfo_service_dump_ctx) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+/*
+ * One message per service, in creation order. The cursor is an id, so
+ * services removed between rounds never make the dump skip others. A table
+ * change between rounds sets NLM_F_DUMP_INTR (the caller should re-dump).
+ */
+static int tcpfo_nl_service_dump(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct tcpfo_service_dump_ctx *ctx = (void *)cb->ctx;
+	struct tcpfo_net *tn = tcpfo_pernet(sock_net(cb->skb->sk));
+	struct tcpfo_service *svc;
+	int err = 0;
+
+	rcu_read_lock();
+	cb->seq = READ_ONCE(tn->services.gen);
+	list_for_each_entry_rcu(svc, &tn->services.list, list) {
+		void *hdr;
+
+		if (svc->id < ctx->next_id)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &tcpfo_genl_family,
+				  NLM_F_MULTI, TCPFO_CMD_SERVICE_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		genl_dump_check_consistent(cb, hdr);
+		err = tcpfo_nl_put_service(skb, svc);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->next_id = svc->id + 1;
+	}
+	rcu_read_unlock();
+
+	/* A full skb goes out and the core calls again; an empty one that
+	 * could not take even one service would loop forever.
+	 */
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static const struct genl_ops tcpfo_genl_ops[] = {
+	{
+		.cmd		= TCPFO_CMD_GET_STATUS,
+		.doit		= tcpfo_nl_get_status,
+		.policy		= tcpfo_no_attr_policy,
+		.maxattr	= TCPFO_A_MAX,
+	},
+	{
+		.cmd		= TCPFO_CMD_SET_CONFIG,
+		.doit		= tcpfo_nl_set_config,
+		.policy		= tcpfo_config_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_SERVICE_ADD,
+		.doit		= tcpfo_nl_service_add,
+		.policy		= tcpfo_service_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_SERVICE_DEL,
+		.doit		= tcpfo_nl_service_del,
+		.policy		= tcpfo_service_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_SERVICE_GET,
+		.dumpit		= tcpfo_nl_service_dump,
+		.policy		= tcpfo_no_attr_policy,
+		.maxattr	= TCPFO_A_MAX,
+	},
+};
+
+static struct genl_family tcpfo_genl_family __ro_after_init = {
+	.name		= TCPFO_GENL_NAME,
+	.version	= TCPFO_GENL_VERSION,
+	.module		= THIS_MODULE,
+	.ops		= tcpfo_genl_ops,
+	.n_ops		= ARRAY_SIZE(tcpfo_genl_ops),
+	.netnsok	= true,
+	.parallel_ops	= true,
+	/* 0: every command gets the strict header check (reserved == 0,
+	 * only REQUEST/ACK/ECHO/DUMP flags).
+	 */
+	.resv_start_op	= 0,
+};
+
+int __init tcpfo_genl_register(void)
+{
+	return genl_register_family(&tcpfo_genl_family);
+}
+
+void tcpfo_genl_unregister(void)
+{
+	genl_unregister_family(&tcpfo_genl_family);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lifetime of struct tcpfo_net, one per network namespace.
+ *
+ * .init runs for every namespace that exists when the module loads and for
+ * every one created later; it registers the hooks last, once the state they
+ * use is ready. Teardown is split the way the netns core expects:
+ * .pre_exit unregisters the hooks; the core then waits for an RCU grace
+ * period, so no hook still runs when .exit frees the table and counters.
+ */
+
+#include <linux/cpumask.h>
+#include <linux/slab.h>
+
+#include "hooks.h"
+#include "netns.h"
+
+unsigned int tcpfo_net_id __read_mostly;
+
+void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out)
+{
+	int cpu;
+
+	out->packets_seen = 0;
+	out->packets_tracked = 0;
+	for_each_possible_cpu(cpu) {
+		const struct tcpfo_pcpu_stats *s = per_cpu_ptr(tn->stats, cpu);
+
+		out->packets_seen += READ_ONCE(s->packets_seen);
+		out->packets_tracked += READ_ONCE(s->packets_tracked);
+	}
+}
+
+static int __net_init tcpfo_net_init(struct net *net)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(net);
+	int err;
+
+	tn->net = net;
+	mutex_init(&tn->lock);
+	tn->mode = TCPFO_MODE_ASYNC;
+	atomic_set(&tn->flow_count, 0);
+	tcpfo_services_init(&tn->services);
+
+	tn->stats = alloc_percpu(struct tcpfo_pcpu_stats);
+	if (!tn->stats) {
+		err = -ENOMEM;
+		goto err_mutex;
+	}
+
+	/* Last: from here on packets reach the hooks. */
+	err = tcpfo_hooks_register(net);
+	if (err)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	free_percpu(tn->stats);
+err_mutex:
+	mutex_destroy(&tn->lock);
+	return err;
+}
+
+static void __net_exit tcpfo_net_pre_exit(struct net *net)
+{
+	/*
+	 * nf_unregister_net_hooks() does not wait for packets already inside
+	 * a hook; the synchronize_rcu() the core runs between .pre_exit and
+	 * .exit does.
+	 */
+	tcpfo_hooks_unregister(net);
+}
+
+static void __net_exit tcpfo_net_exit(struct net *net)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(net);
+
+	/* Extension point: the flow table and its GC work are torn down here,
+	 * before the services they refer to.
+	 */
+	WARN_ON_ONCE(atomic_read(&tn->flow_count));
+	tcpfo_services_flush(tn);
+	free_percpu(tn->stats);
+	mutex_destroy(&tn->lock);
+}
+
+static struct pernet_operations tcpfo_net_ops = {
+	.init		= tcpfo_net_init,
+	.pre_exit	= tcpfo_net_pre_exit,
+	.exit		= tcpfo_net_exit,
+	.id		= &tcpfo_net_id,
+	.size		= sizeof(struct tcpfo_net),
+};
+
+int __init tcpfo_pernet_register(void)
+{
+	return register_pernet_subsys(&tcpfo_net_ops);
+}
+
+void tcpfo_pernet_unregister(void)
+{
+	unregister_pernet_subsys(&tcpfo_net_ops);
+}

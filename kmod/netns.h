@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per network namespace state. Everything tcpfo keeps hangs off struct
+ * tcpfo_net, allocated by the netns core (pernet_operations .size) for every
+ * namespace while the module is loaded.
+ */
+#ifndef _TCPFO_NETNS_H
+#define _TCPFO_NETNS_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "service.h"
+
+/*
+ * Hot counters, bumped per packet with this_cpu_inc() (safe from process and
+ * softirq context alike) and summed over CPUs on read.
+ */
+struct tcpfo_pcpu_stats {
+	u64	packets_seen;	/* TCP packets the hooks looked at */
+	u64	packets_tracked; /* ... that matched a service or a flow */
+};
+
+struct tcpfo_net {
+	struct net		*net;
+	/*
+	 * Serialises every writer: the genl family runs doits in parallel
+	 * (parallel_ops), so configuration and service changes take this.
+	 * Never taken in the datapath.
+	 */
+	struct mutex		lock;
+	u32			mode;		/* enum tcpfo_mode; READ_ONCE */
+	atomic_t		flow_count;	/* flows tracked now */
+	struct tcpfo_service_table services;
+	struct tcpfo_pcpu_stats __percpu *stats;
+};
+
+extern unsigned int tcpfo_net_id;
+
+static inline struct tcpfo_net *tcpfo_pernet(const struct net *net)
+{
+	return net_generic(net, tcpfo_net_id);
+}
+
+struct tcpfo_stats {
+	u64	packets_seen;
+	u64	packets_tracked;
+};
+
+void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out);
+
+int tcpfo_pernet_register(void);
+void tcpfo_pernet_unregister(void);
+
+#endif /* _TCPFO_NETNS_H */

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpfo-pcapcheck: judges the invariant from a packet capture, without
+ * asking the module anything.
+ *
+ *   tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] FILE
+ *
+ * FILE is a pcap taken on the gateway with `tcpdump -i any -s 256` (or on a
+ * bridge or one link: Ethernet, Linux cooked v1/v2 and raw IP are read), so
+ * the client leg (L1: client <-> VIP:PORT) and the server leg (L2: back
+ * address <-> server) are in one causal order: a frame arriving at the
+ * gateway is recorded before the gateway acts on it.
+ *
+ * For each proxied connection (L1 and L2 paired by the tcpfo-stream request
+ * at c2s offset 0, which carries a unique seed) it checks, packet by packet
+ * in capture order:
+ *   c2s: no ACK the gateway sends to the client covers an offset the server
+ *        had not acknowledged on L2 before it;
+ *   s2c: no ACK the gateway sends to the server covers an offset the client
+ *        had not acknowledged on L1 before it.
+ * A FIN counts as one byte, as in TCP.
+ *
+ * Exit: 0 invariant held; 3 violations found; 1 capture unusable or fewer
+ * pairs than --pairs; 2 usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONNS 4096
+#define STREAM_MAGIC 0x7463666fu
+
+struct addr {
+	int family;
+	unsigned char a[16];
+	uint16_t port;
+};
+
+struct leg {
+	int used;
+	struct addr peer;	/* client (L1) or gateway back addr (L2) */
+	uint32_t peer_isn;	/* client ISN (L1) or gateway ISN (L2) */
+	uint32_t local_isn;	/* gateway ISN (L1) or server ISN (L2) */
+	int have_peer_isn, have_local_isn;
+	int have_seed;
+	uint32_t seed;
+	int pair;		/* index of the other leg */
+	int active;		/* pass 2: its SYN has gone by */
+};
+
+/* L1: peer = client, "peer" sends c2s; gw sends acks for c2s.
+ * L2: peer = gateway's back socket, it sends c2s; the server acks c2s. */
+static struct leg l1[MAX_CONNS], l2[MAX_CONNS];
+static int n1, n2;
+static struct addr vip, server;
+
+/* Per pair state for pass 2. */
+static struct {
+	uint32_t server_acked;	/* max c2s offset the server acked (L2) */
+	uint32_t client_acked;	/* max s2c offset the client acked (L1) */
+	int server_ack_seen, client_ack_seen;
+} st[MAX_CONNS];
+
+static unsigned long checked_c2s, checked_s2c, viol_c2s, viol_s2c, rsts;
+static int verbose;
+
+static int parse_endpoint(const char *s, struct addr *a)
+{
+	char buf[128];
+	char *colon;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (buf[0] == '[') {
+		char *end = strchr(buf, ']');
+
+		if (!end || end[1] != ':')
+			return -1;
+		*end = 0;
+		a->family = 6;
+		if (inet_pton(AF_INET6, buf + 1, a->a) != 1)
+			return -1;
+		a->port = atoi(end + 2);
+		return 0;
+	}
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	a->family = 4;
+	memset(a->a, 0, 16);
+	if (inet_pton(AF_INET, buf, a->a) != 1)
+		return -1;
+	a->port = atoi(colon + 1);
+	return 0;
+}
+
+static int addr_eq(const struct addr *x, int family, const unsigned char *a,
+		   uint16_t port)
+{
+	return x->family == family && x->port == port &&
+	       !memcmp(x->a, a, family == 4 ? 4 : 16);
+}
+
+static struct leg *new_leg(struct leg *legs, int *n, int family,
+			   const unsigned char *a, uint16_t port)
+{
+	struct leg *leg;
+
+	if (*n >= MAX_CONNS)
+		return NULL;
+	leg = &legs[(*n)++];
+	memset(leg, 0, sizeof(*leg));
+	leg->used = 1;
+	leg->pair = -1;
+	leg->peer.family = family;
+	leg->peer.port = port;
+	memcpy(leg->peer.a, a, family == 4 ? 4 : 16);
+	return leg;
+}
+
+/*
+ * The newest leg with this peer endpoint (ports can be reused). In pass 1
+ * (create) any leg, else a new one; in pass 2 the newest whose SYN has
+ * already gone by in capture order.
+ */
+static struct leg *find_leg(struct leg *legs, int *n, int family,
+			    const unsigned char *a, uint16_t port, int create)
+{
+	for (int i = *n - 1; i >= 0; i--)
+		if (addr_eq(&legs[i].peer, family, a, port) &&
+		    (create || legs[i].active))
+			return &legs[i];
+	return create ? new_leg(legs, n, family, a, port) : NULL;
+}
+
+
+struct seg {
+	int family;
+	const unsigned char *src, *dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	const unsigned char *payload;
+	uint32_t caplen_payload;	/* bytes of payload captured */
+	uint32_t len;			/* payload length from the IP header */
+};
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_ACK 0x10
+
+/* Parses an IP packet at p (cap bytes captured). Returns 0 for TCP. */
+static int parse_ip(const unsigned char *p, uint32_t cap, struct seg *s)
+{
+	const unsigned char *tcp;
+	uint32_t iplen, thl, ipend;
+
+	if (cap < 20)
+		return -1;
+	if ((p[0] >> 4) == 4) {
+		uint32_t ihl = (p[0] & 15) * 4;
+
+		if (p[9] != 6 || cap < ihl + 20)
+			return -1;
+		if ((ntohs(*(uint16_t *)(p + 6)) & 0x1fff) != 0)
+			return -1; /* later fragment */
+		s->family = 4;
+		s->src = p + 12;
+		s->dst = p + 16;
+		iplen = ntohs(*(uint16_t *)(p + 2));
+		tcp = p + ihl;
+		ipend = iplen;
+	} else if ((p[0] >> 4) == 6) {
+		if (cap < 40 + 20 || p[6] != 6)
+			return -1; /* extension headers: not produced here */
+		s->family = 6;
+		s->src = p + 8;
+		s->dst = p + 24;
+		iplen = 40 + ntohs(*(uint16_t *)(p + 4));
+		tcp = p + 40;
+		ipend = iplen;
+	} else {
+		return -1;
+	}
+	s->sport = ntohs(*(uint16_t *)tcp);
+	s->dport = ntohs(*(uint16_t *)(tcp + 2));
+	s->seq = ntohl(*(uint32_t *)(tcp + 4));
+	s->ack = ntohl(*(uint32_t *)(tcp + 8));
+	thl = (tcp[12] >> 4) * 4;
+	s->flags = tcp[13];
+	if (ipend < (uint32_t)(tcp - p) + thl)
+		return -1;
+	s->len = ipend - (tcp - p) - thl;
+	s->payload = tcp + thl;
+	s->caplen_payload = cap > (uint32_t)(tcp - p) + thl ?
+			    cap - (tcp - p) - thl : 0;
+	return 0;
+}
+
+static uint32_t linktype;
+static int swapped;
+
+static uint32_t rd32(uint32_t v)
+{
+	return swapped ? __builtin_bswap32(v) : v;
+}
+
+/* Returns the IP header offset inside a captured frame, or -1. */
+static int ip_offset(const unsigned char *f, uint32_t cap)
+{
+	uint16_t proto;
+
+	switch (linktype) {
+	case 1: /* Ethernet */
+		if (cap < 14)
+			return -1;
+		proto = ntohs(*(uint16_t *)(f + 12));
+		if (proto == 0x8100 && cap >= 18)
+			return ntohs(*(uint16_t *)(f + 16)) == 0x0800 ||
+			       ntohs(*(uint16_t *)(f + 16)) == 0x86dd ? 18 : -1;
+		return proto == 0x0800 || proto == 0x86dd ? 14 : -1;
+	case 113: /* Linux cooked v1 */
+		if (cap < 16)
+			return -1;
+		proto = ntohs(*(uint16_t *)(f + 14));
+		return proto == 0x0800 || proto == 0x86dd ? 16 : -1;
+	case 276: /* Linux cooked v2 */
+		if (cap < 20)
+			return -1;
+		proto = ntohs(*(uint16_t *)f);
+		return proto == 0x0800 || proto == 0x86dd ? 20 : -1;
+	case 101: /* raw IP */
+	case 12:
+		return 0;
+	}
+	return -1;
+}
+
+/* Pass 2: a SYN activates the leg it started. */
+static void activate(struct leg *legs, int n, const struct seg *s)
+{
+	for (int i = 0; i < n; i++)
+		if (addr_eq(&legs[i].peer, s->family, s->src, s->sport) &&
+		    legs[i].have_peer_isn && legs[i].peer_isn == s->seq)
+			legs[i].active = 1;
+}
+
+typedef void (*seg_fn)(const struct seg *s);
+
+static int walk(const char *file, seg_fn fn)
+{
+	static unsigned char buf[262144];
+	uint32_t gh[6];
+	FILE *f = fopen(file, "rb");
+	unsigned long frames = 0;
+
+	if (!f) {
+		perror(file);
+		return -1;
+	}
+	if (fread(gh, 4, 6, f) != 6) {
+		fprintf(stderr, "tcpfo-pcapcheck: %s: not a pcap file\n", file);
+		fclose(f);
+		return -1;
+	}
+	if (gh[0] == 0xa1b2c3d4 || gh[0] == 0xa1b23c4d)
+		swapped = 0;
+	else if (gh[0] == 0xd4c3b2a1 || gh[0] == 0x4d3cb2a1)
+		swapped = 1;
+	else {
+		fprintf(stderr, "tcpfo-pcapcheck: %s: not a pcap file (pcapng?)\n",
+			file);
+		fclose(f);
+		return -1;
+	}
+	linktype = rd32(gh[5]) & 0xffff;
+	for (;;) {
+		uint32_t rh[4], cap;
+		struct seg s;
+		int off;
+
+		if (fread(rh, 4, 4, f) != 4)
+			break;
+		cap = rd32(rh[2]);
+		if (cap > sizeof(buf) || fread(buf, 1, cap, f) != cap) {
+			fprintf(stderr, "tcpfo-pcapcheck: truncated capture\n");
+			fclose(f);
+			return -1;
+		}
+		frames++;
+		off = ip_offset(buf, cap);
+		if (off < 0 || parse_ip(buf + off, cap - off, &s))
+			continue;
+		fn(&s);
+	}
+	fclose(f);
+	return frames ? 0 : -1;
+}
+
+/* Which leg and direction a segment belongs to. */
+enum kind { NONE, L1_FROM_CLIENT, L1_TO_CLIENT, L2_TO_SERVER, L2_FROM_SERVER };
+
+static enum kind classify(const struct seg *s, struct leg **leg, int create)
+{
+	if (addr_eq(&vip, s->family, s->dst, s->dport)) {
+		*leg = find_leg(l1, &n1, s->family, s->src, s->sport, create);
+		return *leg ? L1_FROM_CLIENT : NONE;
+	}
+	if (addr_eq(&vip, s->family, s->src, s->sport)) {
+		*leg = find_leg(l1, &n1, s->family, s->dst, s->dport, create);
+		return *leg ? L1_TO_CLIENT : NONE;
+	}
+	if (addr_eq(&server, s->family, s->dst, s->dport)) {
+		*leg = find_leg(l2, &n2, s->family, s->src, s->sport, create);
+		return *leg ? L2_TO_SERVER : NONE;
+	}
+	if (addr_eq(&server, s->family, s->src, s->sport)) {
+		*leg = find_leg(l2, &n2, s->family, s->dst, s->dport, create);
+		return *leg ? L2_FROM_SERVER : NONE;
+	}
+	return NONE;
+}
+
+/* Pass 1: ISNs and the seed at c2s offset 0 of each leg. A new SYN from
+ * the same client port starts a new leg (port reuse). */
+static void pass1(const struct seg *s)
+{
+	struct leg *leg;
+	enum kind k = classify(s, &leg, 1);
+
+	if (k == NONE)
+		return;
+	if ((s->flags & (F_SYN | F_ACK)) == F_SYN &&
+	    (k == L1_FROM_CLIENT || k == L2_TO_SERVER)) {
+		if (leg->have_peer_isn && leg->peer_isn != s->seq) {
+			/* A new connection from a reused port. */
+			if (k == L1_FROM_CLIENT)
+				leg = new_leg(l1, &n1, s->family, s->src, s->sport);
+			else
+				leg = new_leg(l2, &n2, s->family, s->src, s->sport);
+			if (!leg)
+				return;
+		}
+		leg->peer_isn = s->seq;
+		leg->have_peer_isn = 1;
+	}
+	if ((s->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK) &&
+	    (k == L1_TO_CLIENT || k == L2_FROM_SERVER)) {
+		leg->local_isn = s->seq;
+		leg->have_local_isn = 1;
+	}
+	if ((k == L1_FROM_CLIENT || k == L2_TO_SERVER) && leg->have_peer_isn &&
+	    !leg->have_seed && s->seq == leg->peer_isn + 1 &&
+	    s->caplen_payload >= 8 && s->len >= 8) {
+		uint32_t magic, seed;
+
+		memcpy(&magic, s->payload, 4);
+		memcpy(&seed, s->payload + 4, 4);
+		if (magic == STREAM_MAGIC) {
+			leg->seed = seed;
+			leg->have_seed = 1;
+		}
+	}
+}
+
+static void report(const char *dir, int i, uint32_t acked, uint32_t limit)
+{
+	if (verbose || (dir[0] == 'c' ? viol_c2s : viol_s2c) <= 5)
+		printf("VIOLATION %s pair %d (seed %u): ack covers offset %u, peer had acknowledged %u\n",
+		       dir, i, l1[i].seed, acked, limit);
+}
+
+/* Pass 2, in capture order. */
+static void pass2(const struct seg *s)
+{
+	struct leg *leg;
+	enum kind k;
+	int i;
+
+	if ((s->flags & (F_SYN | F_ACK)) == F_SYN) {
+		activate(l1, n1, s);
+		activate(l2, n2, s);
+	}
+	k = classify(s, &leg, 0);
+	if (k == NONE)
+		return;
+	if (s->flags & F_RST)
+		rsts++;
+	if (!(s->flags & F_ACK))
+		return;
+	if (k == L1_FROM_CLIENT || k == L1_TO_CLIENT) {
+		i = leg - l1;
+		if (!leg->have_peer_isn || !leg->have_local_isn)
+			return;
+		if (k == L1_FROM_CLIENT) {
+			uint32_t off = s->ack - (leg->local_isn + 1);
+
+			if (!(s->flags & F_SYN) && (int32_t)off >= 0 &&
+			    (!st[i].client_ack_seen || (int32_t)(off - st[i].client_acked) > 0)) {
+				st[i].client_acked = off;
+				st[i].client_ack_seen = 1;
+			}
+		} else {
+			uint32_t off = s->ack - (leg->peer_isn + 1);
+
+			checked_c2s++;
+			if (off != 0 && (int32_t)off > 0 &&
+			    (!st[i].server_ack_seen ||
+			     (int32_t)(off - st[i].server_acked) > 0)) {
+				viol_c2s++;
+				report("c2s", i, off, st[i].server_acked);
+			}
+		}
+		return;
+	}
+	/* L2 */
+	if (!leg->have_peer_isn || !leg->have_local_isn || leg->pair < 0)
+		return;
+	i = leg->pair;
+	if (k == L2_FROM_SERVER) {
+		uint32_t off = s->ack - (leg->peer_isn + 1);
+
+		if (!(s->flags & F_SYN) && (int32_t)off >= 0 &&
+		    (!st[i].server_ack_seen || (int32_t)(off - st[i].server_acked) > 0)) {
+			st[i].server_acked = off;
+			st[i].server_ack_seen = 1;
+		}
+	} else {
+		uint32_t off = s->ack - (leg->local_isn + 1);
+
+		checked_s2c++;
+		if (off != 0 && (int32_t)off > 0 &&
+		    (!st[i].client_ack_seen ||
+		     (int32_t)(off - st[i].client_acked) > 0)) {
+			viol_s2c++;
+			report("s2c", i, off, st[i].client_acked);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL;
+	int want_pairs = 1, pairs = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--vip") && i + 1 < argc) {
+			if (parse_endpoint(argv[++i], &vip))
+				goto usage;
+		} else if (!strcmp(argv[i], "--server") && i + 1 < argc) {
+			if (parse_endpoint(argv[++i], &server))
+				goto usage;
+		} else if (!strcmp(argv[i], "--pairs") && i + 1 < argc) {
+			want_pairs = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-v")) {
+			verbose = 1;
+		} else if (argv[i][0] != '-' && !file) {
+			file = argv[i];
+		} else {
+			goto usage;
+		}
+	}
+	if (!file || !vip.family || !server.family)
+		goto usage;
+	if (walk(file, pass1))
+		return 1;
+	/* Pair L1 and L2 legs by the seed of their first bytes. */
+	for (int i = 0; i < n1; i++) {
+		if (!l1[i].have_seed)
+			continue;
+		for (int j = 0; j < n2; j++) {
+			if (l2[j].have_seed && l2[j].pair < 0 &&
+			    l2[j].seed == l1[i].seed) {
+				l1[i].pair = j;
+				l2[j].pair = i;
+				pairs++;
+				break;
+			}
+		}
+	}
+	if (walk(file, pass2))
+		return 1;
+	printf("pcapcheck: %d client legs, %d server legs, %d pairs; acks checked c2s %lu s2c %lu; RSTs %lu; violations c2s %lu s2c %lu\n",
+	       n1, n2, pairs, checked_c2s, checked_s2c, rsts, viol_c2s, viol_s2c);
+	if (pairs < want_pairs) {
+		printf("pcapcheck: expected at least %d pairs: capture incomplete\n",
+		       want_pairs);
+		return 1;
+	}
+	return viol_c2s || viol_s2c ? 3 : 0;
+usage:
+	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n");
+	return 2;
+}
