@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "Config.hpp"
 
+#include "ByteSize.hpp"
 #include "Duration.hpp"
 #include "ParseError.hpp"
 
@@ -56,7 +57,10 @@ po::options_description setting_options()
 		("heartbeat.interval", po::value<std::string>())
 		("heartbeat.misses", po::value<std::string>())
 		("takeover.front-interface", po::value<std::string>())
-		("takeover.back-interface", po::value<std::string>());
+		("takeover.back-interface", po::value<std::string>())
+		("relay.pipe-size", po::value<std::string>())
+		("relay.notsent-lowat", po::value<std::string>())
+		("relay.connect-timeout", po::value<std::string>());
 	return d;
 }
 
@@ -272,6 +276,29 @@ Config build_config(const po::variables_map &vm)
 	};
 	s.read("takeover.front-interface", interface(c.takeover.front_interface));
 	s.read("takeover.back-interface", interface(c.takeover.back_interface));
+
+	auto size_in = [](std::uint64_t lo, std::uint64_t hi, std::uint64_t &out) {
+		return [lo, hi, &out](const std::string &v) {
+			std::uint64_t bytes = parse_byte_size(v);
+			if (bytes < lo || bytes > hi)
+				throw ParseError(v + " is out of range (" +
+						 format_byte_size(lo) + ".." +
+						 format_byte_size(hi) + ")");
+			out = bytes;
+		};
+	};
+	s.read("relay.pipe-size", size_in(min_pipe_size, max_pipe_size,
+					  c.relay.pipe_size));
+	s.read("relay.notsent-lowat", size_in(min_notsent_lowat, max_notsent_lowat,
+					      c.relay.notsent_lowat));
+	s.read("relay.connect-timeout", [&](const std::string &v) {
+		auto d = parse_duration(v);
+		if (d < min_connect_timeout || d > max_connect_timeout)
+			throw ParseError(v + " is out of range (" +
+					 to_string(min_connect_timeout) + ".." +
+					 to_string(max_connect_timeout) + ")");
+		c.relay.connect_timeout = d;
+	});
 	return c;
 }
 
@@ -401,15 +428,18 @@ Settings: "key = value" in FILE ("[section]" for dotted keys), or
   control-socket PATH        [/run/tcpfo/failoverd.sock]
   log-level LEVEL            debug|info|warning|error [info]
   service "NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS"   (repeatable)
-  peer.listen ADDR:PORT      state link, local end
-  peer.address ADDR:PORT     state link, the peer's end
+  peer.listen, peer.address ADDR:PORT   state link: our end, the peer's
   peer.key-file FILE         64 hex characters (openssl rand -hex 32)
   heartbeat.interval TIME    e.g. 50ms, 1s            [50ms]
   heartbeat.misses N         missed beats to fail     [3]
   takeover.front-interface IF, takeover.back-interface IF
+  relay.pipe-size SIZE       per direction, 4K..16M   [64K]
+  relay.notsent-lowat SIZE   unsent bytes per socket  [128K]
+  relay.connect-timeout TIME to the backend           [5s]
 
-IPv6: [2001:db8::1]:80. SIGTERM/SIGINT: withdraw the declared services and
-exit. SIGHUP: re-read the settings and apply service and mode changes.
+IPv6: [2001:db8::1]:80. SIGTERM/SIGINT: close the flows, withdraw the
+services, exit. SIGHUP: re-read the settings; service, mode and relay.*
+changes apply (relay.* to new flows). SIGUSR1: log the relay's counters.
 Exit status: 0 ok, 1 runtime error, 2 configuration error.
 )";
 }

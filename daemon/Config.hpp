@@ -6,6 +6,7 @@
 #include "Address.hpp"
 #include "Logger.hpp"
 #include "Mode.hpp"
+#include "RelaySettings.hpp"
 #include "Service.hpp"
 
 #include <array>
@@ -65,6 +66,8 @@ struct Config {
 		std::string front_interface;
 		std::string back_interface;
 	} takeover;
+
+	RelaySettings relay;
 };
 
 // What the command line asks for besides the settings.
@@ -83,7 +86,8 @@ Invocation parse_invocation(int argc, const char *const argv[]);
 std::string usage_text();
 
 // Keys whose value differs between a running and a re-read config and that
-// only a restart applies (everything except mode, log-level and service).
+// only a restart applies (everything except mode, log-level, service and
+// the relay.* keys, which apply to new flows).
 std::vector<std::string> restart_required_changes(const Config &running,
 						  const Config &next);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "Daemon.hpp"
 
+#include "ByteSize.hpp"
 #include "Duration.hpp"
+#include "FileLimit.hpp"
 
 #include <sys/epoll.h>
 
@@ -16,23 +18,38 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	  log_(log),
 	  // Before touching the module: a SIGTERM during start-up waits in
 	  // the queue instead of killing us half-way through declaring.
-	  signals_({SIGTERM, SIGINT, SIGHUP}), kernel_(kernel),
-	  services_(kernel, log)
+	  signals_({SIGTERM, SIGINT, SIGHUP, SIGUSR1}), kernel_(kernel),
+	  services_(kernel, log), relay_(loop_, kernel, log, config_.relay)
 {
+	rlim_t files = raise_open_file_limit();
+	log_.info("open-file limit " + std::to_string(files) + " (4 per relayed flow)");
+
 	kernel_.set_mode(config_.mode);
+	// Declared before the listeners open: the module sees every SYN.
 	services_.declare(config_.services);
+	if (!relay_.set_services(config_.services)) {
+		relay_.stop();
+		services_.withdraw_all();
+		throw std::runtime_error("relay: cannot listen for every service "
+					 "(see above)");
+	}
 	loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
 
 	log_.info("started: role " + std::string(to_string(config_.role)) +
 		  ", mode " + to_string(config_.mode) + ", " +
 		  std::to_string(config_.services.size()) + " service(s), "
 		  "heartbeat " + to_string(config_.heartbeat.interval) + " x " +
-		  std::to_string(config_.heartbeat.misses));
+		  std::to_string(config_.heartbeat.misses) + ", relay pipes " +
+		  format_byte_size(config_.relay.pipe_size) + ", notsent-lowat " +
+		  format_byte_size(config_.relay.notsent_lowat) +
+		  ", connect timeout " + to_string(config_.relay.connect_timeout));
 }
 
 void Daemon::run()
 {
 	loop_.run();
+	relay_.stop();
+	log_.info("relay: " + to_string(relay_.counters()));
 	services_.withdraw_all();
 	log_.info("stopped");
 }
@@ -49,6 +66,9 @@ void Daemon::on_signal()
 			return;
 		case SIGHUP:
 			reload();
+			break;
+		case SIGUSR1:
+			log_.info("relay: " + to_string(relay_.counters()));
 			break;
 		default:
 			break;
@@ -86,7 +106,14 @@ void Daemon::reload()
 		}
 	}
 
+	if (next.relay != config_.relay) {
+		relay_.set_settings(next.relay);
+		config_.relay = next.relay;
+		log_.info("relay settings changed; they apply to new flows");
+	}
+
 	bool ok = services_.reconcile(next.services);
+	ok = relay_.set_services(next.services) && ok;
 	config_.services = next.services;
 	if (ok)
 		log_.info("reload done: " +

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // Daemon: failoverd's running state — the kernel link, the declared
-// services, the event loop and its signals — from start to clean stop.
+// services, the relay, the event loop and its signals — from start to
+// clean stop.
 #pragma once
 
 #include "Config.hpp"
 #include "EventLoop.hpp"
 #include "KernelApi.hpp"
 #include "Logger.hpp"
+#include "Relay.hpp"
 #include "ServiceRegistry.hpp"
 #include "SignalFd.hpp"
 
@@ -19,13 +21,17 @@ public:
 	// Re-reads the settings for SIGHUP; throws ConfigError.
 	using ConfigSource = std::function<Config()>;
 
-	// Blocks SIGTERM/SIGINT/SIGHUP, sets the mode and declares the
-	// services (throws on conflict).
+	// Blocks SIGTERM/SIGINT/SIGHUP/SIGUSR1, raises the open-file limit,
+	// sets the mode, declares the services and listens for them (throws
+	// on conflict, after withdrawing what it declared).
 	Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	       Logger &log);
 
-	// Serves until SIGTERM or SIGINT, then withdraws the services.
+	// Serves until SIGTERM or SIGINT, then closes the relayed flows and
+	// withdraws the services.
 	void run();
+
+	const Relay &relay() const noexcept { return relay_; }
 
 private:
 	void on_signal();
@@ -38,6 +44,7 @@ private:
 	KernelApi &kernel_;
 	ServiceRegistry services_;
 	EventLoop loop_;
+	Relay relay_;
 };
 
 } // namespace tcpfo

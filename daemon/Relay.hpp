@@ -106,9 +106,11 @@ private:
 	void pump_deferred(FlowId id);
 	void settle(Flows::iterator it, const RelayFlow::Outcome &outcome);
 	void retire(Flows::iterator it) noexcept;
+	void account(std::atomic<std::uint64_t> &ending) noexcept;
 	void end_finished(Flows::iterator it);
 	void end_failed(Flows::iterator it, Leg leg, int error);
-	void end_backend_failed(Flows::iterator it, int error);
+	// our_timeout: relay.connect-timeout ran out (error is ETIMEDOUT).
+	void end_backend_failed(Flows::iterator it, int error, bool our_timeout = false);
 
 	EventLoop &loop_;
 	FlowApi &kernel_;

@@ -20,9 +20,11 @@ Service svc(const char *line)
 	return Service::parse(line);
 }
 
-const Service web = svc("web 192.0.2.1:80 198.51.100.10:8080 via 198.51.100.1");
-const Service api = svc("api 192.0.2.1:443 198.51.100.10:8443 via 198.51.100.1");
-const Service web_moved = svc("web 192.0.2.1:80 198.51.100.20:8080 via 198.51.100.1");
+// High ports: the Daemon's relay listens on them (IP_FREEBIND, so the
+// addresses need not be here), and unprivileged test runs may too.
+const Service web = svc("web 192.0.2.1:18080 198.51.100.10:8080 via 198.51.100.1");
+const Service api = svc("api 192.0.2.1:18443 198.51.100.10:8443 via 198.51.100.1");
+const Service web_moved = svc("web 192.0.2.1:18080 198.51.100.20:8080 via 198.51.100.1");
 const Service other = svc("other 192.0.2.9:80 198.51.100.10:80 via 198.51.100.1");
 
 class FakeKernel : public KernelApi {
@@ -50,6 +52,8 @@ public:
 		table.erase(it);
 	}
 	std::vector<Service> list_services() override { return table; }
+	void pair_flow(const FlowPair &) override { ops.push_back("pair"); }
+	void del_flow(const L1Tuple &) override { ops.push_back("del flow"); }
 
 	std::vector<Service> table;
 	std::vector<std::string> ops;
@@ -106,7 +110,7 @@ TEST_F(Registry, ConflictNamesTheServiceAndRollsBack)
 
 TEST_F(Registry, ConflictOnTheVipAloneIsAConflictToo)
 {
-	Service same_vip = svc("www 192.0.2.1:80 198.51.100.10:8080 via 198.51.100.1");
+	Service same_vip = svc("www 192.0.2.1:18080 198.51.100.10:8080 via 198.51.100.1");
 	kernel.table.push_back(same_vip);
 	EXPECT_THROW(registry.declare({web}), std::runtime_error);
 }
@@ -149,11 +153,16 @@ TEST(Daemon, StartsReloadsOnSighupAndWithdrawsOnSigterm)
 
 	Daemon daemon(start, [&] { return next; }, kernel, log);
 	EXPECT_EQ(kernel.ops, (Ops{"mode sync", "add web", "add api"}));
+	ASSERT_TRUE(daemon.relay().listening_on("web"));
+	EXPECT_EQ(daemon.relay().listening_on("web")->to_string(), "192.0.2.1:18080");
+	ASSERT_TRUE(daemon.relay().listening_on("api"));
 
-	// Both wait in the signalfd; pending signals come lowest first.
+	// All wait in the signalfd; pending signals come lowest first.
 	ASSERT_EQ(raise(SIGTERM), 0);
 	ASSERT_EQ(raise(SIGHUP), 0);
+	ASSERT_EQ(raise(SIGUSR1), 0);
 	daemon.run();
+	EXPECT_FALSE(daemon.relay().listening_on("api"));
 
 	EXPECT_EQ(kernel.ops, (Ops{"mode sync", "add web", "add api", "mode async",
 				   "del web", "del api", "add web", "del web"}));
@@ -168,6 +177,17 @@ TEST(Daemon, StartsReloadsOnSighupAndWithdrawsOnSigterm)
 		  std::string::npos)
 		<< text;
 	EXPECT_NE(text.find("failoverd[gw1]: info: stopped"), std::string::npos) << text;
+	EXPECT_NE(text.find("info: relay: listening on 192.0.2.1:18443 for service 'api'"),
+		  std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("info: relay: stopped listening on 192.0.2.1:18443"),
+		  std::string::npos)
+		<< text;
+	// SIGUSR1, then SIGTERM: the counters.
+	EXPECT_NE(text.find("info: relay: accepted 0, active 0, closed 0, reset 0, "
+			    "backend failed 0, dropped 0, bytes c2s 0 s2c 0"),
+		  std::string::npos)
+		<< text;
 }
 
 TEST(Daemon, BadConfigOnReloadKeepsTheRunningOne)

@@ -9,6 +9,9 @@
  *                [--duration SEC] [--seed N] [--bind ADDR] [--quiet]
  *
  * With --duration the client sends until the time is up or it gets SIGUSR1.
+ * With --rr COUNT it instead measures request/response latency: COUNT
+ * messages of --rr-size bytes (default 64), each echoed by the server;
+ * prints p50 and p99 in microseconds.
  * Exit status 0 only if both directions arrived complete and intact.
  *
  * The client sends a 32-byte request: magic, seed, bytes it will send up
@@ -55,7 +58,7 @@ struct request {
 	uint32_t seed;
 	uint64_t up;
 	uint64_t down;
-	uint64_t reserved;
+	uint64_t rr_size;	/* non-zero: echo messages of this size */
 };
 
 struct trailer {
@@ -294,6 +297,17 @@ static int serve_one(int fd)
 		fprintf(stderr, "tcpfo-stream: bad or missing request\n");
 		return 1;
 	}
+	if (req.rr_size) {
+		/* Request/response: echo every message until the client's FIN. */
+		static unsigned char msg[65536];
+		size_t n = req.rr_size > sizeof(msg) ? sizeof(msg) : req.rr_size;
+
+		while (read_full(fd, msg, n) == 0)
+			if (write_full(fd, msg, n))
+				return 1;
+		close(fd);
+		return 0;
+	}
 	rc = pump(fd, req.seed, 1, req.down, 0, req.up, 0, &sent, &received,
 		  &bad);
 	if (rc && bad == UINT64_MAX)
@@ -347,9 +361,54 @@ static int server(const char *host, const char *port)
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Request/response latency: COUNT messages of SIZE bytes, each echoed. */
+static int client_rr(int fd, uint32_t seed, uint64_t count, uint64_t size)
+{
+	static unsigned char out[65536], in[65536];
+	struct request req = { .magic = MAGIC, .seed = seed, .rr_size = size };
+	double *lat = calloc(count, sizeof(double));
+	uint64_t i;
+
+	if (!lat || size == 0 || size > sizeof(out)) {
+		fprintf(stderr, "tcpfo-stream: bad --rr-size\n");
+		return 2;
+	}
+	if (write_full(fd, &req, sizeof(req)))
+		return 1;
+	for (i = 0; i < count; i++) {
+		double t0 = now();
+
+		fill(out, size, i * size, seed, 0);
+		if (write_full(fd, out, size) || read_full(fd, in, size)) {
+			fprintf(stderr, "tcpfo-stream: FAIL rr exchange %llu\n",
+				(unsigned long long)i);
+			return 1;
+		}
+		lat[i] = (now() - t0) * 1e6;
+		if (memcmp(in, out, size)) {
+			fprintf(stderr, "tcpfo-stream: FAIL rr echo %llu differs\n",
+				(unsigned long long)i);
+			return 1;
+		}
+	}
+	qsort(lat, count, sizeof(double), cmp_double);
+	printf("rr count=%llu size=%llu p50_us=%.0f p99_us=%.0f\n",
+	       (unsigned long long)count, (unsigned long long)size,
+	       lat[count / 2], lat[(count * 99) / 100]);
+	free(lat);
+	return 0;
+}
+
 static int client(const char *host, const char *port, const char *bind_addr,
 		  uint64_t up, uint64_t down, double duration, uint32_t seed,
-		  int quiet)
+		  int quiet, uint64_t rr, uint64_t rr_size)
 {
 	struct sockaddr_storage ss, bs;
 	socklen_t len, blen;
@@ -381,6 +440,8 @@ static int client(const char *host, const char *port, const char *bind_addr,
 			port, strerror(errno));
 		return 1;
 	}
+	if (rr)
+		return client_rr(fd, seed, rr, rr_size);
 	req.up = duration > 0 ? UNTIL_FIN : up;
 	t0 = now();
 	if (write_full(fd, &req, sizeof(req))) {
@@ -426,7 +487,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: tcpfo-stream server ADDR PORT\n"
 		"       tcpfo-stream client ADDR PORT [--up BYTES] [--down BYTES]\n"
-		"                    [--duration SEC] [--seed N] [--bind ADDR] [--quiet]\n");
+		"                    [--duration SEC] [--seed N] [--bind ADDR] [--quiet]\n"
+		"                    [--rr COUNT [--rr-size BYTES]]\n");
 	exit(2);
 }
 
@@ -436,6 +498,7 @@ int main(int argc, char **argv)
 	double duration = 0;
 	uint32_t seed = (uint32_t)getpid();
 	const char *bind_addr = NULL;
+	uint64_t rr = 0, rr_size = 64;
 	int quiet = 0;
 
 	if (argc < 4)
@@ -463,11 +526,15 @@ int main(int argc, char **argv)
 			seed = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(a, "--bind"))
 			bind_addr = argv[++i];
+		else if (!strcmp(a, "--rr"))
+			rr = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--rr-size"))
+			rr_size = strtoull(argv[++i], NULL, 0);
 		else
 			usage();
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, on_usr1);
 	return client(argv[2], argv[3], bind_addr, up, down, duration, seed,
-		      quiet);
+		      quiet, rr, rr_size);
 }

@@ -30,6 +30,24 @@ void list_services(const GlobalOptions &options, std::ostream &out)
 	print_services(out, kernel.list_services(), options.json);
 }
 
+void list_flows(const GlobalOptions &options, std::ostream &out)
+{
+	KernelLink kernel;
+	print_flows(out, kernel.list_flows(), options.json);
+}
+
+void flow_command(const GlobalOptions &options,
+		  std::span<const std::string_view> args, std::ostream &out)
+{
+	std::string_view sub = args.empty() ? "list" : args[0];
+	if (sub != "list" && sub != "show")
+		throw UsageError("unknown flow command '" + std::string(sub) +
+				 "' (list)");
+	if (args.size() > 1)
+		throw UsageError("'flow list' takes no arguments");
+	list_flows(options, out);
+}
+
 void add_service(std::span<const std::string_view> words)
 {
 	Service s;
@@ -88,8 +106,8 @@ void service_command(const GlobalOptions &options,
 }
 
 // Operator contract commands whose daemon side does not exist yet.
-constexpr std::array<std::string_view, 4> planned = {
-	"flows", "peer", "failover", "switchover"};
+constexpr std::array<std::string_view, 3> planned = {
+	"peer", "failover", "switchover"};
 
 } // namespace
 
@@ -109,6 +127,12 @@ void run_command(const GlobalOptions &options,
 		if (!rest.empty())
 			throw UsageError("'services' takes no arguments");
 		list_services(options, out);
+	} else if (command == "flows") {
+		if (!rest.empty())
+			throw UsageError("'flows' takes no arguments");
+		list_flows(options, out);
+	} else if (command == "flow") {
+		flow_command(options, rest, out);
 	} else if (std::find(planned.begin(), planned.end(), command) !=
 		   planned.end()) {
 		throw std::runtime_error("'" + std::string(command) +
