@@ -260,15 +260,16 @@ void Relay::on_acceptable(Listener &l)
 
 // The descriptor table is full: accept one connection into the reserve
 // slot and close it, so the client hears at once and the listener does
-// not stay readable with nothing we can do. False if that was impossible
-// (accepting pauses a moment instead of spinning).
+// not stay readable with nothing we can do. True if one was shed; false
+// if none was pending, or if it was impossible (then accepting pauses a
+// moment instead of spinning).
 bool Relay::shed_one(Listener &l, int error)
 {
-	bool shed = false;
 	if (reserve_fd_) {
 		reserve_fd_.reset();
 		UniqueFd client(::accept4(l.fd.get(), nullptr, nullptr,
 					  SOCK_NONBLOCK | SOCK_CLOEXEC));
+		int accept_error = client ? 0 : errno;
 		if (client) {
 			L1Tuple l1;
 			try {
@@ -278,19 +279,16 @@ bool Relay::shed_one(Listener &l, int error)
 			}
 			counters_.accepted++;
 			drop(l1, std::move(client), errno_text(error));
-			shed = true;
 		}
 		reserve_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+		if (reserve_fd_ && (!accept_error || accept_error == EAGAIN))
+			return !accept_error;
 	}
-	if (!shed || !reserve_fd_) {
-		if (auto held = resource_log_.allow())
-			log_.warning("relay: out of file descriptors (" +
-				     errno_text(error) +
-				     "); pausing accept for 100ms" + held_back(*held));
-		pause_accepting();
-		return false;
-	}
-	return true;
+	if (auto held = resource_log_.allow())
+		log_.warning("relay: out of file descriptors (" + errno_text(error) +
+			     "); pausing accept for 100ms" + held_back(*held));
+	pause_accepting();
+	return false;
 }
 
 // --- flows -------------------------------------------------------------
@@ -305,31 +303,34 @@ void Relay::drop(const L1Tuple &l1, UniqueFd client, const std::string &why)
 	// The module holds the client leg and would swallow our FIN.
 	if (l1.family() != AF_UNSPEC)
 		del_flow(l1, "new connection from " + l1.client.to_string());
-	client.reset();
+	close_orderly(client);
 }
 
-bool Relay::pair(const FlowPair &tuples, const std::string &name)
+bool Relay::pair(const FlowPair &tuples, const std::string &service)
 {
+	// Named only when there is something to say: this runs per flow.
+	auto name = [&] { return describe(tuples, service); };
 	try {
 		kernel_.pair_flow(tuples);
 		return true;
 	} catch (const KernelError &e) {
 		if (e.code().value() == ENOENT) {
-			log_.debug("relay: " + name + ": not tracked by the module; "
-				   "relaying it untracked");
+			if (log_.threshold() <= LogLevel::debug)
+				log_.debug("relay: " + name() + ": not tracked by the "
+					   "module; relaying it untracked");
 			if (auto held = untracked_log_.allow())
 				log_.warning("relay: relaying flows the module does not "
 					     "track (service not declared to it, or the "
-					     "module reloaded?), e.g. " + name +
+					     "module reloaded?), e.g. " + name() +
 					     held_back(*held));
 			return false;
 		}
 		if (auto held = pair_error_log_.allow())
-			log_.warning("relay: " + name + ": " + e.what() +
+			log_.warning("relay: " + name() + ": " + e.what() +
 				     "; relaying anyway" + held_back(*held));
 	} catch (const std::exception &e) {
 		if (auto held = pair_error_log_.allow())
-			log_.warning("relay: " + name + ": pairing: " + e.what() +
+			log_.warning("relay: " + name() + ": pairing: " + e.what() +
 				     "; relaying anyway" + held_back(*held));
 	}
 	return true;
@@ -400,10 +401,9 @@ void Relay::start_flow(const Service &service, UniqueFd client)
 	}
 
 	const FlowPair &tuples = flow->tuples();
-	const std::string name = describe(tuples, service.name);
 	FlowId id = ++next_id_;
 	Entry entry;
-	entry.tracked = pair(tuples, name);
+	entry.tracked = pair(tuples, service.name);
 	entry.flow = std::move(flow);
 	auto [it, inserted] = flows_.emplace(id, std::move(entry));
 	counters_.active++;
@@ -423,20 +423,23 @@ void Relay::start_flow(const Service &service, UniqueFd client)
 	} catch (const std::system_error &e) {
 		// epoll is full (max_user_watches): as good as out of fds.
 		retire(it);
+		std::string name = describe(tuples, service.name);
 		if (it->second.tracked)
 			del_flow(tuples.l1, name);
 		if (auto held = resource_log_.allow())
 			log_.warning("relay: dropping " + name + ": " + e.what() +
 				     held_back(*held));
-		it->second.flow->reset();
+		f.abandon();
 		account(counters_.dropped);
 		flows_.erase(it);
 		return;
 	}
 	it->second.connect_timer = timers_.start(
 		settings_.connect_timeout, [this, id] { on_connect_timeout(id); });
-	log_.debug("relay: " + name + ": connecting " +
-		   tuples.l2.back.to_string() + " -> " + tuples.l2.server.to_string());
+	if (log_.threshold() <= LogLevel::debug)
+		log_.debug("relay: " + describe(tuples, service.name) + ": connecting " +
+			   tuples.l2.back.to_string() + " -> " +
+			   tuples.l2.server.to_string());
 }
 
 void Relay::on_socket(FlowId id, Leg leg, std::uint32_t events)
@@ -520,7 +523,8 @@ void Relay::end_finished(Flows::iterator it)
 {
 	retire(it);
 	RelayFlow &f = *it->second.flow;
-	log_.debug("relay: " + describe(f.tuples(), f.service()) + ": closed");
+	if (log_.threshold() <= LogLevel::debug)
+		log_.debug("relay: " + describe(f.tuples(), f.service()) + ": closed");
 	f.close();
 	account(counters_.closed);
 	flows_.erase(it);
@@ -549,7 +553,7 @@ void Relay::end_backend_failed(Flows::iterator it, int error, bool our_timeout)
 	// First, so the module lets go of the client's bytes and lets our
 	// FIN through.
 	del_flow(f.tuples().l1, name);
-	f.close_after_backend_failure();
+	f.abandon();
 	account(counters_.backend_failed);
 	if (auto held = backend_log_.allow()) {
 		std::string why = our_timeout

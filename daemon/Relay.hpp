@@ -98,7 +98,7 @@ private:
 
 	void start_flow(const Service &service, UniqueFd client);
 	void drop(const L1Tuple &l1, UniqueFd client, const std::string &why);
-	bool pair(const FlowPair &tuples, const std::string &name);
+	bool pair(const FlowPair &tuples, const std::string &service);
 	void del_flow(const L1Tuple &l1, const std::string &name);
 
 	void on_socket(FlowId id, Leg leg, std::uint32_t events);

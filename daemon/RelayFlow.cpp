@@ -136,13 +136,10 @@ void RelayFlow::reset() noexcept
 	close_with_reset(server_);
 }
 
-void RelayFlow::close_after_backend_failure() noexcept
+void RelayFlow::abandon() noexcept
 {
 	server_.reset();
-	// MSG_TRUNC on TCP discards without copying: no buffer needed.
-	while (::recv(client_.get(), nullptr, 1 << 20, MSG_TRUNC | MSG_DONTWAIT) > 0) {
-	}
-	client_.reset();
+	close_orderly(client_);
 }
 
 } // namespace tcpfo

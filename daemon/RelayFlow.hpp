@@ -78,10 +78,9 @@ public:
 	void flush_and_close() noexcept;
 	// RST on both legs.
 	void reset() noexcept;
-	// The server leg never came up: drop it, and give the client an
-	// orderly FIN (its unread bytes are discarded first, or close()
-	// would answer with a RST).
-	void close_after_backend_failure() noexcept;
+	// The server leg is given up (it never came up, or cannot be
+	// watched): drop it, and give the client an orderly FIN.
+	void abandon() noexcept;
 
 private:
 	SpliceChannel &from(Leg leg) noexcept { return leg == Leg::client ? c2s_ : s2c_; }

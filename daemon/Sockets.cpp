@@ -112,6 +112,16 @@ int take_socket_error(int fd) noexcept
 	return err;
 }
 
+void close_orderly(UniqueFd &fd) noexcept
+{
+	if (!fd)
+		return;
+	// MSG_TRUNC on TCP discards without copying: no buffer needed.
+	while (::recv(fd.get(), nullptr, 1 << 20, MSG_TRUNC | MSG_DONTWAIT) > 0) {
+	}
+	fd.reset();
+}
+
 void close_with_reset(UniqueFd &fd) noexcept
 {
 	if (!fd)

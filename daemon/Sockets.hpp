@@ -38,6 +38,10 @@ Endpoint peer_endpoint(int fd);
 // The pending error (SO_ERROR), cleared by reading it; 0 if none.
 int take_socket_error(int fd) noexcept;
 
+// Discards what was received and not read, then closes: a FIN, where a
+// close() with unread bytes would answer with a RST.
+void close_orderly(UniqueFd &fd) noexcept;
+
 // Closes with SO_LINGER {1, 0}: the kernel answers with a RST instead of
 // a FIN and drops whatever was not sent.
 void close_with_reset(UniqueFd &fd) noexcept;

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,52 @@ TEST_F(ConfigTest, DefaultsAreDocumentedOnes)
 	EXPECT_EQ(c.log_level, LogLevel::info);
 	EXPECT_TRUE(c.services.empty());
 	EXPECT_FALSE(c.peer.address);
+	EXPECT_EQ(c.relay.pipe_size, 65536u);
+	EXPECT_EQ(c.relay.notsent_lowat, 131072u);
+	EXPECT_EQ(c.relay.connect_timeout, 5s);
+}
+
+TEST_F(ConfigTest, RelaySectionTakesSizesAndDurations)
+{
+	std::string file = write("c.conf",
+		"node = gw1\n"
+		"[relay]\n"
+		"pipe-size = 1M\n"
+		"notsent-lowat = 32K\n"
+		"connect-timeout = 1.5s\n");
+	Config c = parse({"--config", file}).config;
+	EXPECT_EQ(c.relay.pipe_size, 1u << 20);
+	EXPECT_EQ(c.relay.notsent_lowat, 32u << 10);
+	EXPECT_EQ(c.relay.connect_timeout, 1500ms);
+
+	c = parse({"--config", file, "--relay.pipe-size=4096", "--relay.notsent-lowat",
+		   "262144", "--relay.connect-timeout", "250ms"}).config;
+	EXPECT_EQ(c.relay.pipe_size, 4096u);
+	EXPECT_EQ(c.relay.notsent_lowat, 262144u);
+	EXPECT_EQ(c.relay.connect_timeout, 250ms);
+	EXPECT_EQ(parse({"--relay.pipe-size", "16MiB"}).config.relay.pipe_size, 16u << 20);
+	EXPECT_EQ(parse({"--relay.pipe-size", "64KiB"}).config.relay.pipe_size, 64u << 10);
+	EXPECT_EQ(parse({"--relay.pipe-size", "64k"}).config.relay.pipe_size, 64u << 10);
+}
+
+TEST_F(ConfigTest, RelaySettingsApplyOnReloadWithoutARestart)
+{
+	Config a = parse({"--node", "gw1"}).config;
+	Config b = a;
+	b.relay.pipe_size = 1 << 20;
+	b.relay.connect_timeout = 1s;
+	EXPECT_TRUE(restart_required_changes(a, b).empty());
+}
+
+TEST_F(ConfigTest, HelpFitsAScreen)
+{
+	std::string help = usage_text();
+	EXPECT_LE(std::count(help.begin(), help.end(), '\n'), 30);
+	std::istringstream lines(help);
+	for (std::string line; std::getline(lines, line);)
+		EXPECT_LE(line.size(), 80u) << line;
+	for (const char *key : {"relay.pipe-size", "relay.notsent-lowat", "relay.connect-timeout"})
+		EXPECT_NE(help.find(key), std::string::npos) << key;
 }
 
 TEST_F(ConfigTest, NodeDefaultsToTheHostName)
@@ -190,6 +238,16 @@ TEST_F(ConfigTest, BadValuesNameTheKey)
 		{{"--mode"}, "mode: missing value"},
 		{{"--mode", "sync", "--mode", "async"}, "mode: given more than once"},
 		{{"stray"}, "unexpected argument 'stray'"},
+		{{"--relay.pipe-size", "2K"}, "relay.pipe-size: 2K is out of range (4KiB..16MiB)"},
+		{{"--relay.pipe-size", "32M"}, "relay.pipe-size: 32M is out of range (4KiB..16MiB)"},
+		{{"--relay.pipe-size", "64KB"}, "relay.pipe-size: bad size '64KB' (write e.g. 65536, 64K, 1M)"},
+		{{"--relay.pipe-size", "-1"}, "relay.pipe-size: bad size '-1'"},
+		{{"--relay.pipe-size", ""}, "relay.pipe-size: bad size ''"},
+		{{"--relay.notsent-lowat", "0"}, "relay.notsent-lowat: 0 is out of range"},
+		{{"--relay.notsent-lowat", "2G"}, "relay.notsent-lowat: bad size '2G'"},
+		{{"--relay.connect-timeout", "5"}, "relay.connect-timeout: bad duration '5'"},
+		{{"--relay.connect-timeout", "0s"}, "relay.connect-timeout: 0s is out of range (1ms..600s)"},
+		{{"--relay.connect-timeout", "1h"}, "relay.connect-timeout: bad duration '1h'"},
 	};
 	for (const auto &c : cases) {
 		std::vector<std::string> args = c.args;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
+#include <string>
 #include <vector>
 
 using namespace tcpfo;
@@ -91,4 +93,78 @@ TEST(UniqueFd, ClosesOnceAndMoves)
 	signal(SIGPIPE, SIG_IGN);
 	EXPECT_EQ(write(w.get(), "x", 1), -1);
 	EXPECT_EQ(errno, EPIPE);
+}
+
+TEST(EventLoop, DeferredTasksRunAfterTheRoundWithoutWaitingForEvents)
+{
+	EventLoop loop;
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	UniqueFd r(p[0]), w(p[1]);
+	ASSERT_EQ(write(w.get(), "x", 1), 1);
+
+	std::vector<std::string> order;
+	int rounds_left = 3;
+	std::function<void()> again = [&] {
+		order.push_back("task");
+		// Nothing else will ever be ready: only deferral keeps it going.
+		if (--rounds_left > 0)
+			loop.defer(again);
+		else
+			loop.stop();
+	};
+	loop.add(r.get(), EPOLLIN, [&](std::uint32_t) {
+		char c;
+		ASSERT_EQ(read(r.get(), &c, 1), 1);
+		order.push_back("handler");
+		loop.defer(again);
+		order.push_back("handler done");
+	});
+	loop.run();
+	EXPECT_EQ(order, (std::vector<std::string>{"handler", "handler done", "task",
+						   "task", "task"}));
+}
+
+// fd numbers are reused at once: an event fetched for a descriptor that a
+// handler closed must not reach the handler of a new descriptor that got
+// the same number in the same round.
+TEST(EventLoop, StaleEventsDoNotReachANewDescriptorWithTheSameNumber)
+{
+	EventLoop loop;
+	int a[2], b[2];
+	ASSERT_EQ(pipe(a), 0);
+	ASSERT_EQ(pipe(b), 0);
+	// Both read ends ready: one round fetches an event for each.
+	UniqueFd ar(a[0]), aw(a[1]), br(b[0]), bw(b[1]);
+	ASSERT_EQ(write(aw.get(), "x", 1), 1);
+	ASSERT_EQ(write(bw.get(), "x", 1), 1);
+
+	int stop_pipe[2];
+	ASSERT_EQ(pipe(stop_pipe), 0);
+	UniqueFd sr(stop_pipe[0]), sw(stop_pipe[1]);
+
+	int first_calls = 0, reused_calls = 0;
+	std::vector<UniqueFd> fresh;
+	// Whichever runs first closes both and opens a pipe, whose ends take
+	// the two numbers just freed; both are watched but never readable.
+	auto first = [&](std::uint32_t) {
+		first_calls++;
+		loop.remove(ar.get());
+		loop.remove(br.get());
+		ar.reset();
+		br.reset();
+		int q[2];
+		ASSERT_EQ(pipe(q), 0);
+		for (int fd : q) {
+			fresh.emplace_back(fd);
+			loop.add(fd, EPOLLIN, [&](std::uint32_t) { reused_calls++; });
+		}
+		ASSERT_EQ(write(sw.get(), "x", 1), 1);
+	};
+	loop.add(ar.get(), EPOLLIN, first);
+	loop.add(br.get(), EPOLLIN, first);
+	loop.add(sr.get(), EPOLLIN, [&](std::uint32_t) { loop.stop(); });
+	loop.run();
+	EXPECT_EQ(first_calls, 1);
+	EXPECT_EQ(reused_calls, 0) << "an old event reached a new descriptor";
 }

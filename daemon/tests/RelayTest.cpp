@@ -627,22 +627,23 @@ TEST(Relay, SilentBackendTimesOut)
 
 // Many flows at once, all open together: every one completes intact and
 // the relay has nothing left afterwards.
+//
+// The server closes first, so TIME_WAIT lands on the backend's and the
+// VIP's ports, not on ephemeral ones: the L2 sockets' bind(port 0) slows
+// down badly once the ephemeral range fills with TIME_WAIT (see the
+// report of repeated runs), which is a property of bind(), not the relay.
 TEST(Relay, FiveHundredConcurrentFlowsAllComplete)
 {
 	raise_open_file_limit();
 	constexpr int flows = 500;
-	constexpr std::uint64_t size = 12000;
+	constexpr std::size_t size = 12000;
 	Backend backend("127.0.0.1", [](UniqueFd fd) {
-		// Echo until EOF, then FIN.
-		char buf[16384];
-		for (;;) {
-			ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
-			if (n <= 0)
-				break;
-			if (::send(fd.get(), buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n)
-				break;
-		}
+		// Echo one message, then FIN first, then wait for the client's.
+		std::string message = read_exactly(fd.get(), size);
+		if (!message.empty())
+			send_text(fd.get(), message);
 		::shutdown(fd.get(), SHUT_WR);
+		read_to_end(fd.get());
 	});
 	FakeModule module;
 	module.inspect_l2(false);
@@ -651,16 +652,10 @@ TEST(Relay, FiveHundredConcurrentFlowsAllComplete)
 	std::vector<UniqueFd> clients;
 	for (int i = 0; i < flows; i++) {
 		clients.push_back(connect_to(relay.vip()));
-		// Small enough to sit in the socket buffers: no deadlock
-		// with the echo while the other clients are still written.
+		// Small enough to sit in the socket buffers while the other
+		// clients are still being written.
 		ASSERT_TRUE(write_pattern(clients.back().get(), std::uint64_t(i), size));
 	}
-	// No client has sent its FIN yet: all flows are open at once.
-	for (int i = 0; i < 5000 && relay.counters().active < flows; i++)
-		std::this_thread::sleep_for(1ms);
-	EXPECT_EQ(relay.counters().active, unsigned(flows)) << to_string(relay.counters());
-	for (auto &c : clients)
-		ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
 	int intact = 0;
 	for (int i = 0; i < flows; i++) {
 		Received r = read_to_end(clients[std::size_t(i)].get(), std::uint64_t(i), true);
@@ -671,6 +666,11 @@ TEST(Relay, FiveHundredConcurrentFlowsAllComplete)
 				      << r.error << ", first wrong " << r.first_wrong;
 	}
 	EXPECT_EQ(intact, flows);
+	// Every server has sent its FIN and no client has: all flows are
+	// open at once, half-closed.
+	EXPECT_EQ(relay.counters().active, unsigned(flows)) << to_string(relay.counters());
+	clients.clear();
+
 	ASSERT_TRUE(relay.wait_idle()) << to_string(relay.counters());
 	RelayCounters c = relay.counters();
 	EXPECT_EQ(c.accepted, unsigned(flows));
@@ -753,5 +753,128 @@ TEST(Relay, PairingFailureOtherThanEnoentStillRelays)
 	relay.stop();
 	EXPECT_NE(relay.log().find("warning: relay: flow "), std::string::npos);
 	EXPECT_NE(relay.log().find("pairing flow: File exists; relaying anyway"), std::string::npos)
+		<< relay.log();
+}
+
+// Pipes of one page and a small TCP_NOTSENT_LOWAT: the pipe is full (of
+// slots, not bytes) all the time, and nothing is lost or stuck.
+TEST(Relay, SmallPipesAndLowWatermarkStillRelayIntact)
+{
+	static constexpr std::uint64_t size = 3 << 20;
+	Backend backend("127.0.0.1", [](UniqueFd fd) {
+		std::thread writer([&] {
+			EXPECT_TRUE(write_pattern(fd.get(), 2, size));
+			::shutdown(fd.get(), SHUT_WR);
+		});
+		Received r = read_to_end(fd.get(), 1, true);
+		writer.join();
+		EXPECT_EQ(r.bytes, size);
+		EXPECT_EQ(r.first_wrong, UINT64_MAX);
+	});
+	FakeModule module;
+	RelaySettings settings;
+	settings.pipe_size = 4096;
+	settings.notsent_lowat = 4096;
+	RelayUnderTest relay(module, backend.endpoint(), settings);
+
+	UniqueFd client = connect_to(relay.vip());
+	std::thread writer([&] {
+		EXPECT_TRUE(write_pattern(client.get(), 1, size));
+		::shutdown(client.get(), SHUT_WR);
+	});
+	Received r = read_to_end(client.get(), 2, true);
+	writer.join();
+	EXPECT_EQ(r.error, 0);
+	EXPECT_EQ(r.bytes, size);
+	EXPECT_EQ(r.first_wrong, UINT64_MAX);
+	EXPECT_TRUE(relay.wait_idle());
+	EXPECT_EQ(relay.counters().closed, 1u);
+}
+
+namespace {
+
+// Sets the open-file limit so that exactly `free` more descriptors can be
+// opened, as when a daemon has used up its limit: the holes below the
+// highest open descriptor are filled first (the relay's reserve
+// descriptor must lie below the limit, as it always does for real).
+// Restores the limit when destroyed.
+class FdBudget {
+public:
+	explicit FdBudget(int free)
+	{
+		::getrlimit(RLIMIT_NOFILE, &saved_);
+		int highest = 0;
+		for (int fd = 0; fd < 65536; fd++)
+			if (::fcntl(fd, F_GETFD) != -1)
+				highest = fd;
+		for (;;) {
+			UniqueFd filler(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+			if (!filler || filler.get() > highest)
+				break; // the first past the top is closed again
+			fillers_.push_back(std::move(filler));
+		}
+		rlimit lowered = saved_;
+		lowered.rlim_cur = static_cast<rlim_t>(highest + 1 + free);
+		::setrlimit(RLIMIT_NOFILE, &lowered);
+	}
+	~FdBudget()
+	{
+		::setrlimit(RLIMIT_NOFILE, &saved_);
+	}
+
+private:
+	rlimit saved_{};
+	std::vector<UniqueFd> fillers_;
+};
+
+} // namespace
+
+// Out of descriptors: a new connection is closed at once (the client sees
+// EOF, the module is told to let go) and the relay keeps serving.
+TEST(Relay, OutOfDescriptorsDropsNewConnectionsAndRecovers)
+{
+	Backend backend("127.0.0.1", [](UniqueFd fd) { send_text(fd.get(), "served"); });
+	FakeModule module;
+	module.set_pair_error(0);
+	RelayUnderTest relay(module, backend.endpoint());
+
+	// Enough to accept, not enough for the server leg's socket and pipes.
+	UniqueFd first = blocking_socket(AF_INET);
+	{
+		FdBudget budget(2);
+		SocketAddress sa = to_socket_address(relay.vip());
+		ASSERT_EQ(::connect(first.get(), sa.get(), sa.length), 0);
+		timeval tv{5, 0};
+		::setsockopt(first.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		Received r = read_to_end(first.get());
+		EXPECT_EQ(r.error, 0) << std::strerror(r.error);
+		EXPECT_EQ(r.bytes, 0u);
+	}
+	// Not even enough to accept: the reserve descriptor makes room.
+	UniqueFd second = blocking_socket(AF_INET);
+	{
+		FdBudget budget(0);
+		SocketAddress sa = to_socket_address(relay.vip());
+		ASSERT_EQ(::connect(second.get(), sa.get(), sa.length), 0);
+		timeval tv{5, 0};
+		::setsockopt(second.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		Received r = read_to_end(second.get());
+		EXPECT_EQ(r.error, 0) << std::strerror(r.error);
+		EXPECT_EQ(r.bytes, 0u);
+	}
+	EXPECT_TRUE(relay.wait_idle());
+	EXPECT_EQ(relay.counters().dropped, 2u);
+	// The module would swallow the FIN of a flow it holds: told first.
+	auto dels = module.dels();
+	ASSERT_EQ(dels.size(), 2u);
+	EXPECT_EQ(dels[0].client, local_endpoint(first.get()));
+	EXPECT_EQ(dels[1].client, local_endpoint(second.get()));
+
+	// Descriptors back: served as usual.
+	UniqueFd third = connect_to(relay.vip());
+	EXPECT_EQ(read_to_end(third.get()).text, "served");
+	relay.stop();
+	expect_balanced(relay.counters());
+	EXPECT_NE(relay.log().find("dropping a new connection from"), std::string::npos)
 		<< relay.log();
 }

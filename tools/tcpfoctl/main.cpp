@@ -19,8 +19,8 @@ constexpr std::string_view usage = R"(Usage: tcpfoctl [OPTIONS] COMMAND [ARGUMEN
 
 Commands:
   status                      module version, mode and counters
-  flows                       tracked flows (also: flow list); RELEASED and
-                              HELD are byte counts c2s/s2c
+  flows                       tracked flows (also: flow list); RELEASED
+                              and HELD in bytes, as c2s/s2c
   service list                declared services (also: services)
   service add NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS
   service del NAME | VIP:PORT
