@@ -21,6 +21,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/tcpfo.h>
 
+#include "seq.h"
 #include "service.h"
 
 struct tcpfo_net;
@@ -93,11 +94,14 @@ struct tcpfo_leg {
 	/* What the peer was told: the last segment let out, socket or ours. */
 	u32	ack_sent;
 	u32	right_edge;	/* ack_sent + (win_sent << wscale) */
+	u32	edge_max;	/* furthest right edge ever announced */
 	u32	tsecr_sent;
 	u16	win_sent;
 	bool	sent_any;
 	/* The peer probed (keepalive, zero window): answer it, never drop. */
 	bool	answer_due;
+	/* SACK ranges above ack_sent the peer was told: acks avoid them. */
+	struct tcpfo_sacked sacked;
 
 	/* From the peer (PRE_ROUTING), plausible segments only. */
 	u32	ts_recent;	/* newest TSval */
@@ -106,6 +110,14 @@ struct tcpfo_leg {
 	bool	ts_recent_valid;
 	bool	peer_ack_valid;
 };
+
+/* TCPFO_OPT_* a SYN or SYN-ACK offered. */
+static inline u8 tcpfo_opts_offered(const struct tcpfo_tcp_opts *o)
+{
+	return (o->sack_perm ? TCPFO_OPT_SACK : 0) |
+	       (o->has_ts ? TCPFO_OPT_TIMESTAMP : 0) |
+	       (o->has_wscale ? TCPFO_OPT_WSCALE : 0);
+}
 
 /* Options both ends of the leg agreed on (TCPFO_OPT_*). */
 static inline u8 tcpfo_leg_opts(const struct tcpfo_leg *leg)
@@ -119,16 +131,43 @@ static inline u8 tcpfo_leg_gw_wscale(const struct tcpfo_leg *leg)
 	return tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ? leg->gw_wscale : 0;
 }
 
+/*
+ * A TSval the socket sent on the leg. Releases reuse the highest: a
+ * socket's TSvals never decrease in the order it sends, but they may lag
+ * its clock (stamped once per tcp_write_xmit() run; measured up to ~20 ms
+ * under TCG), so anything extrapolated from the clock can be ahead of the
+ * socket's next segment, which the peer's PAWS check would then drop.
+ */
+static inline void tcpfo_leg_note_tsval(struct tcpfo_leg *leg, u32 tsval)
+{
+	leg->ts_sent = leg->ts_sent_valid ?
+		       tcpfo_seq_max(leg->ts_sent, tsval) : tsval;
+	leg->ts_sent_valid = true;
+}
+
 /* Both SYNs of the leg seen: its sequence spaces are known. */
 static inline bool tcpfo_leg_synced(const struct tcpfo_leg *leg)
 {
 	return leg->peer_syn_seen && leg->gw_syn_seen;
 }
 
+struct tcpfo_syn_info {
+	union tcpfo_addr	saddr;
+	union tcpfo_addr	daddr;
+	__be16			sport;
+	__be16			dport;
+	u8			family;
+	u32			isn;
+	u16			mss;
+	u8			wscale;
+	u8			opts;		/* TCPFO_OPT_* offered */
+	u32			tsval;
+};
+
 struct tcpfo_flow {
 	struct tcpfo_flow_node	node[TCPFO_NR_LEGS];
 	struct rcu_head		rcu;
-	u64			id;		/* creation order; dump cursor */
+	unsigned long		id;		/* creation order; dump cursor */
 	spinlock_t		lock;
 
 	/* Under tcpfo_flow_table.lock. */
@@ -136,6 +175,7 @@ struct tcpfo_flow {
 	bool			indexed;	/* in tcpfo_flow_table.by_id */
 	/* Unhashed: segments pass unchanged; the reaper frees it. */
 	bool			unlinked;
+	unsigned long		unlinked_at;	/* jiffies */
 
 	/* Under flow->lock; READ_ONCE() where read without it. */
 	u8			family;
@@ -147,6 +187,12 @@ struct tcpfo_flow {
 	u64			released[2];	/* R, by enum tcpfo_dir */
 	u64			fin[2];		/* FIN offset, by direction */
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
+	/*
+	 * A SYN with another ISN on the L1 tuple of a flow that looks open:
+	 * if the gateway answers it, the flow was stale and is replaced.
+	 */
+	struct tcpfo_syn_info	resyn;
+	bool			resyn_valid;
 	char			service[TCPFO_SERVICE_NAME_MAX];
 };
 
@@ -159,7 +205,7 @@ struct tcpfo_flow_table {
 	struct rhashtable	ht;	/* tcpfo_tuple -> tcpfo_flow_node */
 	struct xarray		by_id;	/* id -> flow: dumps, reaper */
 	spinlock_t		lock;	/* membership of ht and by_id, gen */
-	u64			next_id;
+	unsigned long		next_id;
 	/* Changes on every insert and removal (never 0): dump consistency. */
 	unsigned int		gen;
 	struct delayed_work	gc;
@@ -180,21 +226,9 @@ void tcpfo_tuple_init(struct tcpfo_tuple *t, u8 family,
 struct tcpfo_flow_node *tcpfo_flow_lookup(struct tcpfo_net *tn,
 					  const struct tcpfo_tuple *key);
 
-struct tcpfo_syn_info {
-	union tcpfo_addr	saddr;
-	union tcpfo_addr	daddr;
-	__be16			sport;
-	__be16			dport;
-	u8			family;
-	u32			isn;
-	u16			mss;
-	u8			wscale;
-	u8			opts;		/* TCPFO_OPT_* offered */
-	u32			tsval;
-};
 
-struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn,
-				     const struct tcpfo_service *svc,
+/* A client SYN to the service named @service: a new flow, or NULL. */
+struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 				     const struct tcpfo_syn_info *syn);
 
 /* Caller holds flow->lock: state change, with its timestamp. */
@@ -207,8 +241,8 @@ void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state);
  */
 void tcpfo_flow_unlink(struct tcpfo_net *tn, struct tcpfo_flow *flow);
 
-/* Insert the L2 tuple of @flow. -EEXIST if in use, -ENOENT if the flow
- * is going away. Caller holds flow->lock.
+/* Insert the L2 tuple of @flow. -EEXIST if a flow that is not closed
+ * holds it, -ENOENT if @flow is going away. Caller holds flow->lock.
  */
 int tcpfo_flow_hash_l2(struct tcpfo_net *tn, struct tcpfo_flow *flow);
 
@@ -220,7 +254,7 @@ int tcpfo_flow_delete(struct tcpfo_net *tn, struct tcpfo_flow *flow);
 /* A snapshot of a flow for dumps, taken under flow->lock. */
 struct tcpfo_flow_info {
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
-	u64			id;
+	unsigned long		id;
 	u64			released[2];
 	u64			fin[2];
 	u32			idle_ms;

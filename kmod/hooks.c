@@ -4,10 +4,10 @@
  *
  * One set of hook ops serves every namespace: IPv4 and IPv6 at PRE_ROUTING
  * (segments arriving for the gateway) and LOCAL_OUT (segments its sockets
- * send). Each TCP segment is counted as seen; one RCU hash lookup then says
- * whether it belongs to a declared service: the VIP:port is its destination
- * on input and its source on output. Every packet is accepted; the datapath
- * (flow tracking, ACK clamping) plugs in at tcpfo_hook_tcp().
+ * send). Each TCP segment is counted as seen and parsed into a struct
+ * tcpfo_pkt; a client SYN to a declared service creates a flow (track.c),
+ * and a segment of a tracked flow goes to track.c on input (what the peers
+ * acknowledge) or clamp.c on output (what the gateway may acknowledge).
  */
 
 #include <linux/ip.h>
@@ -19,10 +19,14 @@
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/tcp.h>
 
+#include "clamp.h"
+#include "flow.h"
 #include "hooks.h"
 #include "netns.h"
 #include "service.h"
+#include "track.h"
 
 /*
  * After the raw table (-300), before conntrack (-200) and DNAT (-100):
@@ -35,43 +39,92 @@ static_assert((int)NF_IP_PRI_RAW == (int)NF_IP6_PRI_RAW &&
 	      "one priority serves both families");
 static_assert(TCPFO_HOOK_PRIORITY < NF_IP_PRI_CONNTRACK);
 
-/* A TCP segment as the hooks hand it on, addresses in network order. */
-struct tcpfo_pkt {
-	const struct tcphdr	*th;	/* in the skb, or a stack copy */
-	unsigned int		thoff;	/* TCP header offset from skb->data */
-	union tcpfo_addr	saddr;
-	union tcpfo_addr	daddr;
-	u8			family;
-};
-
-static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
+/* A SYN without ACK arriving for a service: a new client connection. */
+static unsigned int tcpfo_hook_syn(struct tcpfo_net *tn, struct sk_buff *skb,
 				   const struct nf_hook_state *state,
 				   const struct tcpfo_pkt *pkt)
 {
 	struct tcpfo_service_key key;
+	struct tcpfo_service *svc;
+
+	if (!READ_ONCE(tn->services.count))
+		return NF_ACCEPT;
+	tcpfo_service_key_init(&key, pkt->family, &pkt->daddr, pkt->dport);
+	svc = tcpfo_service_lookup(tn, &key);
+	if (!svc)
+		return NF_ACCEPT;
+	this_cpu_inc(tn->stats->packets_tracked);
+	return tcpfo_track_syn(tn, svc, skb, state, pkt);
+}
+
+/*
+ * Every TCP segment of the namespace comes here. Untracked traffic costs
+ * one hash lookup (none while the namespace has no flows): a flow lookup,
+ * or for a SYN arriving from outside a service lookup.
+ */
+static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
+				   const struct nf_hook_state *state,
+				   const struct tcpfo_pkt *pkt)
+{
+	bool out = state->hook == NF_INET_LOCAL_OUT;
+	struct tcpfo_flow_node *node;
+	struct tcpfo_tuple key;
 
 	this_cpu_inc(tn->stats->packets_seen);
 
 	/*
-	 * Datapath extension point: the flow lookup on the 4-tuple goes here;
-	 * a segment of a tracked flow is counted and handled without the
-	 * service lookup below.
+	 * Segments sent without a socket are the kernel's own: our release
+	 * ACKs (xmit.c, sent from inside a hook and seen here again),
+	 * nf_reject RSTs, synproxy. They pass unclamped. Socket segments,
+	 * including the ctl socket's TIME_WAIT ACKs and RSTs, carry a socket.
 	 */
-
-	if (!READ_ONCE(tn->services.count))
+	if (out && !state->sk)
 		return NF_ACCEPT;
 
-	if (state->hook == NF_INET_PRE_ROUTING)
-		tcpfo_service_key_init(&key, pkt->family, &pkt->daddr,
-				       pkt->th->dest);
-	else
-		tcpfo_service_key_init(&key, pkt->family, &pkt->saddr,
-				       pkt->th->source);
+	if (!out && (pkt->flags & (TCPHDR_SYN | TCPHDR_ACK | TCPHDR_RST)) ==
+		    TCPHDR_SYN)
+		return tcpfo_hook_syn(tn, skb, state, pkt);
 
-	if (tcpfo_service_lookup(tn, &key))
-		this_cpu_inc(tn->stats->packets_tracked);
+	if (!atomic_read(&tn->flow_count))
+		return NF_ACCEPT;
 
-	return NF_ACCEPT;
+	tcpfo_tuple_init(&key, pkt->family, &pkt->saddr, pkt->sport,
+			 &pkt->daddr, pkt->dport);
+	node = tcpfo_flow_lookup(tn, &key);
+	if (!node)
+		return NF_ACCEPT;
+
+	this_cpu_inc(tn->stats->packets_tracked);
+	if (out)
+		return tcpfo_clamp_out(tn, tcpfo_node_flow(node), node->leg,
+				       skb, pkt);
+	return tcpfo_track_in(tn, tcpfo_node_flow(node), node->leg, skb,
+			      state, pkt);
+}
+
+/* Fill the TCP part of @pkt; false if the header is truncated or bogus. */
+static bool tcpfo_pkt_tcp(const struct sk_buff *skb, struct tcpfo_pkt *pkt)
+{
+	const struct tcphdr *th;
+	struct tcphdr _th;
+
+	th = skb_header_pointer(skb, pkt->thoff, sizeof(_th), &_th);
+	if (!th || th->doff < sizeof(_th) / 4)
+		return false;
+	pkt->doff = th->doff * 4;
+	if (skb->len < pkt->thoff + pkt->doff)
+		return false;
+	pkt->sport = th->source;
+	pkt->dport = th->dest;
+	pkt->seq = ntohl(th->seq);
+	pkt->ack = ntohl(th->ack_seq);
+	pkt->win = ntohs(th->window);
+	pkt->flags = tcp_flag_byte(th);
+	/* From skb->len, not the IP length: GSO super-packets are counted
+	 * whole, and input was trimmed to the IP length already.
+	 */
+	pkt->payload = skb->len - pkt->thoff - pkt->doff;
+	return true;
 }
 
 static unsigned int tcpfo_hook_ipv4(void *priv, struct sk_buff *skb,
@@ -79,7 +132,6 @@ static unsigned int tcpfo_hook_ipv4(void *priv, struct sk_buff *skb,
 {
 	const struct iphdr *iph;
 	struct tcpfo_pkt pkt;
-	struct tcphdr _th;
 
 	/* Raw sockets (IP_HDRINCL) can send anything through LOCAL_OUT;
 	 * the same test as conntrack's ipv4_conntrack_local().
@@ -95,14 +147,13 @@ static unsigned int tcpfo_hook_ipv4(void *priv, struct sk_buff *skb,
 	if (iph->frag_off & htons(IP_OFFSET))
 		return NF_ACCEPT;
 
-	pkt.thoff = skb_network_offset(skb) + ip_hdrlen(skb);
-	pkt.th = skb_header_pointer(skb, pkt.thoff, sizeof(_th), &_th);
-	if (!pkt.th)
-		return NF_ACCEPT;
-
+	memset(&pkt, 0, sizeof(pkt));
 	pkt.family = AF_INET;
 	pkt.saddr.ip = iph->saddr;
 	pkt.daddr.ip = iph->daddr;
+	pkt.thoff = skb_network_offset(skb) + ip_hdrlen(skb);
+	if (!tcpfo_pkt_tcp(skb, &pkt))
+		return NF_ACCEPT;
 	return tcpfo_hook_tcp(tcpfo_pernet(state->net), skb, state, &pkt);
 }
 
@@ -112,7 +163,6 @@ static unsigned int tcpfo_hook_ipv6(void *priv, struct sk_buff *skb,
 	const struct ipv6hdr *ip6h;
 	struct ipv6hdr _ip6h;
 	struct tcpfo_pkt pkt;
-	struct tcphdr _th;
 	__be16 frag_off;
 	u8 nexthdr;
 	int thoff;
@@ -131,14 +181,13 @@ static unsigned int tcpfo_hook_ipv6(void *priv, struct sk_buff *skb,
 	if (frag_off & htons(~0x7))
 		return NF_ACCEPT;
 
-	pkt.thoff = thoff;
-	pkt.th = skb_header_pointer(skb, pkt.thoff, sizeof(_th), &_th);
-	if (!pkt.th)
-		return NF_ACCEPT;
-
+	memset(&pkt, 0, sizeof(pkt));
 	pkt.family = AF_INET6;
 	pkt.saddr.in6 = ip6h->saddr;
 	pkt.daddr.in6 = ip6h->daddr;
+	pkt.thoff = thoff;
+	if (!tcpfo_pkt_tcp(skb, &pkt))
+		return NF_ACCEPT;
 	return tcpfo_hook_tcp(tcpfo_pernet(state->net), skb, state, &pkt);
 }
 

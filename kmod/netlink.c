@@ -19,8 +19,10 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "flow.h"
 #include "netlink.h"
 #include "netns.h"
+#include "seq.h"
 #include "service.h"
 
 static struct genl_family tcpfo_genl_family;
@@ -62,6 +64,22 @@ static const struct nla_policy tcpfo_service_policy[TCPFO_SVC_A_MAX + 1] = {
 	[TCPFO_SVC_A_BACK_ADDR]	= TCPFO_ADDR_POLICY,
 };
 
+/*
+ * Requests carry only tuples: the other flow attributes (state, ISNs,
+ * offsets, ...) are dump output and refused in a request.
+ */
+static const struct nla_policy tcpfo_flow_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_FAMILY]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_CLIENT_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_CLIENT_PORT] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_VIP]	= TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_VPORT]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_BACK_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_BACK_PORT] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_SERVER_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_SERVER_PORT] = { .type = NLA_U16 },
+};
+
 /* GET_STATUS and SERVICE_GET take no attributes: every slot is NLA_UNSPEC,
  * which strict validation refuses.
  */
@@ -73,6 +91,10 @@ static const struct nla_policy tcpfo_config_policy[TCPFO_A_MAX + 1] = {
 
 static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_SERVICE]	= NLA_POLICY_NESTED(tcpfo_service_policy),
+};
+
+static const struct nla_policy tcpfo_flow_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_flow_policy),
 };
 
 /* Required attribute of the service nest: sets the missing-attribute
@@ -93,7 +115,10 @@ static size_t tcpfo_status_size(void)
 	       nla_total_size_64bit(sizeof(u64)) +	/* PACKETS_SEEN */
 	       nla_total_size_64bit(sizeof(u64)) +	/* PACKETS_TRACKED */
 	       nla_total_size(sizeof(u32)) +		/* FLOW_COUNT */
-	       nla_total_size(sizeof(u32));		/* SERVICE_COUNT */
+	       nla_total_size(sizeof(u32)) +		/* SERVICE_COUNT */
+	       nla_total_size_64bit(sizeof(u64)) +	/* RELEASE_ACKS */
+	       nla_total_size_64bit(sizeof(u64)) +	/* DUPACKS_SUPPRESSED */
+	       nla_total_size_64bit(sizeof(u64));	/* FLOWS_OVER_LIMIT */
 }
 
 static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
@@ -124,7 +149,13 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, TCPFO_A_FLOW_COUNT,
 			atomic_read(&tn->flow_count)) ||
 	    nla_put_u32(msg, TCPFO_A_SERVICE_COUNT,
-			READ_ONCE(tn->services.count)))
+			READ_ONCE(tn->services.count)) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_RELEASE_ACKS, stats.release_acks,
+			      TCPFO_A_PAD) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_DUPACKS_SUPPRESSED,
+			      stats.dupacks_suppressed, TCPFO_A_PAD) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_FLOWS_OVER_LIMIT,
+			      stats.flows_over_limit, TCPFO_A_PAD))
 		goto err_size;
 
 	genlmsg_end(msg, hdr);
@@ -458,7 +489,11 @@ static int tcpfo_nl_service_del(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(svc)) {
 		err = PTR_ERR(svc);
 	} else {
-		/* Extension point: flows of this service are released here. */
+		/*
+		 * Flows of the service stay tracked until they end: they
+		 * copied what they need, and untracking them now would
+		 * acknowledge held bytes to their clients at once.
+		 */
 		tcpfo_service_remove(tn, svc);
 	}
 	mutex_unlock(&tn->lock);
@@ -549,6 +584,373 @@ static int tcpfo_nl_service_dump(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* ---- flows ------------------------------------------------------------ */
+
+/* Required attribute of the flow nest; true if missing. */
+#define TCPFO_FLOW_REQUIRE(extack, nest, tb, type, what) ({		\
+	bool __missing = NL_REQ_ATTR_CHECK(extack, nest, tb, type);	\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG(extack, "flow " what " is missing");	\
+	__missing;							\
+})
+
+static int tcpfo_nl_parse_flow(struct genl_info *info, struct nlattr **tb)
+{
+	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_FLOW)) {
+		NL_SET_ERR_MSG(info->extack, "flow nest is missing");
+		return -EINVAL;
+	}
+	return nla_parse_nested(tb, TCPFO_FLOW_A_MAX, info->attrs[TCPFO_A_FLOW],
+				tcpfo_flow_policy, info->extack);
+}
+
+/* The L1 tuple of a request: family, client and VIP endpoints. */
+struct tcpfo_nl_l1 {
+	union tcpfo_addr	client;
+	union tcpfo_addr	vip;
+	__be16			cport;
+	__be16			vport;
+	u8			family;
+};
+
+static int tcpfo_nl_get_l1(struct netlink_ext_ack *extack,
+			   const struct nlattr *nest, struct nlattr **tb,
+			   struct tcpfo_nl_l1 *l1)
+{
+	int err;
+
+	if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_FAMILY,
+			       "family") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_CLIENT_ADDR,
+			       "client address") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_CLIENT_PORT,
+			       "client port") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_VIP, "VIP") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_VPORT,
+			       "VIP port"))
+		return -EINVAL;
+
+	err = tcpfo_nl_get_family(extack, tb[TCPFO_FLOW_A_FAMILY],
+				  &l1->family);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_addr(extack, tb[TCPFO_FLOW_A_CLIENT_ADDR],
+				l1->family, &l1->client);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_addr(extack, tb[TCPFO_FLOW_A_VIP], l1->family,
+				&l1->vip);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_CLIENT_PORT],
+				&l1->cport);
+	if (err)
+		return err;
+	return tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_VPORT], &l1->vport);
+}
+
+/*
+ * The flow whose L1 leg has this tuple, with the client as the peer.
+ * Caller holds rcu_read_lock(); NULL if none.
+ */
+static struct tcpfo_flow *tcpfo_nl_find_l1(struct tcpfo_net *tn,
+					   const struct tcpfo_nl_l1 *l1)
+{
+	struct tcpfo_flow_node *node;
+	struct tcpfo_flow *flow;
+	struct tcpfo_tuple key;
+
+	if (!atomic_read(&tn->flow_count))
+		return NULL;
+	tcpfo_tuple_init(&key, l1->family, &l1->client, l1->cport, &l1->vip,
+			 l1->vport);
+	node = tcpfo_flow_lookup(tn, &key);
+	if (!node || node->leg != TCPFO_L1)
+		return NULL;
+	flow = tcpfo_node_flow(node);
+	/* The key is symmetric: make sure the client is the client. */
+	if (flow->leg[TCPFO_L1].peer_port != l1->cport ||
+	    memcmp(&flow->leg[TCPFO_L1].peer_addr, &l1->client,
+		   sizeof(l1->client)))
+		return NULL;
+	return flow;
+}
+
+static int tcpfo_nl_flow_pair(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	__be16 back_port, server_port;
+	union tcpfo_addr back, server;
+	struct tcpfo_flow *flow;
+	struct tcpfo_nl_l1 l1;
+	struct tcpfo_leg *l2;
+	struct nlattr *nest;
+	int err;
+
+	err = tcpfo_nl_parse_flow(info, tb);
+	if (err)
+		return err;
+	nest = info->attrs[TCPFO_A_FLOW];
+	err = tcpfo_nl_get_l1(extack, nest, tb, &l1);
+	if (err)
+		return err;
+	if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_BACK_ADDR,
+			       "back address") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_BACK_PORT,
+			       "back port") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_SERVER_ADDR,
+			       "server address") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_SERVER_PORT,
+			       "server port"))
+		return -EINVAL;
+	err = tcpfo_nl_get_unicast(extack, tb[TCPFO_FLOW_A_BACK_ADDR],
+				   l1.family, &back);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_unicast(extack, tb[TCPFO_FLOW_A_SERVER_ADDR],
+				   l1.family, &server);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_BACK_PORT], &back_port);
+	if (err)
+		return err;
+	err = tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_SERVER_PORT],
+				&server_port);
+	if (err)
+		return err;
+
+	rcu_read_lock();
+	flow = tcpfo_nl_find_l1(tn, &l1);
+	if (!flow) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_FLOW_A_CLIENT_ADDR],
+				    "no flow with this client and VIP tuple");
+		err = -ENOENT;
+		goto out_rcu;
+	}
+
+	spin_lock_bh(&flow->lock);
+	if (flow->paired) {
+		NL_SET_ERR_MSG(extack, "flow is already paired");
+		err = -EEXIST;
+		goto out_unlock;
+	}
+	l2 = &flow->leg[TCPFO_L2];
+	l2->local_addr = back;
+	l2->local_port = back_port;
+	l2->peer_addr = server;
+	l2->peer_port = server_port;
+	err = tcpfo_flow_hash_l2(tn, flow);
+	if (err) {
+		memset(l2, 0, sizeof(*l2));
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG_ATTR(extack,
+					    tb[TCPFO_FLOW_A_BACK_PORT],
+					    "the server-leg tuple is in use");
+		else if (err == -ENOENT)
+			NL_SET_ERR_MSG(extack, "flow is going away");
+		else
+			NL_SET_ERR_MSG(extack, "cannot hash the server leg");
+		goto out_unlock;
+	}
+	flow->paired = true;
+	tcpfo_flow_set_state(flow, TCPFO_FLOW_PAIRED);
+out_unlock:
+	spin_unlock_bh(&flow->lock);
+out_rcu:
+	rcu_read_unlock();
+	return err;
+}
+
+static int tcpfo_nl_flow_del(struct sk_buff *skb, struct genl_info *info)
+{
+	static const int not_for_del[] = {
+		TCPFO_FLOW_A_BACK_ADDR, TCPFO_FLOW_A_BACK_PORT,
+		TCPFO_FLOW_A_SERVER_ADDR, TCPFO_FLOW_A_SERVER_PORT,
+	};
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct tcpfo_flow *flow;
+	struct tcpfo_nl_l1 l1;
+	unsigned int i;
+	int err;
+
+	err = tcpfo_nl_parse_flow(info, tb);
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(not_for_del); i++) {
+		if (tb[not_for_del[i]]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[not_for_del[i]],
+					    "attribute not valid when deleting a flow");
+			return -EINVAL;
+		}
+	}
+	err = tcpfo_nl_get_l1(extack, info->attrs[TCPFO_A_FLOW], tb, &l1);
+	if (err)
+		return err;
+
+	rcu_read_lock();
+	flow = tcpfo_nl_find_l1(tn, &l1);
+	err = flow ? tcpfo_flow_delete(tn, flow) : -ENOENT;
+	rcu_read_unlock();
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_FLOW_A_CLIENT_ADDR],
+				    "no flow with this client and VIP tuple");
+	return err;
+}
+
+/* Bytes held on a leg: received by the socket, not yet acknowledged. */
+static u64 tcpfo_leg_held(const struct tcpfo_leg *leg)
+{
+	if (!leg->rcv_nxt_valid || !leg->sent_any ||
+	    !tcpfo_seq_after(leg->rcv_nxt, leg->ack_sent))
+		return 0;
+	return (u32)(leg->rcv_nxt - leg->ack_sent);
+}
+
+static u16 tcpfo_leg_wscales(const struct tcpfo_leg *leg)
+{
+	return (u16)leg->gw_wscale << 8 | leg->peer_wscale;
+}
+
+static int tcpfo_nl_put_flow(struct sk_buff *skb,
+			     const struct tcpfo_flow_info *fi)
+{
+	const struct tcpfo_leg *l1 = &fi->leg[TCPFO_L1];
+	const struct tcpfo_leg *l2 = &fi->leg[TCPFO_L2];
+	u8 family = fi->family;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, TCPFO_A_FLOW);
+	if (!nest)
+		return -EMSGSIZE;
+
+	if (nla_put_u16(skb, TCPFO_FLOW_A_FAMILY, family) ||
+	    tcpfo_nl_put_addr(skb, TCPFO_FLOW_A_CLIENT_ADDR, family,
+			      &l1->peer_addr) ||
+	    nla_put_u16(skb, TCPFO_FLOW_A_CLIENT_PORT, ntohs(l1->peer_port)) ||
+	    tcpfo_nl_put_addr(skb, TCPFO_FLOW_A_VIP, family, &l1->local_addr) ||
+	    nla_put_u16(skb, TCPFO_FLOW_A_VPORT, ntohs(l1->local_port)) ||
+	    nla_put_u8(skb, TCPFO_FLOW_A_STATE, fi->state) ||
+	    nla_put_string(skb, TCPFO_FLOW_A_SERVICE, fi->service) ||
+	    nla_put_u32(skb, TCPFO_FLOW_A_CLIENT_ISN, l1->peer_isn) ||
+	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_RELEASED_C2S,
+			      fi->released[TCPFO_C2S], TCPFO_FLOW_A_PAD) ||
+	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_RELEASED_S2C,
+			      fi->released[TCPFO_S2C], TCPFO_FLOW_A_PAD) ||
+	    nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms))
+		goto err_cancel;
+
+	if (l1->peer_mss &&
+	    nla_put_u16(skb, TCPFO_FLOW_A_L1_MSS, l1->peer_mss))
+		goto err_cancel;
+	if (l1->gw_syn_seen &&
+	    (nla_put_u32(skb, TCPFO_FLOW_A_L1_ISN, l1->gw_isn) ||
+	     nla_put_u16(skb, TCPFO_FLOW_A_L1_WSCALE, tcpfo_leg_wscales(l1)) ||
+	     nla_put_u32(skb, TCPFO_FLOW_A_L1_OPTS, tcpfo_leg_opts(l1)) ||
+	     nla_put_u64_64bit(skb, TCPFO_FLOW_A_HELD_C2S, tcpfo_leg_held(l1),
+			       TCPFO_FLOW_A_PAD)))
+		goto err_cancel;
+
+	if (fi->paired &&
+	    (tcpfo_nl_put_addr(skb, TCPFO_FLOW_A_BACK_ADDR, family,
+			       &l2->local_addr) ||
+	     nla_put_u16(skb, TCPFO_FLOW_A_BACK_PORT, ntohs(l2->local_port)) ||
+	     tcpfo_nl_put_addr(skb, TCPFO_FLOW_A_SERVER_ADDR, family,
+			       &l2->peer_addr) ||
+	     nla_put_u16(skb, TCPFO_FLOW_A_SERVER_PORT,
+			 ntohs(l2->peer_port))))
+		goto err_cancel;
+	if (l2->gw_syn_seen &&
+	    nla_put_u32(skb, TCPFO_FLOW_A_L2_ISN, l2->gw_isn))
+		goto err_cancel;
+	if (l2->peer_syn_seen &&
+	    (nla_put_u32(skb, TCPFO_FLOW_A_SERVER_ISN, l2->peer_isn) ||
+	     nla_put_u16(skb, TCPFO_FLOW_A_L2_WSCALE, tcpfo_leg_wscales(l2)) ||
+	     nla_put_u32(skb, TCPFO_FLOW_A_L2_OPTS, tcpfo_leg_opts(l2)) ||
+	     nla_put_u64_64bit(skb, TCPFO_FLOW_A_HELD_S2C, tcpfo_leg_held(l2),
+			       TCPFO_FLOW_A_PAD)))
+		goto err_cancel;
+	if (l2->peer_mss &&
+	    nla_put_u16(skb, TCPFO_FLOW_A_L2_MSS, l2->peer_mss))
+		goto err_cancel;
+
+	if (fi->fin_seen[TCPFO_C2S] &&
+	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_FIN_C2S, fi->fin[TCPFO_C2S],
+			      TCPFO_FLOW_A_PAD))
+		goto err_cancel;
+	if (fi->fin_seen[TCPFO_S2C] &&
+	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_FIN_S2C, fi->fin[TCPFO_S2C],
+			      TCPFO_FLOW_A_PAD))
+		goto err_cancel;
+
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+/* Dump cursor, kept in cb->ctx between rounds. */
+struct tcpfo_flow_dump_ctx {
+	unsigned long	next_id;	/* first flow id not dumped yet */
+};
+static_assert(sizeof(struct tcpfo_flow_dump_ctx) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+/*
+ * One message per flow, in creation order, resumed by id (an xarray
+ * lookup, so a round costs no walk over what was dumped already, and flows
+ * removed between rounds never make the dump skip others). A flow created
+ * or removed between rounds sets NLM_F_DUMP_INTR.
+ */
+static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct tcpfo_flow_dump_ctx *ctx = (void *)cb->ctx;
+	struct tcpfo_net *tn = tcpfo_pernet(sock_net(cb->skb->sk));
+	struct tcpfo_flow_info *fi;
+	struct tcpfo_flow *flow;
+	unsigned long index;
+	int err = 0;
+
+	fi = kmalloc(sizeof(*fi), GFP_KERNEL);
+	if (!fi)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	cb->seq = READ_ONCE(tn->flows.gen);
+	xa_for_each_start(&tn->flows.by_id, index, flow, ctx->next_id) {
+		void *hdr;
+
+		tcpfo_flow_snapshot(flow, fi);
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &tcpfo_genl_family,
+				  NLM_F_MULTI, TCPFO_CMD_FLOW_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		genl_dump_check_consistent(cb, hdr);
+		err = tcpfo_nl_put_flow(skb, fi);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->next_id = index + 1;
+	}
+	rcu_read_unlock();
+	kfree(fi);
+
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
 static const struct genl_ops tcpfo_genl_ops[] = {
 	{
 		.cmd		= TCPFO_CMD_GET_STATUS,
@@ -580,6 +982,26 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 	{
 		.cmd		= TCPFO_CMD_SERVICE_GET,
 		.dumpit		= tcpfo_nl_service_dump,
+		.policy		= tcpfo_no_attr_policy,
+		.maxattr	= TCPFO_A_MAX,
+	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_PAIR,
+		.doit		= tcpfo_nl_flow_pair,
+		.policy		= tcpfo_flow_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_DEL,
+		.doit		= tcpfo_nl_flow_del,
+		.policy		= tcpfo_flow_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_GET,
+		.dumpit		= tcpfo_nl_flow_dump,
 		.policy		= tcpfo_no_attr_policy,
 		.maxattr	= TCPFO_A_MAX,
 	},

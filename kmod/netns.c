@@ -11,6 +11,7 @@
 
 #include <linux/cpumask.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "hooks.h"
 #include "netns.h"
@@ -21,13 +22,15 @@ void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out)
 {
 	int cpu;
 
-	out->packets_seen = 0;
-	out->packets_tracked = 0;
+	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
 		const struct tcpfo_pcpu_stats *s = per_cpu_ptr(tn->stats, cpu);
 
 		out->packets_seen += READ_ONCE(s->packets_seen);
 		out->packets_tracked += READ_ONCE(s->packets_tracked);
+		out->release_acks += READ_ONCE(s->release_acks);
+		out->dupacks_suppressed += READ_ONCE(s->dupacks_suppressed);
+		out->flows_over_limit += READ_ONCE(s->flows_over_limit);
 	}
 }
 
@@ -48,12 +51,18 @@ static int __net_init tcpfo_net_init(struct net *net)
 		goto err_mutex;
 	}
 
+	err = tcpfo_flows_init(tn);
+	if (err)
+		goto err_stats;
+
 	/* Last: from here on packets reach the hooks. */
 	err = tcpfo_hooks_register(net);
 	if (err)
-		goto err_stats;
+		goto err_flows;
 	return 0;
 
+err_flows:
+	tcpfo_flows_exit(tn);
 err_stats:
 	free_percpu(tn->stats);
 err_mutex:
@@ -75,9 +84,8 @@ static void __net_exit tcpfo_net_exit(struct net *net)
 {
 	struct tcpfo_net *tn = tcpfo_pernet(net);
 
-	/* Extension point: the flow table and its GC work are torn down here,
-	 * before the services they refer to.
-	 */
+	/* Flows copy what they need of their service: either order works. */
+	tcpfo_flows_exit(tn);
 	WARN_ON_ONCE(atomic_read(&tn->flow_count));
 	tcpfo_services_flush(tn);
 	free_percpu(tn->stats);

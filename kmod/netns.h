@@ -13,6 +13,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include "flow.h"
 #include "service.h"
 
 /*
@@ -22,6 +23,9 @@
 struct tcpfo_pcpu_stats {
 	u64	packets_seen;	/* TCP packets the hooks looked at */
 	u64	packets_tracked; /* ... that matched a service or a flow */
+	u64	release_acks;	/* crafted release ACKs sent */
+	u64	dupacks_suppressed; /* clamped duplicate ACKs dropped */
+	u64	flows_over_limit; /* service SYNs not tracked: table full */
 };
 
 struct tcpfo_net {
@@ -35,6 +39,7 @@ struct tcpfo_net {
 	u32			mode;		/* enum tcpfo_mode; READ_ONCE */
 	atomic_t		flow_count;	/* flows tracked now */
 	struct tcpfo_service_table services;
+	struct tcpfo_flow_table	flows;
 	struct tcpfo_pcpu_stats __percpu *stats;
 };
 
@@ -48,6 +53,9 @@ static inline struct tcpfo_net *tcpfo_pernet(const struct net *net)
 struct tcpfo_stats {
 	u64	packets_seen;
 	u64	packets_tracked;
+	u64	release_acks;
+	u64	dupacks_suppressed;
+	u64	flows_over_limit;
 };
 
 void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out);

@@ -419,4 +419,148 @@ static inline unsigned int tcpfo_sack_filter(u8 *opt, unsigned int len,
 	return removed;
 }
 
+/* ---- SACK ranges announced to the peer --------------------------------- */
+
+/*
+ * The peer keeps every SACK block it was told in its scoreboard. If an ack
+ * later stops inside such a range, the first unacknowledged skb at the peer
+ * is a SACKed one, which it takes for reneging (tcp_clean_rtx_queue sets
+ * FLAG_SACK_RENEGING; on RTO tcp_timeout_mark_lost forgets all SACK state
+ * and retransmits everything at cwnd 1). A clamped or released ack can
+ * land there: the socket SACKed data above its rcv_nxt, the hole filled,
+ * and the released point is now crossing that data. So the ranges the peer
+ * was told (above the ack it saw) are kept, and an ack that would fall in
+ * one stops one byte before it instead: a partial ack of the segment below,
+ * which the peer accepts as such.
+ */
+#define TCPFO_SACKED_MAX	4
+
+struct tcpfo_sacked {
+	u32	start[TCPFO_SACKED_MAX];
+	u32	end[TCPFO_SACKED_MAX];
+	u8	n;		/* ranges in use, sorted, disjoint, not adjacent */
+};
+
+/* Forget ranges the peer's cumulative ack @ack covers entirely. */
+static inline void tcpfo_sacked_prune(struct tcpfo_sacked *sb, u32 ack)
+{
+	unsigned int i, j = 0;
+
+	for (i = 0; i < sb->n; i++) {
+		if (!tcpfo_seq_after(sb->end[i], ack))
+			continue;
+		sb->start[j] = sb->start[i];
+		sb->end[j] = sb->end[i];
+		j++;
+	}
+	sb->n = (u8)j;
+}
+
+/*
+ * Add [@start, @end). Overlapping or adjacent ranges merge. With more than
+ * TCPFO_SACKED_MAX ranges the two closest merge, covering the gap between
+ * them: a superset only ever holds an ack back further, never less.
+ */
+static inline void tcpfo_sacked_add(struct tcpfo_sacked *sb, u32 start,
+				    u32 end)
+{
+	u32 ts[TCPFO_SACKED_MAX + 1], te[TCPFO_SACKED_MAX + 1];
+	u32 st[TCPFO_SACKED_MAX + 1], en[TCPFO_SACKED_MAX + 1];
+	unsigned int i, k = 0, n = 0, pos = 0, best;
+
+	if (!tcpfo_seq_before(start, end))
+		return;
+	while (pos < sb->n && tcpfo_seq_before(sb->start[pos], start))
+		pos++;
+	for (i = 0; i < sb->n; i++) {
+		if (i == pos) {
+			ts[k] = start;
+			te[k++] = end;
+		}
+		ts[k] = sb->start[i];
+		te[k++] = sb->end[i];
+	}
+	if (pos == sb->n) {
+		ts[k] = start;
+		te[k++] = end;
+	}
+
+	for (i = 0; i < k; i++) {
+		if (n && !tcpfo_seq_after(ts[i], en[n - 1])) {
+			en[n - 1] = tcpfo_seq_max(en[n - 1], te[i]);
+			continue;
+		}
+		st[n] = ts[i];
+		en[n++] = te[i];
+	}
+	if (n > TCPFO_SACKED_MAX) {
+		best = 0;
+		for (i = 1; i + 1 < n; i++)
+			if ((u32)(st[i + 1] - en[i]) <
+			    (u32)(st[best + 1] - en[best]))
+				best = i;
+		en[best] = tcpfo_seq_max(en[best], en[best + 1]);
+		for (i = best + 1; i + 1 < n; i++) {
+			st[i] = st[i + 1];
+			en[i] = en[i + 1];
+		}
+		n--;
+	}
+	for (i = 0; i < n; i++) {
+		sb->start[i] = st[i];
+		sb->end[i] = en[i];
+	}
+	sb->n = (u8)n;
+}
+
+/* Record every SACK block of an option area as told to the peer. */
+static inline void tcpfo_sacked_note(struct tcpfo_sacked *sb, const u8 *opt,
+				     unsigned int len)
+{
+	unsigned int i = 0, b, nblocks;
+
+	while (i < len) {
+		u8 kind = opt[i];
+		u8 size;
+
+		if (kind == TCPFO_OPT_KIND_EOL)
+			break;
+		if (kind == TCPFO_OPT_KIND_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		size = opt[i + 1];
+		if (size < 2 || size > len - i)
+			break;
+		if (kind == TCPFO_OPT_KIND_SACK &&
+		    size >= 2 + TCPFO_SACK_BLOCK_LEN &&
+		    (size - 2) % TCPFO_SACK_BLOCK_LEN == 0) {
+			nblocks = (size - 2) / TCPFO_SACK_BLOCK_LEN;
+			for (b = 0; b < nblocks; b++) {
+				const u8 *blk = opt + i + 2 +
+						b * TCPFO_SACK_BLOCK_LEN;
+
+				tcpfo_sacked_add(sb, tcpfo_get_be32(blk),
+						 tcpfo_get_be32(blk + 4));
+			}
+		}
+		i += size;
+	}
+}
+
+/* An ack that does not stop inside a range the peer holds as SACKed. */
+static inline u32 tcpfo_sacked_safe_ack(const struct tcpfo_sacked *sb, u32 ack)
+{
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		if (!tcpfo_seq_before(ack, sb->start[i]) &&
+		    tcpfo_seq_before(ack, sb->end[i]))
+			return sb->start[i] - 1;
+	}
+	return ack;
+}
+
 #endif /* _TCPFO_SEQ_H */

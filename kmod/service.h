@@ -10,9 +10,11 @@
 #ifndef _TCPFO_SERVICE_H
 #define _TCPFO_SERVICE_H
 
+#include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/rcupdate.h>
+#include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/types.h>
 #include <uapi/linux/tcpfo.h>

@@ -7,7 +7,15 @@ KSFT_SKIP=4
 KVER=$(uname -r)
 KO=/lib/modules/$KVER/extra/tcpfo.ko
 
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	# The relay's view helps whoever reads a failure.
+	if [ -s /tmp/failoverd.log ]; then
+		echo "--- last lines of failoverd's log:"
+		tail -n 25 /tmp/failoverd.log
+	fi
+	exit 1
+}
 skip() { echo "SKIP: $*"; exit $KSFT_SKIP; }
 note() { echo "$*"; }
 

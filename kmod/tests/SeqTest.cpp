@@ -611,4 +611,99 @@ TEST(SeqSack, MalformedOptionAreaLeftAlone)
 	EXPECT_EQ(o, before);
 }
 
+// ------------------------------------------------------------- SeqSacked
+
+static std::vector<std::pair<u32, u32>> ranges(const tcpfo_sacked &sb)
+{
+	std::vector<std::pair<u32, u32>> v;
+
+	for (unsigned i = 0; i < sb.n; i++)
+		v.push_back({sb.start[i], sb.end[i]});
+	return v;
+}
+
+using R = std::vector<std::pair<u32, u32>>;
+
+TEST(SeqSacked, AddKeepsSortedDisjointMerged)
+{
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_add(&sb, 300, 400);
+	tcpfo_sacked_add(&sb, 100, 200);
+	EXPECT_EQ(ranges(sb), (R{{100, 200}, {300, 400}}));
+	tcpfo_sacked_add(&sb, 150, 250); // overlap
+	EXPECT_EQ(ranges(sb), (R{{100, 250}, {300, 400}}));
+	tcpfo_sacked_add(&sb, 250, 300); // adjacent on both sides
+	EXPECT_EQ(ranges(sb), (R{{100, 400}}));
+	tcpfo_sacked_add(&sb, 500, 500); // empty: ignored
+	EXPECT_EQ(ranges(sb), (R{{100, 400}}));
+}
+
+TEST(SeqSacked, OverflowMergesClosestPairConservatively)
+{
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_add(&sb, 100, 110);
+	tcpfo_sacked_add(&sb, 200, 210);
+	tcpfo_sacked_add(&sb, 300, 310);
+	tcpfo_sacked_add(&sb, 400, 410);
+	tcpfo_sacked_add(&sb, 415, 420); // gap 5 to [400,410): merged
+	EXPECT_EQ(ranges(sb), (R{{100, 110}, {200, 210}, {300, 310},
+				 {400, 420}}));
+	// Every byte once covered is still covered.
+	for (u32 x : {100u, 109u, 200u, 305u, 400u, 412u, 419u})
+		EXPECT_NE(tcpfo_sacked_safe_ack(&sb, x), x) << x;
+}
+
+TEST(SeqSacked, PruneDropsRangesBelowAck)
+{
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_add(&sb, 100, 200);
+	tcpfo_sacked_add(&sb, 300, 400);
+	tcpfo_sacked_prune(&sb, 200);
+	EXPECT_EQ(ranges(sb), (R{{300, 400}}));
+	tcpfo_sacked_prune(&sb, 399);
+	EXPECT_EQ(ranges(sb), (R{{300, 400}}));
+	tcpfo_sacked_prune(&sb, 400);
+	EXPECT_TRUE(ranges(sb).empty());
+}
+
+TEST(SeqSacked, AckInsideRangeStopsOneByteBefore)
+{
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_add(&sb, 1000, 2000);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 999), 999u);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 1000), 999u);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 1500), 999u);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 1999), 999u);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 2000), 2000u);
+}
+
+TEST(SeqSacked, WrapAround)
+{
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_add(&sb, 0x10u, 0x40u);
+	tcpfo_sacked_add(&sb, 0xfffffff0u, 0x8u);
+	EXPECT_EQ(ranges(sb), (R{{0xfffffff0u, 0x8u}, {0x10u, 0x40u}}));
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 0x2u), 0xffffffefu);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 0xfffffff0u), 0xffffffefu);
+	EXPECT_EQ(tcpfo_sacked_safe_ack(&sb, 0xau), 0xau);
+	tcpfo_sacked_add(&sb, 0x8u, 0x10u); // fills the gap across the wrap
+	EXPECT_EQ(ranges(sb), (R{{0xfffffff0u, 0x40u}}));
+	tcpfo_sacked_prune(&sb, 0x40u);
+	EXPECT_EQ(sb.n, 0);
+}
+
+TEST(SeqSacked, NoteReadsEveryBlockOfTheOptions)
+{
+	std::vector<u8> o = ts_sack_opts({5000, 7000, 9000});
+	tcpfo_sacked sb{};
+
+	tcpfo_sacked_note(&sb, o.data(), (unsigned)o.size());
+	EXPECT_EQ(ranges(sb), (R{{5000, 5100}, {7000, 7100}, {9000, 9100}}));
+}
+
 } // namespace

@@ -4,6 +4,14 @@
  * asking the module anything.
  *
  *   tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] FILE
+ *   tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]
+ *
+ * --headers prints the TCP header of every segment sent from SRC-ADDR, one
+ * line each (ports, seq, ack, flags, window, options in hex, payload
+ * length), so two captures of the same traffic can be compared exactly.
+ * With IFINDEX (a Linux cooked v2 capture, tcpdump -i any), only frames
+ * of that interface count: one capture on a router then holds both the
+ * way in and the way out.
  *
  * FILE is a pcap taken on the gateway with `tcpdump -i any -s 256` (or on a
  * bridge or one link: Ethernet, Linux cooked v1/v2 and raw IP are read), so
@@ -137,6 +145,11 @@ static struct leg *find_leg(struct leg *legs, int *n, int family,
 }
 
 
+static unsigned char headers_src[16];
+static int headers_family;
+static long headers_ifindex = -1;
+static uint32_t frame_ifindex;	/* of the frame being parsed (SLL2 only) */
+
 struct seg {
 	int family;
 	const unsigned char *src, *dst;
@@ -144,6 +157,7 @@ struct seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	const unsigned char *payload;
+	const unsigned char *tcp;	/* TCP header */
 	uint32_t caplen_payload;	/* bytes of payload captured */
 	uint32_t len;			/* payload length from the IP header */
 };
@@ -192,6 +206,7 @@ static int parse_ip(const unsigned char *p, uint32_t cap, struct seg *s)
 	s->ack = ntohl(*(uint32_t *)(tcp + 8));
 	thl = (tcp[12] >> 4) * 4;
 	s->flags = tcp[13];
+	s->tcp = tcp;
 	if (ipend < (uint32_t)(tcp - p) + thl)
 		return -1;
 	s->len = ipend - (tcp - p) - thl;
@@ -293,6 +308,8 @@ static int walk(const char *file, seg_fn fn)
 		}
 		frames++;
 		off = ip_offset(buf, cap);
+		frame_ifindex = linktype == 276 && cap >= 8 ?
+				ntohl(*(uint32_t *)(buf + 4)) : 0;
 		if (off < 0 || parse_ip(buf + off, cap - off, &s))
 			continue;
 		fn(&s);
@@ -442,8 +459,82 @@ static void pass2(const struct seg *s)
 	}
 }
 
+/*
+ * --headers output. Segmentation may legitimately differ between two
+ * capture points (a GSO super-packet is split or not on the way), so
+ * contiguous data segments with identical ack, window, flags (PSH aside)
+ * and options are merged into one line: what is compared is every header
+ * field of every byte, not how the bytes were cut.
+ */
+static struct {
+	int open;
+	uint16_t sport, dport, win;
+	uint32_t seq, end, ack;
+	uint8_t flags;
+	char opts[128];
+} run;
+
+static void flush_run(void)
+{
+	if (run.open)
+		printf("%u>%u seq %u ack %u flags %02x win %u len %u opts %s\n",
+		       run.sport, run.dport, run.seq, run.ack, run.flags, run.win,
+		       run.end - run.seq, run.opts);
+	run.open = 0;
+}
+
+static void print_header(const struct seg *s)
+{
+	uint32_t thl = (s->tcp[12] >> 4) * 4;
+	uint16_t win = ntohs(*(uint16_t *)(s->tcp + 14));
+	uint8_t flags = s->flags & ~0x08;
+	char opts[128];
+	size_t o = 0;
+
+	if (s->family != headers_family ||
+	    memcmp(s->src, headers_src, s->family == 4 ? 4 : 16))
+		return;
+	if (headers_ifindex >= 0 && frame_ifindex != (uint32_t)headers_ifindex)
+		return;
+	opts[0] = 0;
+	for (uint32_t i = 20; i < thl && o + 3 < sizeof(opts); i++)
+		o += snprintf(opts + o, sizeof(opts) - o, "%02x", s->tcp[i]);
+	if (run.open && s->len && run.end != run.seq && s->seq == run.end &&
+	    s->ack == run.ack && flags == run.flags && win == run.win &&
+	    s->sport == run.sport && s->dport == run.dport &&
+	    !strcmp(opts, run.opts)) {
+		run.end += s->len;
+		return;
+	}
+	flush_run();
+	run.open = 1;
+	run.sport = s->sport;
+	run.dport = s->dport;
+	run.seq = s->seq;
+	run.end = s->seq + s->len;
+	run.ack = s->ack;
+	run.flags = flags;
+	run.win = win;
+	snprintf(run.opts, sizeof(run.opts), "%s", opts);
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--headers")) {
+		if (argc == 5)
+			headers_ifindex = atol(argv[4]);
+		if (inet_pton(AF_INET, argv[2], headers_src) == 1)
+			headers_family = 4;
+		else if (inet_pton(AF_INET6, argv[2], headers_src) == 1)
+			headers_family = 6;
+		else
+			goto usage;
+		if (walk(argv[3], print_header))
+			return 1;
+		flush_run();
+		return 0;
+	}
+
 	const char *file = NULL;
 	int want_pairs = 1, pairs = 0;
 
@@ -493,6 +584,7 @@ int main(int argc, char **argv)
 	}
 	return viol_c2s || viol_s2c ? 3 : 0;
 usage:
-	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n");
+	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n"
+			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n");
 	return 2;
 }

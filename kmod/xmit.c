@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Release ACKs: when the receiver on one leg acknowledges bytes, the
+ * gateway acknowledges the same bytes to their sender on the other leg at
+ * once, with a pure ACK it crafts itself (modelled on nf_synproxy's
+ * synproxy_send_tcp), instead of waiting for its socket's next segment.
+ *
+ * The segment looks like the socket's own: seq = the socket's snd_nxt as
+ * seen, ack = the released point (never beyond the socket's own ack), the
+ * right edge last announced kept, and if timestamps are on TSval = the
+ * socket's highest TSval sent (never lower, or the peer's PAWS check drops
+ * the release; never ahead of what the socket sends next, or PAWS drops
+ * the socket's own segments: see tcpfo_leg_note_tsval()) and TSecr = the
+ * peer's newest TSval.
+ *
+ * It is routed from the leg's own addresses (the segment that triggered it
+ * belongs to the other leg, so its dst is of no use) and sent with
+ * ip_local_out()/ip6_local_out() without a socket: our LOCAL_OUT hook sees
+ * it again, recognises it by the missing socket and lets it pass.
+ */
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <net/dst.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+#include <net/tcp.h>
+#include <net/xfrm.h>
+
+#include "flow.h"
+#include "netns.h"
+#include "seq.h"
+#include "xmit.h"
+
+bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
+			   struct tcpfo_release *rel)
+{
+	struct tcpfo_leg *leg = &flow->leg[legid];
+	u32 ack;
+	u8 ws;
+
+	lockdep_assert_held(&flow->lock);
+	if (!tcpfo_leg_synced(leg) || !leg->sent_any || !leg->rcv_nxt_valid)
+		return false;
+	if (!tcpfo_release_ack(leg->peer_isn, flow->released[legid],
+			       leg->rcv_nxt, leg->ack_sent, &ack))
+		return false;
+	/* Short of the socket's ack: keep out of ranges the peer SACKed. */
+	if (tcpfo_seq_before(ack, leg->rcv_nxt)) {
+		ack = tcpfo_sacked_safe_ack(&leg->sacked, ack);
+		if (!tcpfo_seq_after(ack, leg->ack_sent))
+			return false;
+	}
+
+	ws = tcpfo_leg_gw_wscale(leg);
+	memset(rel, 0, sizeof(*rel));
+	rel->family = flow->family;
+	rel->saddr = leg->local_addr;
+	rel->daddr = leg->peer_addr;
+	rel->sport = leg->local_port;
+	rel->dport = leg->peer_port;
+	rel->seq = leg->snd_nxt;
+	rel->ack = ack;
+	rel->win = tcpfo_window_for_edge(ack, leg->right_edge, ws);
+	rel->ts = (tcpfo_leg_opts(leg) & TCPFO_OPT_TIMESTAMP) &&
+		  leg->ts_sent_valid;
+	rel->tsval = leg->ts_sent;
+	rel->tsecr = leg->ts_recent;
+
+	/* What the peer is told now; the socket's next segment is judged
+	 * (clamp, duplicate) against it.
+	 */
+	leg->ack_sent = ack;
+	leg->win_sent = rel->win;
+	leg->right_edge = tcpfo_right_edge(ack, rel->win, ws);
+	leg->edge_max = tcpfo_seq_max(leg->edge_max, leg->right_edge);
+	if (rel->ts)
+		leg->tsecr_sent = rel->tsecr;
+	tcpfo_sacked_prune(&leg->sacked, ack);
+	return true;
+}
+
+static unsigned int tcpfo_release_tcplen(const struct tcpfo_release *rel)
+{
+	return sizeof(struct tcphdr) + (rel->ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
+}
+
+static void tcpfo_release_fill_tcp(struct tcphdr *th,
+				   const struct tcpfo_release *rel,
+				   unsigned int tcplen)
+{
+	th->source = rel->sport;
+	th->dest = rel->dport;
+	th->seq = htonl(rel->seq);
+	th->ack_seq = htonl(rel->ack);
+	th->doff = tcplen / 4;
+	th->ack = 1;
+	th->window = htons(rel->win);
+	if (rel->ts) {
+		__be32 *ptr = (__be32 *)(th + 1);
+
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+		*ptr++ = htonl(rel->tsval);
+		*ptr = htonl(rel->tsecr);
+	}
+}
+
+/* Checksum left to the device or to validate_xmit_skb(), like TCP's own. */
+static void tcpfo_release_csum(struct sk_buff *skb, struct tcphdr *th)
+{
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = (unsigned char *)th - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
+}
+
+static int tcpfo_release_send_v4(struct net *net,
+				 const struct tcpfo_release *rel)
+{
+	unsigned int tcplen = tcpfo_release_tcplen(rel);
+	struct flowi4 fl4;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+	struct tcphdr *th;
+	struct rtable *rt;
+
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = rel->daddr.ip;
+	fl4.saddr = rel->saddr.ip;
+	fl4.flowi4_proto = IPPROTO_TCP;
+	fl4.fl4_sport = rel->sport;
+	fl4.fl4_dport = rel->dport;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+
+	skb = alloc_skb(LL_MAX_HEADER + sizeof(*iph) + tcplen, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_reset_network_header(skb);
+	iph = skb_put(skb, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = 0;
+	iph->id = 0;
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = IPPROTO_TCP;
+	iph->check = 0;
+	iph->saddr = rel->saddr.ip;
+	iph->daddr = rel->daddr.ip;
+	/* tot_len and the header checksum: __ip_local_out(). */
+
+	skb_set_transport_header(skb, skb->len);
+	th = skb_put_zero(skb, tcplen);
+	tcpfo_release_fill_tcp(th, rel, tcplen);
+	th->check = ~tcp_v4_check(tcplen, iph->saddr, iph->daddr, 0);
+	tcpfo_release_csum(skb, th);
+
+	skb->protocol = htons(ETH_P_IP);
+	skb_dst_set(skb, &rt->dst);
+	return ip_local_out(net, NULL, skb);
+}
+
+static int tcpfo_release_send_v6(struct net *net,
+				 const struct tcpfo_release *rel)
+{
+	unsigned int tcplen = tcpfo_release_tcplen(rel);
+	struct dst_entry *dst;
+	struct ipv6hdr *ip6h;
+	struct sk_buff *skb;
+	struct flowi6 fl6;
+	struct tcphdr *th;
+	int err;
+
+	memset(&fl6, 0, sizeof(fl6));
+	fl6.daddr = rel->daddr.in6;
+	fl6.saddr = rel->saddr.in6;
+	fl6.flowi6_proto = IPPROTO_TCP;
+	fl6.fl6_sport = rel->sport;
+	fl6.fl6_dport = rel->dport;
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		err = dst->error;
+		dst_release(dst);
+		return err;
+	}
+	dst = xfrm_lookup(net, dst, flowi6_to_flowi(&fl6), NULL, 0);
+	if (IS_ERR(dst))
+		return PTR_ERR(dst);
+
+	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcplen, GFP_ATOMIC);
+	if (!skb) {
+		dst_release(dst);
+		return -ENOMEM;
+	}
+	skb_reserve(skb, LL_MAX_HEADER);
+	skb_reset_network_header(skb);
+	ip6h = skb_put(skb, sizeof(*ip6h));
+	ip6_flow_hdr(ip6h, 0, 0);
+	ip6h->hop_limit = ip6_dst_hoplimit(dst);
+	ip6h->nexthdr = IPPROTO_TCP;
+	ip6h->saddr = rel->saddr.in6;
+	ip6h->daddr = rel->daddr.in6;
+	/* payload_len: __ip6_local_out(). */
+
+	skb_set_transport_header(skb, skb->len);
+	th = skb_put_zero(skb, tcplen);
+	tcpfo_release_fill_tcp(th, rel, tcplen);
+	th->check = ~tcp_v6_check(tcplen, &ip6h->saddr, &ip6h->daddr, 0);
+	tcpfo_release_csum(skb, th);
+
+	skb->protocol = htons(ETH_P_IPV6);
+	skb_dst_set(skb, dst);
+	return ip6_local_out(net, NULL, skb);
+}
+
+void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel)
+{
+	int err;
+
+	if (rel->family == AF_INET)
+		err = tcpfo_release_send_v4(tn->net, rel);
+	else
+		err = tcpfo_release_send_v6(tn->net, rel);
+	if (!net_xmit_eval(err))
+		this_cpu_inc(tn->stats->release_acks);
+}

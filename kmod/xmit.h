@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Crafted release ACKs: when a receiver acknowledges bytes, the gateway
+ * acknowledges them to their sender on the other leg at once.
+ */
+#ifndef _TCPFO_XMIT_H
+#define _TCPFO_XMIT_H
+
+#include <linux/types.h>
+
+#include "service.h"
+
+struct tcpfo_flow;
+struct tcpfo_net;
+
+/* Everything needed to send one release, copied out under flow->lock. */
+struct tcpfo_release {
+	union tcpfo_addr	saddr;
+	union tcpfo_addr	daddr;
+	__be16			sport;
+	__be16			dport;
+	u32			seq;
+	u32			ack;
+	u32			tsval;
+	u32			tsecr;
+	u16			win;
+	u8			family;
+	bool			ts;
+};
+
+/*
+ * Caller holds flow->lock. If the released point of the direction the
+ * peer of @leg sends lets the gateway acknowledge more than it last did on
+ * @leg, fill @rel and record it as sent; returns whether to send.
+ */
+bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int leg,
+			   struct tcpfo_release *rel);
+
+/* Send a prepared release; no locks held. Softirq or process context. */
+void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
+
+#endif /* _TCPFO_XMIT_H */

@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# 200 concurrent connections of random sizes and directions through the
+# relay, IPv4 and IPv6 mixed: every stream intact, none stalls, and the
+# flow table is empty once all have closed.
+# timeout: 600
+. ./lib.sh
+
+load_tcpfo
+proxy_topology
+start_backend
+start_gateway
+N=200
+i=0
+pids=
+while [ $i -lt $N ]; do
+	i=$((i + 1))
+	up=$(( (i * 7919) % 400000 ))
+	down=$(( (i * 104729) % 400000 ))
+	[ $((i % 5)) -eq 0 ] && down=0
+	[ $((i % 7)) -eq 0 ] && up=0
+	if [ $((i % 2)) -eq 0 ]; then vip=$VIP4; else vip=$VIP6; fi
+	ip netns exec client tcpfo-stream client $vip $VPORT --up $up --down $down --seed $i --quiet > /tmp/cc$i.out 2>&1 &
+	pids="$pids $!"
+done
+bad=0
+for p in $pids; do wait $p || bad=$((bad + 1)); done
+[ $bad -eq 0 ] || { cat /tmp/cc*.out | head -20; fail "$bad of $N connections failed"; }
+note "$N connections intact"
+# All closed: the module forgets them (closed flows are reaped after a
+# grace period of a few seconds).
+wait_for 30 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 ]" ||
+	{ ip netns exec gw tcpfoctl flows | head -20; fail "flows left in the table after all closed"; }
+ip netns exec gw tcpfoctl status
+exit 0
