@@ -41,7 +41,9 @@
  *
  * @TCPFO_CMD_GET_STATUS: (any caller) request has no attributes; the reply
  *	carries TCPFO_A_VERSION, TCPFO_A_MODE, TCPFO_A_PACKETS_SEEN,
- *	TCPFO_A_PACKETS_TRACKED, TCPFO_A_FLOW_COUNT, TCPFO_A_SERVICE_COUNT.
+ *	TCPFO_A_PACKETS_TRACKED, TCPFO_A_FLOW_COUNT, TCPFO_A_SERVICE_COUNT,
+ *	TCPFO_A_RELEASE_ACKS, TCPFO_A_DUPACKS_SUPPRESSED,
+ *	TCPFO_A_FLOWS_OVER_LIMIT.
  * @TCPFO_CMD_SET_CONFIG: (admin) sets namespace-wide settings; carries
  *	TCPFO_A_MODE. Sent by failoverd at start.
  * @TCPFO_CMD_SERVICE_ADD: (admin) declares a service; carries one
@@ -116,6 +118,9 @@ enum tcpfo_mode {
  * @TCPFO_A_RELEASE_ACKS: u64, crafted release ACKs sent. Status reply.
  * @TCPFO_A_DUPACKS_SUPPRESSED: u64, clamped pure ACKs dropped because the
  *	peer would have counted them as duplicate ACKs. Status reply.
+ * @TCPFO_A_FLOWS_OVER_LIMIT: u64, client connections to a service left
+ *	untracked because the namespace already tracked the most flows it may
+ *	(module parameter max_flows). Status reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -130,6 +135,7 @@ enum tcpfo_attr {
 	TCPFO_A_FLOW,
 	TCPFO_A_RELEASE_ACKS,
 	TCPFO_A_DUPACKS_SUPPRESSED,
+	TCPFO_A_FLOWS_OVER_LIMIT,
 
 	__TCPFO_A_MAX
 };
