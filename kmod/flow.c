@@ -42,6 +42,17 @@ module_param_named(established_timeout, tcpfo_established_timeout, uint,
 MODULE_PARM_DESC(established_timeout,
 		 "Seconds an established or closing flow may stay idle (default 3600)");
 
+/*
+ * Both peers have sent their FIN: all that is left is the ACKs of the FINs,
+ * which the gateway's sockets (LAST_ACK, TIME_WAIT) handle on their own.
+ * Should the last of those ACKs escape tracking, the flow must not linger
+ * for the established timeout.
+ */
+static unsigned int tcpfo_fin_timeout __read_mostly = 10;
+module_param_named(fin_timeout, tcpfo_fin_timeout, uint, 0644);
+MODULE_PARM_DESC(fin_timeout,
+		 "Seconds a flow whose peers both sent their FIN may stay idle (default 10)");
+
 #define TCPFO_GC_INTERVAL	HZ
 /* Closed and reset flows stay visible in dumps this long. */
 #define TCPFO_GRACE		(2 * HZ)
@@ -328,6 +339,10 @@ static bool tcpfo_flow_expired(const struct tcpfo_flow *flow,
 		return idle_for >
 		       (unsigned long)READ_ONCE(tcpfo_handshake_timeout) * HZ;
 	default:
+		if (READ_ONCE(flow->fin_seen[TCPFO_C2S]) &&
+		    READ_ONCE(flow->fin_seen[TCPFO_S2C]))
+			return idle_for >
+			       (unsigned long)READ_ONCE(tcpfo_fin_timeout) * HZ;
 		return idle_for >
 		       (unsigned long)READ_ONCE(tcpfo_established_timeout) * HZ;
 	}

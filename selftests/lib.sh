@@ -60,12 +60,13 @@ status_num() {
 	echo "$v"
 }
 
-# wait_for SECONDS CMD...: poll CMD until it succeeds.
+# wait_for SECONDS CMD...: poll CMD until it succeeds, for at most SECONDS
+# of real time (each try may itself be slow under TCG).
 wait_for() {
-	local t=$1 i=0; shift
+	local t=$1 end; shift
+	end=$(( $(date +%s) + t ))
 	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge $((t * 10)) ] && return 1
+		[ "$(date +%s)" -ge $end ] && return 1
 		sleep 0.1
 	done
 }

@@ -29,7 +29,7 @@ for p in $pids; do wait $p || bad=$((bad + 1)); done
 note "$N connections intact"
 # All closed: the module forgets them (closed flows are reaped after a
 # grace period of a few seconds).
-wait_for 30 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 ]" ||
+wait_for 40 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 ]" ||
 	{ ip netns exec gw tcpfoctl flows | head -20; fail "flows left in the table after all closed"; }
 ip netns exec gw tcpfoctl status
 exit 0
