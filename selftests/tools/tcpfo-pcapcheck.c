@@ -460,35 +460,27 @@ static void pass2(const struct seg *s)
 }
 
 /*
- * --headers output. Segmentation may legitimately differ between two
- * capture points (a GSO super-packet is split or not on the way), so
- * contiguous data segments with identical ack, window, flags (PSH aside)
- * and options are merged into one line: what is compared is every header
- * field of every byte, not how the bytes were cut.
+ * --headers output. Segmentation and the order in which two CPUs' frames
+ * reach the capture may legitimately differ between two capture points, so
+ * segments are sorted by sequence number and contiguous data segments with
+ * identical ack, window, flags (PSH aside) and options are merged into one
+ * line: what is compared is every header field of every byte, not how the
+ * bytes were cut or interleaved.
  */
-static struct {
-	int open;
+struct hdr {
 	uint16_t sport, dport, win;
-	uint32_t seq, end, ack;
+	uint32_t seq, rel, len, ack;
 	uint8_t flags;
-	char opts[128];
-} run;
+	char opts[96];
+};
 
-static void flush_run(void)
-{
-	if (run.open)
-		printf("%u>%u seq %u ack %u flags %02x win %u len %u opts %s\n",
-		       run.sport, run.dport, run.seq, run.ack, run.flags, run.win,
-		       run.end - run.seq, run.opts);
-	run.open = 0;
-}
+static struct hdr *hdrs;
+static size_t nhdrs, caphdrs;
 
 static void print_header(const struct seg *s)
 {
 	uint32_t thl = (s->tcp[12] >> 4) * 4;
-	uint16_t win = ntohs(*(uint16_t *)(s->tcp + 14));
-	uint8_t flags = s->flags & ~0x08;
-	char opts[128];
+	struct hdr *h;
 	size_t o = 0;
 
 	if (s->family != headers_family ||
@@ -496,26 +488,64 @@ static void print_header(const struct seg *s)
 		return;
 	if (headers_ifindex >= 0 && frame_ifindex != (uint32_t)headers_ifindex)
 		return;
-	opts[0] = 0;
-	for (uint32_t i = 20; i < thl && o + 3 < sizeof(opts); i++)
-		o += snprintf(opts + o, sizeof(opts) - o, "%02x", s->tcp[i]);
-	if (run.open && s->len && run.end != run.seq && s->seq == run.end &&
-	    s->ack == run.ack && flags == run.flags && win == run.win &&
-	    s->sport == run.sport && s->dport == run.dport &&
-	    !strcmp(opts, run.opts)) {
-		run.end += s->len;
-		return;
+	if (nhdrs == caphdrs) {
+		caphdrs = caphdrs ? caphdrs * 2 : 1024;
+		hdrs = realloc(hdrs, caphdrs * sizeof(*hdrs));
+		if (!hdrs) {
+			perror("tcpfo-pcapcheck");
+			exit(1);
+		}
 	}
-	flush_run();
-	run.open = 1;
-	run.sport = s->sport;
-	run.dport = s->dport;
-	run.seq = s->seq;
-	run.end = s->seq + s->len;
-	run.ack = s->ack;
-	run.flags = flags;
-	run.win = win;
-	snprintf(run.opts, sizeof(run.opts), "%s", opts);
+	h = &hdrs[nhdrs++];
+	h->sport = s->sport;
+	h->dport = s->dport;
+	h->win = ntohs(*(uint16_t *)(s->tcp + 14));
+	h->seq = s->seq;
+	h->rel = s->seq - hdrs[0].seq;	/* wrap-safe sort key */
+	h->len = s->len;
+	h->ack = s->ack;
+	h->flags = s->flags & ~0x08;
+	h->opts[0] = 0;
+	for (uint32_t i = 20; i < thl && o + 3 < sizeof(h->opts); i++)
+		o += snprintf(h->opts + o, sizeof(h->opts) - o, "%02x", s->tcp[i]);
+}
+
+static int hdr_cmp(const void *a, const void *b)
+{
+	const struct hdr *x = a, *y = b;
+	int c;
+
+	if (x->rel != y->rel)
+		return x->rel < y->rel ? -1 : 1;
+	if (x->ack != y->ack)
+		return x->ack < y->ack ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	c = strcmp(x->opts, y->opts);
+	if (c)
+		return c;
+	return (int)x->flags - (int)y->flags + (int)x->win - (int)y->win;
+}
+
+static void flush_headers(void)
+{
+	size_t i = 0;
+
+	qsort(hdrs, nhdrs, sizeof(*hdrs), hdr_cmp);
+	while (i < nhdrs) {
+		struct hdr run = hdrs[i++];
+
+		while (i < nhdrs && run.len && hdrs[i].len &&
+		       hdrs[i].seq == run.seq + run.len &&
+		       hdrs[i].ack == run.ack && hdrs[i].flags == run.flags &&
+		       hdrs[i].win == run.win && hdrs[i].sport == run.sport &&
+		       hdrs[i].dport == run.dport &&
+		       !strcmp(hdrs[i].opts, run.opts))
+			run.len += hdrs[i++].len;
+		printf("%u>%u seq %u ack %u flags %02x win %u len %u opts %s\n",
+		       run.sport, run.dport, run.seq, run.ack, run.flags, run.win,
+		       run.len, run.opts);
+	}
 }
 
 int main(int argc, char **argv)
@@ -531,7 +561,7 @@ int main(int argc, char **argv)
 			goto usage;
 		if (walk(argv[3], print_header))
 			return 1;
-		flush_run();
+		flush_headers();
 		return 0;
 	}
 
