@@ -124,6 +124,10 @@ control-socket = /run/tcpfo/gw.sock
 service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
 service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
 $*
+# A burst of 200 connects in the emulated VM can need SYN retransmissions
+# (1 s, 3 s, 7 s): the 5 s default would turn slowness into failures.
+[relay]
+connect-timeout = 30s
 C
 	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
 	GW_PID=$!
