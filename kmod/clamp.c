@@ -83,6 +83,29 @@ static bool tcpfo_clamp_syn(struct tcpfo_flow *flow, unsigned int legid,
 }
 
 /*
+ * The gateway's FIN on leg L ends the direction it sends there (!L). The
+ * socket sends it only after it read the peer's FIN on the other leg (or
+ * the relay closed), so it is the authoritative end of the direction: it
+ * is recorded here even if the peer's FIN was missed on the way in, and
+ * the flow closes when the receiver acknowledges it (track.c).
+ */
+static void tcpfo_clamp_fin(struct tcpfo_flow *flow, unsigned int legid,
+			    const struct tcpfo_pkt *pkt)
+{
+	unsigned int dir = !legid;
+	u32 off32;
+
+	if (!flow->fin_seen[dir]) {
+		off32 = tcpfo_seq_to_off32(flow->leg[legid].gw_isn,
+					   pkt->seq + pkt->payload);
+		flow->fin[dir] = tcpfo_off_extend(flow->released[dir], off32);
+		flow->fin_seen[dir] = true;
+	}
+	if (flow->state == TCPFO_FLOW_ESTABLISHED)
+		tcpfo_flow_set_state(flow, TCPFO_FLOW_CLOSING);
+}
+
+/*
  * Outgoing RST: tear down only with the exact sequence number the peer
  * expects (its rcv_nxt, i.e. its highest ack seen).
  */
@@ -219,9 +242,8 @@ unsigned int tcpfo_clamp_out(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	leg->snd_nxt = tcpfo_seq_max(leg->snd_nxt, end);
 	if (o.has_ts)
 		tcpfo_leg_note_tsval(leg, o.tsval);
-	if ((pkt->flags & TCPHDR_FIN) &&
-	    flow->state == TCPFO_FLOW_ESTABLISHED)
-		tcpfo_flow_set_state(flow, TCPFO_FLOW_CLOSING);
+	if (pkt->flags & TCPHDR_FIN)
+		tcpfo_clamp_fin(flow, legid, pkt);
 
 	if (pkt->flags & TCPHDR_RST) {
 		/* An RST passes unchanged, whatever it carries. */

@@ -184,11 +184,20 @@ static inline bool tcpfo_ack_advances(u32 ack, u32 released_seq, u32 snd_nxt)
 	       !tcpfo_seq_after(ack, snd_nxt);
 }
 
-/* A TSval older than the newest one seen marks a stale or forged segment. */
+/*
+ * A TSval clearly older than the newest one seen marks a stale or forged
+ * segment. TCP's PAWS check tolerates TSvals up to TCP_PAWS_WINDOW (1)
+ * behind its ts_recent, and its ts_recent only follows in-order segments,
+ * while ours follows every plausible one: without the same tolerance a
+ * segment reordered between CPUs would be accepted by TCP and ignored
+ * here (a FIN lost that way left flows closing forever).
+ */
+#define TCPFO_PAWS_WINDOW 1
 static inline bool tcpfo_tsval_plausible(u32 tsval, u32 ts_recent,
 					 bool have_recent)
 {
-	return !have_recent || !tcpfo_seq_before(tsval, ts_recent);
+	return !have_recent ||
+	       !tcpfo_seq_before(tsval, ts_recent - TCPFO_PAWS_WINDOW);
 }
 
 /* ---- release ACKs ------------------------------------------------------- */

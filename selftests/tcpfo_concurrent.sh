@@ -30,6 +30,8 @@ note "$N connections intact"
 # All closed: the module forgets them (closed flows are reaped after a
 # grace period of a few seconds).
 wait_for 40 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 ]" ||
-	{ ip netns exec gw tcpfoctl flows | head -20; fail "flows left in the table after all closed"; }
+	{ ip netns exec gw tcpfoctl flows | head -20
+	  ip netns exec gw tcpfoctl -j flows | jq -c '.[0:5][]' | sed 's/^/# /'
+	  fail "flows left in the table after all closed"; }
 ip netns exec gw tcpfoctl status
 exit 0

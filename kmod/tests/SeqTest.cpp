@@ -312,7 +312,11 @@ TEST(SeqIncoming, TsvalNotOlderThanNewest)
 	EXPECT_TRUE(tcpfo_tsval_plausible(5, 0, false));
 	EXPECT_TRUE(tcpfo_tsval_plausible(100, 100, true));
 	EXPECT_TRUE(tcpfo_tsval_plausible(101, 100, true));
-	EXPECT_FALSE(tcpfo_tsval_plausible(99, 100, true));
+	// TCP's PAWS window: one tick behind is still accepted.
+	EXPECT_TRUE(tcpfo_tsval_plausible(99, 100, true));
+	EXPECT_FALSE(tcpfo_tsval_plausible(98, 100, true));
+	EXPECT_TRUE(tcpfo_tsval_plausible(0xffffffffu, 0, true));
+	EXPECT_FALSE(tcpfo_tsval_plausible(0xfffffffeu, 0, true));
 	// TSval wraps too.
 	EXPECT_TRUE(tcpfo_tsval_plausible(3, 0xfffffff0u, true));
 	EXPECT_FALSE(tcpfo_tsval_plausible(0xfffffff0u, 3, true));
