@@ -185,12 +185,12 @@ static inline bool tcpfo_ack_advances(u32 ack, u32 released_seq, u32 snd_nxt)
 }
 
 /*
- * A TSval clearly older than the newest one seen marks a stale or forged
- * segment. TCP's PAWS check tolerates TSvals up to TCP_PAWS_WINDOW (1)
- * behind its ts_recent, and its ts_recent only follows in-order segments,
- * while ours follows every plausible one: without the same tolerance a
- * segment reordered between CPUs would be accepted by TCP and ignored
- * here (a FIN lost that way left flows closing forever).
+ * PAWS as TCP does it (tcp_paws_check() with TCP_PAWS_WINDOW): a TSval
+ * more than one tick older than ts_recent marks a stale or forged segment.
+ * ts_recent must follow TCP's rule too (tcpfo_ts_recent_takes()): one
+ * socket's TSvals are not monotonic across CPUs (per-CPU clocks; measured
+ * 5-13 ms apart under TCG), and a ts_recent taken from every segment would
+ * reject segments TCP accepts, such as a FIN.
  */
 #define TCPFO_PAWS_WINDOW 1
 static inline bool tcpfo_tsval_plausible(u32 tsval, u32 ts_recent,
@@ -198,6 +198,17 @@ static inline bool tcpfo_tsval_plausible(u32 tsval, u32 ts_recent,
 {
 	return !have_recent ||
 	       !tcpfo_seq_before(tsval, ts_recent - TCPFO_PAWS_WINDOW);
+}
+
+/*
+ * Whether a plausible segment's TSval becomes ts_recent: as in TCP's
+ * tcp_replace_ts_recent(), only a segment starting at or before the last
+ * ack the socket sent (its rcv_wup), i.e. not one beyond a hole or further
+ * on in a burst.
+ */
+static inline bool tcpfo_ts_recent_takes(u32 seq, u32 rcv_wup, bool have_wup)
+{
+	return !have_wup || !tcpfo_seq_after(seq, rcv_wup);
 }
 
 /* ---- release ACKs ------------------------------------------------------- */

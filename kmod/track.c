@@ -12,7 +12,7 @@
  * would accept the segment as well: the checksum must be valid (veth's
  * CHECKSUM_PARTIAL/UNNECESSARY skbs count as valid), the ack must lie in
  * (R, snd_nxt], the sequence number within the window announced, and the
- * TSval not older than the newest seen. A corrupt or forged ACK would
+ * TSval must pass PAWS the way TCP applies it. A corrupt or forged ACK would
  * otherwise release bytes nobody received.
  */
 
@@ -268,7 +268,8 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	if (leg->sent_any && tcpfo_seq_after(pkt->seq, leg->edge_max))
 		goto out_unlock;
 
-	if (ts_on) {
+	if (ts_on && tcpfo_ts_recent_takes(pkt->seq, leg->rcv_nxt,
+					   leg->rcv_nxt_valid)) {
 		leg->ts_recent = o.tsval;
 		leg->ts_recent_valid = true;
 	}

@@ -322,6 +322,17 @@ TEST(SeqIncoming, TsvalNotOlderThanNewest)
 	EXPECT_FALSE(tcpfo_tsval_plausible(0xfffffff0u, 3, true));
 }
 
+TEST(SeqIncoming, TsRecentOnlyFromSegmentsAtTheAckPoint)
+{
+	EXPECT_TRUE(tcpfo_ts_recent_takes(1000, 0, false));
+	EXPECT_TRUE(tcpfo_ts_recent_takes(1000, 1000, true));
+	EXPECT_TRUE(tcpfo_ts_recent_takes(999, 1000, true));
+	EXPECT_FALSE(tcpfo_ts_recent_takes(1001, 1000, true));
+	// Across the wrap.
+	EXPECT_TRUE(tcpfo_ts_recent_takes(0xfffffff0u, 5, true));
+	EXPECT_FALSE(tcpfo_ts_recent_takes(5, 0xfffffff0u, true));
+}
+
 // ------------------------------------------------------------- SeqRelease
 
 TEST(SeqRelease, AckIsReleasedPointCappedBySocketAck)
