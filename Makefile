@@ -7,6 +7,8 @@
 #   make vmtest TESTS="tcpfo_netlink tcpfo_services"   chosen VM selftests
 #   make demo      boot the VM and show tcpfo at work
 #   make bench     benchmarks in the VM (not tests)
+#   make fuzz      fuzz the state link's decoders with libFuzzer (clang);
+#                  FUZZ_SECONDS=60, new inputs land in build-fuzz/corpus
 #   make install   install binaries, module and man pages (DESTDIR honoured)
 
 SHELL   := /bin/bash
@@ -21,7 +23,7 @@ BENCH   ?=
 
 KO      := $(TOP)/kmod/tcpfo.ko
 
-.PHONY: all deps kmod userspace vm vmtest check unit demo bench install clean FORCE
+.PHONY: all deps kmod userspace vm vmtest check unit demo bench fuzz install clean FORCE
 
 all: kmod userspace
 
@@ -68,6 +70,17 @@ demo: vm
 bench: vm
 	@tools/vm/run $(KVER) $(VMDIR)/initramfs.cpio bench $(if $(BENCH),$(BENCH),$(notdir $(basename $(wildcard selftests/bench_*.sh))))
 
+FUZZ_SECONDS ?= 60
+FUZZBUILD := $(TOP)/build-fuzz
+fuzz: deps
+	@[ -f $(FUZZBUILD)/CMakeCache.txt ] || CC=clang CXX=clang++ \
+		cmake -S $(TOP) -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@cmake --build $(FUZZBUILD) -j $(JOBS) --target state_link_fuzz
+	@mkdir -p $(FUZZBUILD)/corpus $(FUZZBUILD)/crashes
+	$(FUZZBUILD)/daemon/fuzz/state_link_fuzz -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(FUZZBUILD)/crashes/ -print_final_stats=1 \
+		$(FUZZBUILD)/corpus $(TOP)/daemon/fuzz/corpus/state_link
+
 PREFIX ?= /usr/local
 install: all
 	install -D -m 0755 $(BUILD)/daemon/failoverd $(DESTDIR)$(PREFIX)/sbin/failoverd
@@ -78,4 +91,4 @@ install: all
 
 clean:
 	@$(MAKE) --no-print-directory -C kmod KVER=$(KVER) clean 2>/dev/null || true
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZBUILD)
