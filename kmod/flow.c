@@ -116,6 +116,7 @@ void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state)
 		return;
 	WRITE_ONCE(flow->state, state);
 	WRITE_ONCE(flow->state_since, jiffies);
+	tcpfo_flows_event(flow->tn);
 }
 
 struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
@@ -136,6 +137,7 @@ struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 		goto err_count;
 
 	spin_lock_init(&flow->lock);
+	flow->tn = tn;
 	flow->family = syn->family;
 	flow->state = TCPFO_FLOW_SYN_RECV;
 	flow->last_active = jiffies;
@@ -232,6 +234,7 @@ static void tcpfo_flow_free_locked(struct tcpfo_net *tn,
 	flow->indexed = false;
 	tcpfo_flows_changed(ft);
 	atomic_dec(&tn->flow_count);
+	tcpfo_flows_event(tn);
 	/* Hooks and dumps may still hold it under RCU. */
 	kfree_rcu(flow, rcu);
 }

@@ -168,6 +168,7 @@ struct tcpfo_flow {
 	struct tcpfo_flow_node	node[TCPFO_NR_LEGS];
 	struct rcu_head		rcu;
 	unsigned long		id;		/* creation order; dump cursor */
+	struct tcpfo_net	*tn;		/* its namespace's state */
 	spinlock_t		lock;
 
 	/* Under tcpfo_flow_table.lock. */

@@ -24,6 +24,7 @@
 #include "netns.h"
 #include "seq.h"
 #include "service.h"
+#include "standby.h"
 
 static struct genl_family tcpfo_genl_family;
 
@@ -80,6 +81,42 @@ static const struct nla_policy tcpfo_flow_policy[TCPFO_FLOW_A_MAX + 1] = {
 	[TCPFO_FLOW_A_SERVER_PORT] = { .type = NLA_U16 },
 };
 
+/* FLOW_IMPORT: the whole record (dump-only HELD, IDLE, STANDBY refused). */
+static const struct nla_policy tcpfo_flow_import_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_FAMILY]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_CLIENT_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_CLIENT_PORT] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_VIP]	= TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_VPORT]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_BACK_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_BACK_PORT] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_SERVER_ADDR] = TCPFO_ADDR_POLICY,
+	[TCPFO_FLOW_A_SERVER_PORT] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_STATE]	= { .type = NLA_U8 },
+	[TCPFO_FLOW_A_SERVICE]	= { .type = NLA_NUL_STRING },
+	[TCPFO_FLOW_A_CLIENT_ISN] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_ISN]	= { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_ISN]	= { .type = NLA_U32 },
+	[TCPFO_FLOW_A_SERVER_ISN] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_MSS]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_L2_MSS]	= { .type = NLA_U16 },
+	[TCPFO_FLOW_A_L1_WSCALE] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_L2_WSCALE] = { .type = NLA_U16 },
+	[TCPFO_FLOW_A_L1_OPTS]	= { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_OPTS]	= { .type = NLA_U32 },
+	[TCPFO_FLOW_A_RELEASED_C2S] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RELEASED_S2C] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_FIN_C2S]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_FIN_S2C]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_L1_RIGHT_EDGE] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_RIGHT_EDGE] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_TS_SENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_TS_SENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_TS_RECENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_TS_RECENT] = { .type = NLA_U32 },
+};
+
 /* GET_STATUS and SERVICE_GET take no attributes: every slot is NLA_UNSPEC,
  * which strict validation refuses.
  */
@@ -95,6 +132,10 @@ static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
 
 static const struct nla_policy tcpfo_flow_req_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_flow_policy),
+};
+
+static const struct nla_policy tcpfo_flow_import_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_flow_import_policy),
 };
 
 /* Required attribute of the service nest: sets the missing-attribute
@@ -118,7 +159,8 @@ static size_t tcpfo_status_size(void)
 	       nla_total_size(sizeof(u32)) +		/* SERVICE_COUNT */
 	       nla_total_size_64bit(sizeof(u64)) +	/* RELEASE_ACKS */
 	       nla_total_size_64bit(sizeof(u64)) +	/* DUPACKS_SUPPRESSED */
-	       nla_total_size_64bit(sizeof(u64));	/* FLOWS_OVER_LIMIT */
+	       nla_total_size_64bit(sizeof(u64)) +	/* FLOWS_OVER_LIMIT */
+	       nla_total_size(sizeof(u32));		/* STANDBY_COUNT */
 }
 
 static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
@@ -155,7 +197,9 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, TCPFO_A_DUPACKS_SUPPRESSED,
 			      stats.dupacks_suppressed, TCPFO_A_PAD) ||
 	    nla_put_u64_64bit(msg, TCPFO_A_FLOWS_OVER_LIMIT,
-			      stats.flows_over_limit, TCPFO_A_PAD))
+			      stats.flows_over_limit, TCPFO_A_PAD) ||
+	    nla_put_u32(msg, TCPFO_A_STANDBY_COUNT,
+			atomic_read(&tn->standby.count)))
 		goto err_size;
 
 	genlmsg_end(msg, hdr);
@@ -816,8 +860,22 @@ static u16 tcpfo_leg_wscales(const struct tcpfo_leg *leg)
 	return (u16)leg->gw_wscale << 8 | leg->peer_wscale;
 }
 
+static int tcpfo_nl_put_leg_ts(struct sk_buff *skb,
+			       const struct tcpfo_leg *leg, int edge,
+			       int ts_sent, int ts_recent)
+{
+	if (leg->sent_any && nla_put_u32(skb, edge, leg->right_edge))
+		return -EMSGSIZE;
+	if (leg->ts_sent_valid && nla_put_u32(skb, ts_sent, leg->ts_sent))
+		return -EMSGSIZE;
+	if (leg->ts_recent_valid &&
+	    nla_put_u32(skb, ts_recent, leg->ts_recent))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int tcpfo_nl_put_flow(struct sk_buff *skb,
-			     const struct tcpfo_flow_info *fi)
+			     const struct tcpfo_flow_info *fi, bool standby)
 {
 	const struct tcpfo_leg *l1 = &fi->leg[TCPFO_L1];
 	const struct tcpfo_leg *l2 = &fi->leg[TCPFO_L2];
@@ -841,7 +899,16 @@ static int tcpfo_nl_put_flow(struct sk_buff *skb,
 			      fi->released[TCPFO_C2S], TCPFO_FLOW_A_PAD) ||
 	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_RELEASED_S2C,
 			      fi->released[TCPFO_S2C], TCPFO_FLOW_A_PAD) ||
-	    nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms))
+	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_ID, fi->id, TCPFO_FLOW_A_PAD) ||
+	    (standby && nla_put_flag(skb, TCPFO_FLOW_A_STANDBY)) ||
+	    (!standby && nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms)))
+		goto err_cancel;
+	if (tcpfo_nl_put_leg_ts(skb, l1, TCPFO_FLOW_A_L1_RIGHT_EDGE,
+				TCPFO_FLOW_A_L1_TS_SENT,
+				TCPFO_FLOW_A_L1_TS_RECENT) ||
+	    tcpfo_nl_put_leg_ts(skb, l2, TCPFO_FLOW_A_L2_RIGHT_EDGE,
+				TCPFO_FLOW_A_L2_TS_SENT,
+				TCPFO_FLOW_A_L2_TS_RECENT))
 		goto err_cancel;
 
 	if (l1->peer_mss &&
@@ -898,9 +965,297 @@ err_cancel:
 /* Dump cursor, kept in cb->ctx between rounds. */
 struct tcpfo_flow_dump_ctx {
 	unsigned long	next_id;	/* first flow id not dumped yet */
+	unsigned long	next_standby;	/* likewise for standby flows */
+	bool		standby;	/* active flows done */
+	bool		started;
 };
 static_assert(sizeof(struct tcpfo_flow_dump_ctx) <=
 	      sizeof_field(struct netlink_callback, ctx));
+
+static int tcpfo_nl_standby_dump(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 struct tcpfo_net *tn)
+{
+	struct tcpfo_flow_dump_ctx *ctx = (void *)cb->ctx;
+	struct tcpfo_standby_flow *sf;
+	unsigned long index;
+	int err = 0;
+
+	rcu_read_lock();
+	xa_for_each_start(&tn->standby.by_id, index, sf, ctx->next_standby) {
+		void *hdr;
+
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &tcpfo_genl_family,
+				  NLM_F_MULTI, TCPFO_CMD_FLOW_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = tcpfo_nl_put_flow(skb, &sf->info, true);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->next_standby = index + 1;
+	}
+	rcu_read_unlock();
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static int tcpfo_nl_u32_opt(const struct nlattr *a, u32 *out)
+{
+	if (!a)
+		return 0;
+	*out = nla_get_u32(a);
+	return 1;
+}
+
+/* Window scales and options of one leg from the import request. */
+static int tcpfo_nl_import_leg(struct netlink_ext_ack *extack,
+			       struct nlattr **tb, struct tcpfo_leg *leg,
+			       int mss, int wscale, int opts, int edge,
+			       int ts_sent, int ts_recent)
+{
+	u32 v;
+
+	if (tb[mss])
+		leg->peer_mss = nla_get_u16(tb[mss]);
+	if (tb[wscale]) {
+		u16 ws = nla_get_u16(tb[wscale]);
+
+		if ((ws & 0xff) > TCPFO_MAX_WSCALE || (ws >> 8) > TCPFO_MAX_WSCALE) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[wscale],
+					    "window scale above 14");
+			return -EINVAL;
+		}
+		leg->peer_wscale = ws & 0xff;
+		leg->gw_wscale = ws >> 8;
+	}
+	if (tb[opts]) {
+		v = nla_get_u32(tb[opts]);
+		if (v & ~(TCPFO_OPT_SACK | TCPFO_OPT_TIMESTAMP |
+			  TCPFO_OPT_WSCALE)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[opts],
+					    "unknown option bits");
+			return -EINVAL;
+		}
+		leg->peer_opts = leg->gw_opts = v;
+	}
+	leg->sent_any = tcpfo_nl_u32_opt(tb[edge], &leg->right_edge);
+	leg->ts_sent_valid = tcpfo_nl_u32_opt(tb[ts_sent], &leg->ts_sent);
+	leg->ts_recent_valid = tcpfo_nl_u32_opt(tb[ts_recent], &leg->ts_recent);
+	return 0;
+}
+
+static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_flow_info *fi;
+	struct tcpfo_leg *l1, *l2;
+	struct tcpfo_nl_l1 t1;
+	struct nlattr *nest;
+	u8 state;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_FLOW)) {
+		NL_SET_ERR_MSG(extack, "flow nest is missing");
+		return -EINVAL;
+	}
+	nest = info->attrs[TCPFO_A_FLOW];
+	err = nla_parse_nested(tb, TCPFO_FLOW_A_MAX, nest,
+			       tcpfo_flow_import_policy, extack);
+	if (err)
+		return err;
+	if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_ID, "id") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_STATE, "state") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_SERVICE,
+			       "service") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_CLIENT_ISN,
+			       "client ISN"))
+		return -EINVAL;
+	err = tcpfo_nl_get_l1(extack, nest, tb, &t1);
+	if (err)
+		return err;
+	state = nla_get_u8(tb[TCPFO_FLOW_A_STATE]);
+	if (state > TCPFO_FLOW_STATE_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_FLOW_A_STATE],
+				    "unknown flow state");
+		return -EINVAL;
+	}
+	if (!nla_len(tb[TCPFO_FLOW_A_SERVICE]) ||
+	    nla_len(tb[TCPFO_FLOW_A_SERVICE]) > TCPFO_SERVICE_NAME_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCPFO_FLOW_A_SERVICE],
+				    "service name empty or too long");
+		return -EINVAL;
+	}
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return -ENOMEM;
+	fi = &sf->info;
+	l1 = &fi->leg[TCPFO_L1];
+	l2 = &fi->leg[TCPFO_L2];
+	fi->id = nla_get_u64(tb[TCPFO_FLOW_A_ID]);
+	fi->family = t1.family;
+	fi->state = state;
+	nla_strscpy(fi->service, tb[TCPFO_FLOW_A_SERVICE], sizeof(fi->service));
+	l1->peer_addr = t1.client;
+	l1->peer_port = t1.cport;
+	l1->local_addr = t1.vip;
+	l1->local_port = t1.vport;
+	l1->peer_isn = nla_get_u32(tb[TCPFO_FLOW_A_CLIENT_ISN]);
+	l1->peer_syn_seen = true;
+	l1->gw_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_L1_ISN], &l1->gw_isn);
+	err = tcpfo_nl_import_leg(extack, tb, l1, TCPFO_FLOW_A_L1_MSS,
+				  TCPFO_FLOW_A_L1_WSCALE, TCPFO_FLOW_A_L1_OPTS,
+				  TCPFO_FLOW_A_L1_RIGHT_EDGE,
+				  TCPFO_FLOW_A_L1_TS_SENT,
+				  TCPFO_FLOW_A_L1_TS_RECENT);
+	if (err)
+		goto err_free;
+
+	if (tb[TCPFO_FLOW_A_BACK_ADDR] || tb[TCPFO_FLOW_A_BACK_PORT] ||
+	    tb[TCPFO_FLOW_A_SERVER_ADDR] || tb[TCPFO_FLOW_A_SERVER_PORT]) {
+		if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_BACK_ADDR,
+				       "back address") ||
+		    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_BACK_PORT,
+				       "back port") ||
+		    TCPFO_FLOW_REQUIRE(extack, nest, tb,
+				       TCPFO_FLOW_A_SERVER_ADDR,
+				       "server address") ||
+		    TCPFO_FLOW_REQUIRE(extack, nest, tb,
+				       TCPFO_FLOW_A_SERVER_PORT,
+				       "server port")) {
+			err = -EINVAL;
+			goto err_free;
+		}
+		err = tcpfo_nl_get_unicast(extack, tb[TCPFO_FLOW_A_BACK_ADDR],
+					   fi->family, &l2->local_addr) ?:
+		      tcpfo_nl_get_unicast(extack, tb[TCPFO_FLOW_A_SERVER_ADDR],
+					   fi->family, &l2->peer_addr) ?:
+		      tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_BACK_PORT],
+					&l2->local_port) ?:
+		      tcpfo_nl_get_port(extack, tb[TCPFO_FLOW_A_SERVER_PORT],
+					&l2->peer_port);
+		if (err)
+			goto err_free;
+		fi->paired = true;
+	}
+	l2->gw_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_L2_ISN], &l2->gw_isn);
+	l2->peer_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_SERVER_ISN],
+					     &l2->peer_isn);
+	err = tcpfo_nl_import_leg(extack, tb, l2, TCPFO_FLOW_A_L2_MSS,
+				  TCPFO_FLOW_A_L2_WSCALE, TCPFO_FLOW_A_L2_OPTS,
+				  TCPFO_FLOW_A_L2_RIGHT_EDGE,
+				  TCPFO_FLOW_A_L2_TS_SENT,
+				  TCPFO_FLOW_A_L2_TS_RECENT);
+	if (err)
+		goto err_free;
+
+	if (tb[TCPFO_FLOW_A_RELEASED_C2S])
+		fi->released[TCPFO_C2S] =
+			nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_C2S]);
+	if (tb[TCPFO_FLOW_A_RELEASED_S2C])
+		fi->released[TCPFO_S2C] =
+			nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_S2C]);
+	if (tb[TCPFO_FLOW_A_FIN_C2S]) {
+		fi->fin[TCPFO_C2S] = nla_get_u64(tb[TCPFO_FLOW_A_FIN_C2S]);
+		fi->fin_seen[TCPFO_C2S] = true;
+	}
+	if (tb[TCPFO_FLOW_A_FIN_S2C]) {
+		fi->fin[TCPFO_S2C] = nla_get_u64(tb[TCPFO_FLOW_A_FIN_S2C]);
+		fi->fin_seen[TCPFO_S2C] = true;
+	}
+
+	mutex_lock(&tn->lock);
+	err = tcpfo_standby_store(tn, sf);
+	mutex_unlock(&tn->lock);
+	if (err == -ENOSPC)
+		NL_SET_ERR_MSG(extack, "standby flow table full (max_flows)");
+	return err;
+
+err_free:
+	kfree(sf);
+	return err;
+}
+
+static const struct nla_policy tcpfo_flow_forget_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy tcpfo_flow_forget_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_flow_forget_policy),
+};
+
+static int tcpfo_nl_flow_forget(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct nlattr *nest = info->attrs[TCPFO_A_FLOW];
+	int err;
+
+	mutex_lock(&tn->lock);
+	if (!nest) {
+		tcpfo_standby_forget_all(tn);
+		mutex_unlock(&tn->lock);
+		return 0;
+	}
+	err = nla_parse_nested(tb, TCPFO_FLOW_A_MAX, nest,
+			       tcpfo_flow_forget_policy, info->extack);
+	if (!err && TCPFO_FLOW_REQUIRE(info->extack, nest, tb,
+				       TCPFO_FLOW_A_ID, "id"))
+		err = -EINVAL;
+	if (!err) {
+		err = tcpfo_standby_forget(tn, nla_get_u64(tb[TCPFO_FLOW_A_ID]));
+		if (err)
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[TCPFO_FLOW_A_ID],
+					    "no standby flow with this id");
+	}
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
+/*
+ * The doorbell. The work runs in process context; tcpfo_nl_ready guards
+ * against a namespace's work running while the family is not registered
+ * (module load and unload).
+ */
+static DEFINE_MUTEX(tcpfo_nl_event_lock);
+static bool tcpfo_nl_ready;
+
+void tcpfo_nl_flow_event_work(struct work_struct *work)
+{
+	struct tcpfo_net *tn = container_of(work, struct tcpfo_net,
+					    event_work);
+	struct sk_buff *msg;
+	void *hdr;
+
+	mutex_lock(&tcpfo_nl_event_lock);
+	if (!tcpfo_nl_ready)
+		goto out;
+	msg = genlmsg_new(0, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put(msg, 0, 0, &tcpfo_genl_family, 0,
+			  TCPFO_CMD_FLOW_EVENT);
+	if (!hdr) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	/* -ESRCH: nobody listens; the next dump catches up anyway. */
+	genlmsg_multicast_netns(&tcpfo_genl_family, tn->net, msg, 0, 0,
+				GFP_KERNEL);
+out:
+	mutex_unlock(&tcpfo_nl_event_lock);
+}
 
 /*
  * One message per flow, in creation order, resumed by id (an xarray
@@ -916,6 +1271,15 @@ static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct tcpfo_flow *flow;
 	unsigned long index;
 	int err = 0;
+
+	if (!ctx->started) {
+		ctx->started = true;
+		/* Changes from now on ring the doorbell again. */
+		clear_bit(0, &tn->event_flags);
+		smp_mb__after_atomic();
+	}
+	if (ctx->standby)
+		return tcpfo_nl_standby_dump(skb, cb, tn);
 
 	fi = kmalloc(sizeof(*fi), GFP_KERNEL);
 	if (!fi)
@@ -935,7 +1299,7 @@ static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genl_dump_check_consistent(cb, hdr);
-		err = tcpfo_nl_put_flow(skb, fi);
+		err = tcpfo_nl_put_flow(skb, fi, false);
 		if (err) {
 			genlmsg_cancel(skb, hdr);
 			break;
@@ -948,6 +1312,13 @@ static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	if (err && !skb->len)
 		return err;
+	if (!err) {
+		/* Active flows done: standby flows next, in this round if
+		 * there is room.
+		 */
+		ctx->standby = true;
+		return tcpfo_nl_standby_dump(skb, cb, tn);
+	}
 	return skb->len;
 }
 
@@ -1005,6 +1376,24 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 		.policy		= tcpfo_no_attr_policy,
 		.maxattr	= TCPFO_A_MAX,
 	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_IMPORT,
+		.doit		= tcpfo_nl_flow_import,
+		.policy		= tcpfo_flow_import_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_FORGET,
+		.doit		= tcpfo_nl_flow_forget,
+		.policy		= tcpfo_flow_forget_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group tcpfo_mcgrps[] = {
+	{ .name = TCPFO_MCGRP_FLOWS },
 };
 
 static struct genl_family tcpfo_genl_family __ro_after_init = {
@@ -1013,6 +1402,8 @@ static struct genl_family tcpfo_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.ops		= tcpfo_genl_ops,
 	.n_ops		= ARRAY_SIZE(tcpfo_genl_ops),
+	.mcgrps		= tcpfo_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(tcpfo_mcgrps),
 	.netnsok	= true,
 	.parallel_ops	= true,
 	/* 0: every command gets the strict header check (reserved == 0,
@@ -1023,10 +1414,20 @@ static struct genl_family tcpfo_genl_family __ro_after_init = {
 
 int __init tcpfo_genl_register(void)
 {
-	return genl_register_family(&tcpfo_genl_family);
+	int err = genl_register_family(&tcpfo_genl_family);
+
+	if (err)
+		return err;
+	mutex_lock(&tcpfo_nl_event_lock);
+	tcpfo_nl_ready = true;
+	mutex_unlock(&tcpfo_nl_event_lock);
+	return 0;
 }
 
 void tcpfo_genl_unregister(void)
 {
+	mutex_lock(&tcpfo_nl_event_lock);
+	tcpfo_nl_ready = false;
+	mutex_unlock(&tcpfo_nl_event_lock);
 	genl_unregister_family(&tcpfo_genl_family);
 }

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "hooks.h"
+#include "netlink.h"
 #include "netns.h"
 
 unsigned int tcpfo_net_id __read_mostly;
@@ -44,6 +45,9 @@ static int __net_init tcpfo_net_init(struct net *net)
 	tn->mode = TCPFO_MODE_ASYNC;
 	atomic_set(&tn->flow_count, 0);
 	tcpfo_services_init(&tn->services);
+	tcpfo_standby_init(tn);
+	tn->event_flags = 0;
+	INIT_WORK(&tn->event_work, tcpfo_nl_flow_event_work);
 
 	tn->stats = alloc_percpu(struct tcpfo_pcpu_stats);
 	if (!tn->stats) {
@@ -65,6 +69,7 @@ err_flows:
 	tcpfo_flows_exit(tn);
 err_stats:
 	free_percpu(tn->stats);
+	cancel_work_sync(&tn->event_work);
 err_mutex:
 	mutex_destroy(&tn->lock);
 	return err;
@@ -87,6 +92,9 @@ static void __net_exit tcpfo_net_exit(struct net *net)
 	/* Flows copy what they need of their service: either order works. */
 	tcpfo_flows_exit(tn);
 	WARN_ON_ONCE(atomic_read(&tn->flow_count));
+	/* No flow is left to ring the doorbell. */
+	cancel_work_sync(&tn->event_work);
+	tcpfo_standby_exit(tn);
 	tcpfo_services_flush(tn);
 	free_percpu(tn->stats);
 	mutex_destroy(&tn->lock);

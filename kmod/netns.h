@@ -15,6 +15,7 @@
 
 #include "flow.h"
 #include "service.h"
+#include "standby.h"
 
 /*
  * Hot counters, bumped per packet with this_cpu_inc() (safe from process and
@@ -41,7 +42,23 @@ struct tcpfo_net {
 	struct tcpfo_service_table services;
 	struct tcpfo_flow_table	flows;
 	struct tcpfo_pcpu_stats __percpu *stats;
+	struct tcpfo_standby_table standby;
+	/* Bit 0: a TCPFO_CMD_FLOW_EVENT doorbell is pending (sent or about
+	 * to be) and no FLOW_GET dump has started since.
+	 */
+	unsigned long		event_flags;
+	struct work_struct	event_work;
 };
+
+/* Tracked flows changed: ring the doorbell unless it is pending. Any
+ * context.
+ */
+static inline void tcpfo_flows_event(struct tcpfo_net *tn)
+{
+	if (!test_bit(0, &tn->event_flags) &&
+	    !test_and_set_bit(0, &tn->event_flags))
+		schedule_work(&tn->event_work);
+}
 
 extern unsigned int tcpfo_net_id;
 

@@ -304,6 +304,7 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 
 		if (tcpfo_ack_advances(pkt->ack, point, leg->snd_nxt)) {
 			flow->released[dir] += (u32)(pkt->ack - point);
+			tcpfo_flows_event(tn);
 			/* ... and those bytes go to their sender. */
 			release = tcpfo_release_prepare(flow, dir, &rel);
 			tcpfo_track_check_closed(flow);

@@ -92,6 +92,14 @@ struct Flow {
 	std::optional<std::uint64_t> fin_c2s;
 	std::optional<std::uint64_t> fin_s2c;
 	std::optional<std::uint32_t> idle_ms;
+	std::optional<std::uint64_t> id;
+	bool standby = false;	// a stored standby flow (FLOW_A_STANDBY)
+	std::optional<std::uint32_t> l1_right_edge;
+	std::optional<std::uint32_t> l2_right_edge;
+	std::optional<std::uint32_t> l1_ts_sent;
+	std::optional<std::uint32_t> l2_ts_sent;
+	std::optional<std::uint32_t> l1_ts_recent;
+	std::optional<std::uint32_t> l2_ts_recent;
 
 	friend bool operator==(const Flow &, const Flow &) = default;
 };

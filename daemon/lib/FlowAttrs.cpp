@@ -116,6 +116,72 @@ void put_flow_l1(nl_msg *msg, const L1Tuple &l1)
 	put_nest(msg, family, [&] { put_l1(msg, l1); });
 }
 
+namespace {
+
+template <typename T>
+void put_opt(nl_msg *msg, int type, const std::optional<T> &v)
+{
+	if (!v)
+		return;
+	if constexpr (sizeof(T) == 1)
+		check_put(nla_put_u8(msg, type, *v));
+	else if constexpr (sizeof(T) == 2)
+		check_put(nla_put_u16(msg, type, *v));
+	else if constexpr (sizeof(T) == 4)
+		check_put(nla_put_u32(msg, type, *v));
+	else
+		check_put(nla_put_u64(msg, type, *v));
+}
+
+} // namespace
+
+void put_flow_import(nl_msg *msg, const Flow &f)
+{
+	if (!f.id || !f.state || !f.service || !f.client || !f.client_port ||
+	    !f.vip || !f.vport || !f.client_isn)
+		throw std::invalid_argument("flow import needs id, state, service, "
+					    "the L1 tuple and the client ISN");
+	const L1Tuple l1{{*f.client, *f.client_port}, {*f.vip, *f.vport}};
+	check_family(f.family, l1.client);
+	check_family(f.family, l1.vip);
+	put_nest(msg, f.family, [&] {
+		put_l1(msg, l1);
+		if (f.back_address && f.back_port && f.server && f.server_port) {
+			put_endpoint(msg, TCPFO_FLOW_A_BACK_ADDR,
+				     TCPFO_FLOW_A_BACK_PORT,
+				     {*f.back_address, *f.back_port});
+			put_endpoint(msg, TCPFO_FLOW_A_SERVER_ADDR,
+				     TCPFO_FLOW_A_SERVER_PORT,
+				     {*f.server, *f.server_port});
+		}
+		put_opt(msg, TCPFO_FLOW_A_ID, f.id);
+		check_put(nla_put_u8(msg, TCPFO_FLOW_A_STATE,
+				     static_cast<std::uint8_t>(*f.state)));
+		check_put(nla_put_string(msg, TCPFO_FLOW_A_SERVICE,
+					 f.service->c_str()));
+		put_opt(msg, TCPFO_FLOW_A_CLIENT_ISN, f.client_isn);
+		put_opt(msg, TCPFO_FLOW_A_L1_ISN, f.l1_isn);
+		put_opt(msg, TCPFO_FLOW_A_L2_ISN, f.l2_isn);
+		put_opt(msg, TCPFO_FLOW_A_SERVER_ISN, f.server_isn);
+		put_opt(msg, TCPFO_FLOW_A_L1_MSS, f.l1_mss);
+		put_opt(msg, TCPFO_FLOW_A_L2_MSS, f.l2_mss);
+		put_opt(msg, TCPFO_FLOW_A_L1_WSCALE, f.l1_wscale);
+		put_opt(msg, TCPFO_FLOW_A_L2_WSCALE, f.l2_wscale);
+		put_opt(msg, TCPFO_FLOW_A_L1_OPTS, f.l1_opts);
+		put_opt(msg, TCPFO_FLOW_A_L2_OPTS, f.l2_opts);
+		put_opt(msg, TCPFO_FLOW_A_RELEASED_C2S, f.released_c2s);
+		put_opt(msg, TCPFO_FLOW_A_RELEASED_S2C, f.released_s2c);
+		put_opt(msg, TCPFO_FLOW_A_FIN_C2S, f.fin_c2s);
+		put_opt(msg, TCPFO_FLOW_A_FIN_S2C, f.fin_s2c);
+		put_opt(msg, TCPFO_FLOW_A_L1_RIGHT_EDGE, f.l1_right_edge);
+		put_opt(msg, TCPFO_FLOW_A_L2_RIGHT_EDGE, f.l2_right_edge);
+		put_opt(msg, TCPFO_FLOW_A_L1_TS_SENT, f.l1_ts_sent);
+		put_opt(msg, TCPFO_FLOW_A_L2_TS_SENT, f.l2_ts_sent);
+		put_opt(msg, TCPFO_FLOW_A_L1_TS_RECENT, f.l1_ts_recent);
+		put_opt(msg, TCPFO_FLOW_A_L2_TS_RECENT, f.l2_ts_recent);
+	});
+}
+
 Flow get_flow(nlattr *nest)
 {
 	nlattr *tb[TCPFO_FLOW_A_MAX + 1] = {};
@@ -166,6 +232,14 @@ Flow get_flow(nlattr *nest)
 	get_uint(tb[TCPFO_FLOW_A_FIN_C2S], f.fin_c2s, "FIN_C2S");
 	get_uint(tb[TCPFO_FLOW_A_FIN_S2C], f.fin_s2c, "FIN_S2C");
 	get_uint(tb[TCPFO_FLOW_A_IDLE_MS], f.idle_ms, "IDLE_MS");
+	get_uint(tb[TCPFO_FLOW_A_ID], f.id, "ID");
+	f.standby = tb[TCPFO_FLOW_A_STANDBY] != nullptr;
+	get_uint(tb[TCPFO_FLOW_A_L1_RIGHT_EDGE], f.l1_right_edge, "L1_RIGHT_EDGE");
+	get_uint(tb[TCPFO_FLOW_A_L2_RIGHT_EDGE], f.l2_right_edge, "L2_RIGHT_EDGE");
+	get_uint(tb[TCPFO_FLOW_A_L1_TS_SENT], f.l1_ts_sent, "L1_TS_SENT");
+	get_uint(tb[TCPFO_FLOW_A_L2_TS_SENT], f.l2_ts_sent, "L2_TS_SENT");
+	get_uint(tb[TCPFO_FLOW_A_L1_TS_RECENT], f.l1_ts_recent, "L1_TS_RECENT");
+	get_uint(tb[TCPFO_FLOW_A_L2_TS_RECENT], f.l2_ts_recent, "L2_TS_RECENT");
 	return f;
 }
 

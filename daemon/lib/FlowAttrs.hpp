@@ -24,4 +24,8 @@ void put_flow_l1(nl_msg *msg, const L1Tuple &l1);
 // std::system_error (EPROTO) naming it.
 Flow get_flow(nlattr *nest);
 
+// TCPFO_CMD_FLOW_IMPORT's nest: every field the flow has. Throws
+// std::invalid_argument without id, state, service, L1 tuple, client ISN.
+void put_flow_import(nl_msg *msg, const Flow &flow);
+
 } // namespace tcpfo

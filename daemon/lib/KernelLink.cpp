@@ -6,8 +6,11 @@
 
 #include <linux/tcpfo.h>
 #include <netlink/attr.h>
+#include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
+
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -95,6 +98,9 @@ Status parse_status_reply(const nlmsghdr *hdr)
 	st.release_acks = optional_u64(TCPFO_A_RELEASE_ACKS, "RELEASE_ACKS");
 	st.dupacks_suppressed = optional_u64(TCPFO_A_DUPACKS_SUPPRESSED,
 					     "DUPACKS_SUPPRESSED");
+	if (tb[TCPFO_A_STANDBY_COUNT])
+		st.standby_flows = nla_get_u32(need(TCPFO_A_STANDBY_COUNT, 4,
+						    "STANDBY_COUNT"));
 	return st;
 }
 
@@ -251,6 +257,101 @@ std::vector<Flow> KernelLink::list_flows()
 		     flows.push_back(get_flow(tb[TCPFO_A_FLOW]));
 	     });
 	return flows;
+}
+
+void KernelLink::import_flow(const Flow &flow)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_IMPORT,
+				       TCPFO_GENL_VERSION);
+	put_flow_import(req.get(), flow);
+	sock_.transact(std::move(req),
+		       "importing standby flow " + std::to_string(flow.id.value_or(0)),
+		       ignore_reply);
+}
+
+void KernelLink::forget_flow(std::uint64_t id)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_FORGET,
+				       TCPFO_GENL_VERSION);
+	nlattr *nest = nla_nest_start(req.get(), TCPFO_A_FLOW);
+	if (!nest || nla_put_u64(req.get(), TCPFO_FLOW_A_ID, id) < 0)
+		throw std::system_error(EMSGSIZE, std::generic_category(),
+					"building a flow forget request");
+	nla_nest_end(req.get(), nest);
+	try {
+		sock_.transact(std::move(req),
+			       "forgetting standby flow " + std::to_string(id),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such standby flow");
+	}
+}
+
+void KernelLink::forget_standby_flows()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_FORGET,
+				       TCPFO_GENL_VERSION);
+	sock_.transact(std::move(req), "forgetting every standby flow",
+		       ignore_reply);
+}
+
+FlowEvents::FlowEvents()
+{
+	sock_ = nl_socket_alloc();
+	if (!sock_)
+		throw std::system_error(ENOMEM, std::generic_category(),
+					"flow events: allocating a netlink socket");
+	auto fail = [&](int err, const char *what) {
+		nl_socket_free(sock_);
+		sock_ = nullptr;
+		throw std::system_error(err, std::generic_category(),
+					std::string("flow events: ") + what);
+	};
+	if (genl_connect(sock_) < 0)
+		fail(EIO, "connecting");
+	const int grp = genl_ctrl_resolve_grp(sock_, TCPFO_GENL_NAME,
+					      TCPFO_MCGRP_FLOWS);
+	if (grp < 0) {
+		nl_socket_free(sock_);
+		sock_ = nullptr;
+		throw ModuleNotLoaded();
+	}
+	nl_socket_disable_seq_check(sock_);
+	if (nl_socket_add_membership(sock_, grp) < 0)
+		fail(EIO, "joining the flows group");
+	if (nl_socket_set_nonblocking(sock_) < 0)
+		fail(EIO, "making the socket non-blocking");
+}
+
+FlowEvents::~FlowEvents()
+{
+	if (sock_)
+		nl_socket_free(sock_);
+}
+
+int FlowEvents::fd() const noexcept
+{
+	return nl_socket_get_fd(sock_);
+}
+
+bool FlowEvents::drain()
+{
+	bool any = false;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = recv(fd(), buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			any = true;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			any = true;	// overrun: a dump makes up for it
+			continue;
+		}
+		return any;
+	}
 }
 
 } // namespace tcpfo

@@ -36,6 +36,7 @@ struct Status {
 	// Newer attributes: absent from a module that predates them.
 	std::optional<std::uint64_t> release_acks;
 	std::optional<std::uint64_t> dupacks_suppressed;
+	std::optional<std::uint32_t> standby_flows;
 };
 
 // A TCPFO_CMD_GET_STATUS reply (separate for tests). Throws
@@ -65,8 +66,15 @@ public:
 	// ENOENT (KernelError) if the module tracks no such flow.
 	void del_flow(const L1Tuple &l1) override;
 
-	// Every tracked flow, in the module's order.
+	// Every tracked flow, in the module's order, then the standby flows
+	// (Flow::standby). Clears the pending FLOW_EVENT doorbell.
 	std::vector<Flow> list_flows();
+
+	// On the standby: store the primary's record (TCPFO_CMD_FLOW_IMPORT).
+	void import_flow(const Flow &flow);
+	// Remove one standby flow (ENOENT if none), or all of them.
+	void forget_flow(std::uint64_t id);
+	void forget_standby_flows();
 
 private:
 	// Runs a dump of `cmd`, handing each message's top-level attributes
@@ -78,6 +86,25 @@ private:
 
 	GenlSocket sock_;
 	int family_ = 0;
+};
+
+// A socket in the "flows" multicast group: readable when the module rang
+// the TCPFO_CMD_FLOW_EVENT doorbell. Non-blocking.
+class FlowEvents {
+public:
+	// Throws ModuleNotLoaded, or std::system_error.
+	FlowEvents();
+	~FlowEvents();
+	FlowEvents(const FlowEvents &) = delete;
+	FlowEvents &operator=(const FlowEvents &) = delete;
+
+	int fd() const noexcept;
+	// Reads every pending message; true if any (or an overrun: events
+	// were lost, which a dump makes up for).
+	bool drain();
+
+private:
+	struct nl_sock *sock_ = nullptr;
 };
 
 } // namespace tcpfo

@@ -94,6 +94,7 @@ void print_status(std::ostream &out, const Status &st, bool json)
 			.key("services").value(st.services);
 		put(w, "release_acks", st.release_acks);
 		put(w, "dupacks_suppressed", st.dupacks_suppressed);
+		put(w, "standby_flows", st.standby_flows);
 		w.end_object();
 		out << '\n';
 		return;
@@ -107,6 +108,7 @@ void print_status(std::ostream &out, const Status &st, bool json)
 	table.add_row({"services", std::to_string(st.services)});
 	table.add_row({"release acks", text(st.release_acks)});
 	table.add_row({"dupacks suppressed", text(st.dupacks_suppressed)});
+	table.add_row({"standby flows", text(st.standby_flows)});
 	table.print(out);
 }
 
@@ -185,6 +187,14 @@ void print_flows(std::ostream &out, std::vector<Flow> flows, bool json)
 			put(w, "fin_c2s", f.fin_c2s);
 			put(w, "fin_s2c", f.fin_s2c);
 			put(w, "idle_ms", f.idle_ms);
+			put(w, "id", f.id);
+			w.key("standby").value(f.standby);
+			put(w, "l1_right_edge", f.l1_right_edge);
+			put(w, "l2_right_edge", f.l2_right_edge);
+			put(w, "l1_ts_sent", f.l1_ts_sent);
+			put(w, "l2_ts_sent", f.l2_ts_sent);
+			put(w, "l1_ts_recent", f.l1_ts_recent);
+			put(w, "l2_ts_recent", f.l2_ts_recent);
 			w.end_object();
 		}
 		w.end_array();
@@ -198,7 +208,8 @@ void print_flows(std::ostream &out, std::vector<Flow> flows, bool json)
 			       endpoint_text(f.vip, f.vport),
 			       endpoint_text(f.back_address, f.back_port),
 			       endpoint_text(f.server, f.server_port),
-			       f.state ? to_string(*f.state) : "-",
+			       (f.standby ? "standby:" : "") +
+				       (f.state ? to_string(*f.state) : "-"),
 			       text(f.released_c2s) + "/" + text(f.released_s2c),
 			       text(f.held_c2s) + "/" + text(f.held_s2c)});
 	table.print(out);

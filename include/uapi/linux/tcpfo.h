@@ -26,6 +26,8 @@
 
 #define TCPFO_GENL_NAME		"tcpfo"
 #define TCPFO_GENL_VERSION	1
+/* Multicast group of TCPFO_CMD_FLOW_EVENT. */
+#define TCPFO_MCGRP_FLOWS	"flows"
 
 /* Version of the module/protocol, reported by TCPFO_CMD_GET_STATUS. */
 #define TCPFO_VERSION_STRING	"0.1.0"
@@ -71,7 +73,21 @@
  *	on. Carries a TCPFO_A_FLOW nest with the L1 tuple. ENOENT if none.
  * @TCPFO_CMD_FLOW_GET: (any caller) dump only; one message per tracked
  *	flow with a TCPFO_A_FLOW nest carrying every flow attribute the module
- *	knows at that moment (legs not yet known are left out).
+ *	knows at that moment (legs not yet known are left out), then one per
+ *	standby flow (TCPFO_FLOW_A_STANDBY set). Dumping clears the pending
+ *	TCPFO_CMD_FLOW_EVENT doorbell.
+ * @TCPFO_CMD_FLOW_IMPORT: (admin) on the standby: stores the primary's
+ *	record of one flow (created or replaced by TCPFO_FLOW_A_ID). Carries
+ *	a TCPFO_A_FLOW nest with ID, FAMILY, STATE, SERVICE, the L1 tuple and
+ *	CLIENT_ISN (required), and whatever else the primary knows: the L2
+ *	tuple, ISNs, MSS, WSCALE, OPTS, RELEASED_*, FIN_*, *_RIGHT_EDGE,
+ *	*_TS_SENT, *_TS_RECENT. Standby flows are stored, not acted on.
+ * @TCPFO_CMD_FLOW_FORGET: (admin) removes the standby flow with the
+ *	TCPFO_FLOW_A_ID of the TCPFO_A_FLOW nest (ENOENT if none), or every
+ *	standby flow when the request has no TCPFO_A_FLOW.
+ * @TCPFO_CMD_FLOW_EVENT: multicast on TCPFO_MCGRP_FLOWS, no attributes: a
+ *	doorbell saying tracked flows changed (created, released more, FIN,
+ *	closed, removed). At most one is sent until the next FLOW_GET dump.
  */
 enum tcpfo_cmd {
 	TCPFO_CMD_UNSPEC,
@@ -83,6 +99,9 @@ enum tcpfo_cmd {
 	TCPFO_CMD_FLOW_PAIR,
 	TCPFO_CMD_FLOW_DEL,
 	TCPFO_CMD_FLOW_GET,
+	TCPFO_CMD_FLOW_IMPORT,
+	TCPFO_CMD_FLOW_FORGET,
+	TCPFO_CMD_FLOW_EVENT,
 
 	__TCPFO_CMD_MAX
 };
@@ -121,6 +140,7 @@ enum tcpfo_mode {
  * @TCPFO_A_FLOWS_OVER_LIMIT: u64, client connections to a service left
  *	untracked because the namespace already tracked the most flows it may
  *	(module parameter max_flows). Status reply.
+ * @TCPFO_A_STANDBY_COUNT: u32, standby flows stored now. Status reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -136,6 +156,7 @@ enum tcpfo_attr {
 	TCPFO_A_RELEASE_ACKS,
 	TCPFO_A_DUPACKS_SUPPRESSED,
 	TCPFO_A_FLOWS_OVER_LIMIT,
+	TCPFO_A_STANDBY_COUNT,
 
 	__TCPFO_A_MAX
 };
@@ -236,6 +257,16 @@ enum tcpfo_flow_state {
  * @TCPFO_FLOW_A_FIN_S2C: u64, offset of the server's FIN, if seen.
  * @TCPFO_FLOW_A_IDLE_MS: u32, milliseconds since the flow last moved.
  * @TCPFO_FLOW_A_PAD: padding for 64-bit attributes.
+ * @TCPFO_FLOW_A_ID: u64, the flow's id in its module (creation order); a
+ *	standby flow keeps the primary's.
+ * @TCPFO_FLOW_A_STANDBY: flag, a standby flow (imported, not acted on).
+ * @TCPFO_FLOW_A_L1_RIGHT_EDGE: u32, the right edge (ack + scaled window)
+ *	last announced to the client.
+ * @TCPFO_FLOW_A_L2_RIGHT_EDGE: u32, likewise to the server.
+ * @TCPFO_FLOW_A_L1_TS_SENT: u32, highest TSval the gateway sent on L1.
+ * @TCPFO_FLOW_A_L2_TS_SENT: u32, likewise on L2.
+ * @TCPFO_FLOW_A_L1_TS_RECENT: u32, the client's TSval the gateway echoes.
+ * @TCPFO_FLOW_A_L2_TS_RECENT: u32, the server's.
  */
 enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_UNSPEC,
@@ -268,6 +299,14 @@ enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_FIN_S2C,
 	TCPFO_FLOW_A_IDLE_MS,
 	TCPFO_FLOW_A_PAD,
+	TCPFO_FLOW_A_ID,
+	TCPFO_FLOW_A_STANDBY,
+	TCPFO_FLOW_A_L1_RIGHT_EDGE,
+	TCPFO_FLOW_A_L2_RIGHT_EDGE,
+	TCPFO_FLOW_A_L1_TS_SENT,
+	TCPFO_FLOW_A_L2_TS_SENT,
+	TCPFO_FLOW_A_L1_TS_RECENT,
+	TCPFO_FLOW_A_L2_TS_RECENT,
 
 	__TCPFO_FLOW_A_MAX
 };

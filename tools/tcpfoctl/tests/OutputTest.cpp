@@ -75,29 +75,30 @@ std::vector<Service> two_services()
 
 TEST(Output, StatusJson)
 {
-	Status st{"0.1.0", Mode::sync, 18446744073709551615ull, 12, 3, 2, 40, 7};
+	Status st{"0.1.0", Mode::sync, 18446744073709551615ull, 12, 3, 2, 40, 7, 9};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
 		  R"({"version":"0.1.0","mode":"sync","packets_seen":18446744073709551615,)"
 		  R"("packets_tracked":12,"flows":3,"services":2,"release_acks":40,)"
-		  R"("dupacks_suppressed":7})" "\n");
+		  R"("dupacks_suppressed":7,"standby_flows":9})" "\n");
 }
 
 TEST(Output, StatusJsonWithoutTheNewerCountersHasNulls)
 {
-	Status st{"0.1.0", Mode::async, 1, 1, 0, 0, std::nullopt, std::nullopt};
+	Status st{"0.1.0", Mode::async, 1, 1, 0, 0, std::nullopt, std::nullopt,
+		  std::nullopt};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
 		  R"({"version":"0.1.0","mode":"async","packets_seen":1,)"
 		  R"("packets_tracked":1,"flows":0,"services":0,"release_acks":null,)"
-		  R"("dupacks_suppressed":null})" "\n");
+		  R"("dupacks_suppressed":null,"standby_flows":null})" "\n");
 }
 
 TEST(Output, StatusColumns)
 {
-	Status st{"0.1.0", Mode::async, 100, 12, 3, 2, 5, std::nullopt};
+	Status st{"0.1.0", Mode::async, 100, 12, 3, 2, 5, std::nullopt, 0};
 	std::ostringstream out;
 	print_status(out, st, false);
 	EXPECT_EQ(out.str(),
@@ -108,7 +109,8 @@ TEST(Output, StatusColumns)
 		  "flows               3\n"
 		  "services            2\n"
 		  "release acks        5\n"
-		  "dupacks suppressed  -\n");
+		  "dupacks suppressed  -\n"
+		  "standby flows       0\n");
 }
 
 TEST(Output, ServicesJsonSortedByName)
@@ -160,7 +162,8 @@ TEST(Output, FlowsJsonHasEveryKeyAndNullsForWhatIsMissing)
 		  R"("l1_mss":1460,"l2_mss":1448,"l1_wscale_client":7,"l1_wscale_gw":9,)"
 		  R"("l2_wscale_server":8,"l2_wscale_gw":10,"l1_opts":["sack","timestamps","wscale"],)"
 		  R"("l2_opts":["sack","bit5"],"released_c2s":1000,"released_s2c":20000,)"
-		  R"("held_c2s":0,"held_s2c":1448,"fin_c2s":1000,"fin_s2c":null,"idle_ms":12},)"
+		  R"("held_c2s":0,"held_s2c":1448,"fin_c2s":1000,"fin_s2c":null,"idle_ms":12,)"
+		  R"("id":null,"standby":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null},)"
 		  R"({"family":"inet6","client":"2001:db8:9::7","client_port":40001,)"
 		  R"("vip":"2001:db8:1::1","vport":443,"back_address":"2001:db8:2::1","back_port":52000,)"
 		  R"("server":"2001:db8:2::10","server_port":8443,"state":"paired",)"
@@ -168,7 +171,8 @@ TEST(Output, FlowsJsonHasEveryKeyAndNullsForWhatIsMissing)
 		  R"("l1_mss":1440,"l2_mss":null,"l1_wscale_client":7,"l1_wscale_gw":7,)"
 		  R"("l2_wscale_server":null,"l2_wscale_gw":null,"l1_opts":[],"l2_opts":null,)"
 		  R"("released_c2s":null,"released_s2c":null,"held_c2s":null,"held_s2c":null,)"
-		  R"("fin_c2s":null,"fin_s2c":null,"idle_ms":0}])" "\n");
+		  R"("fin_c2s":null,"fin_s2c":null,"idle_ms":0,)"
+		  R"("id":null,"standby":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null}])" "\n");
 }
 
 TEST(Output, FlowStatesHaveLowercaseNames)
