@@ -35,6 +35,18 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	}
 	loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
 
+	const bool peer = config_.role == Role::primary ? bool(config_.peer.address)
+							: bool(config_.peer.listen);
+	if (peer && config_.peer.key) {
+		try {
+			link_ = std::make_unique<StateLink>(loop_, timers_, log_, config_);
+		} catch (...) {
+			relay_.stop();
+			services_.withdraw_all();
+			throw;
+		}
+	}
+
 	log_.info("started: role " + std::string(to_string(config_.role)) +
 		  ", mode " + to_string(config_.mode) + ", " +
 		  std::to_string(config_.services.size()) + " service(s), "
@@ -50,6 +62,10 @@ void Daemon::run()
 	loop_.run();
 	relay_.stop();
 	log_.info("relay: " + to_string(relay_.counters()));
+	if (link_) {
+		log_.info("state link: " + to_string(link_->counters()));
+		link_.reset();
+	}
 	services_.withdraw_all();
 	log_.info("stopped");
 }
@@ -69,6 +85,10 @@ void Daemon::on_signal()
 			break;
 		case SIGUSR1:
 			log_.info("relay: " + to_string(relay_.counters()));
+			if (link_)
+				log_.info("state link: " + to_string(link_->counters()) +
+					  ", unacknowledged frames " +
+					  std::to_string(link_->lag_frames()));
 			break;
 		default:
 			break;

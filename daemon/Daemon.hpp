@@ -11,8 +11,11 @@
 #include "Relay.hpp"
 #include "ServiceRegistry.hpp"
 #include "SignalFd.hpp"
+#include "StateLink.hpp"
+#include "TimerQueue.hpp"
 
 #include <functional>
+#include <memory>
 
 namespace tcpfo {
 
@@ -45,6 +48,9 @@ private:
 	ServiceRegistry services_;
 	EventLoop loop_;
 	Relay relay_;
+	TimerQueue timers_{loop_};
+	// Replication to / from the peer, when one is configured.
+	std::unique_ptr<StateLink> link_;
 };
 
 } // namespace tcpfo

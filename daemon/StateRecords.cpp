@@ -85,6 +85,14 @@ std::uint8_t get_fin_flags(Reader &r)
 	return f;
 }
 
+std::uint16_t get_present(Reader &r)
+{
+	const std::uint16_t p = r.u16();
+	if (p & ~kPresentMask)
+		r.fail("unknown presence bits");
+	return p;
+}
+
 // A count of items of at least `min` bytes each: refused if the payload
 // cannot hold them, so a forged count allocates nothing.
 std::size_t get_count(Reader &r, std::size_t min)
@@ -158,6 +166,7 @@ std::vector<std::uint8_t> encode_flows(const std::vector<FlowRecord> &flows)
 		w.u8(f.family);
 		w.u8(f.state);
 		w.u8(f.fin_flags);
+		w.u16(f.present);
 		w.str(f.service.substr(0, kMaxService));
 		for (const LegRecord &l : f.leg)
 			put_leg(w, l);
@@ -185,6 +194,7 @@ std::vector<FlowRecord> decode_flows(std::span<const std::uint8_t> p)
 			       std::to_string(f.family));
 		f.state = get_state(r);
 		f.fin_flags = get_fin_flags(r);
+		f.present = get_present(r);
 		f.service = r.str();
 		if (f.service.empty() || f.service.size() > kMaxService)
 			r.fail("service name empty or longer than " +
@@ -210,6 +220,7 @@ std::vector<std::uint8_t> encode_deltas(const std::vector<FlowDelta> &deltas)
 		w.u64(d.id);
 		w.u8(d.state);
 		w.u8(d.fin_flags);
+		w.u16(d.present);
 		for (int i = 0; i < 2; ++i) {
 			w.u64(d.released[i]);
 			w.u64(d.fin[i]);
@@ -234,6 +245,7 @@ std::vector<FlowDelta> decode_deltas(std::span<const std::uint8_t> p)
 		d.id = r.u64();
 		d.state = get_state(r);
 		d.fin_flags = get_fin_flags(r);
+		d.present = get_present(r);
 		for (int i = 0; i < 2; ++i) {
 			d.released[i] = r.u64();
 			d.fin[i] = r.u64();

@@ -56,11 +56,29 @@ struct LegRecord {
 
 inline constexpr std::uint8_t kFinC2s = 1, kFinS2c = 2;
 
+// FlowRecord::present: which optional parts the primary knows.
+enum : std::uint16_t {
+	kHasL1Isn = 1 << 0,	// leg[0].gw_isn
+	kHasL2 = 1 << 1,	// leg[1] tuple (paired)
+	kHasL2Isn = 1 << 2,	// leg[1].gw_isn
+	kHasServerIsn = 1 << 3,	// leg[1].peer_isn
+	kHasL1Edge = 1 << 4,
+	kHasL2Edge = 1 << 5,
+	kHasL1TsSent = 1 << 6,
+	kHasL2TsSent = 1 << 7,
+	kHasL1TsRecent = 1 << 8,
+	kHasL2TsRecent = 1 << 9,
+	kHasL1Opts = 1 << 10,	// MSS, wscale, options of L1 known
+	kHasL2Opts = 1 << 11,
+	kPresentMask = (1 << 12) - 1,
+};
+
 struct FlowRecord {
 	std::uint64_t id = 0;		// the primary's flow id
 	std::uint8_t family = 0;	// AF_INET or AF_INET6
 	std::uint8_t state = 0;		// enum tcpfo_flow_state
 	std::uint8_t fin_flags = 0;	// kFinC2s | kFinS2c: FIN offsets known
+	std::uint16_t present = 0;	// kHas*
 	std::string service;		// at most 31 bytes
 	std::array<LegRecord, 2> leg{};	// L1 (client), L2 (server)
 	std::uint64_t ts_sample_mono_ns = 0;	// when ts_sent was read
@@ -75,6 +93,7 @@ struct FlowDelta {
 	std::uint64_t id = 0;
 	std::uint8_t state = 0;
 	std::uint8_t fin_flags = 0;
+	std::uint16_t present = 0;	// kHas* of the edges and TSvals
 	std::array<std::uint64_t, 2> released{};
 	std::array<std::uint64_t, 2> fin{};
 	std::array<std::uint32_t, 2> right_edge{};
@@ -99,8 +118,8 @@ std::vector<std::uint64_t> decode_removed(std::span<const std::uint8_t> p);
 std::uint64_t decode_ack(std::span<const std::uint8_t> p);
 
 // Encoded sizes, for batching and the figures.
-inline constexpr std::size_t kFlowRecordMinSize = 8 + 3 + 1 + 2 * 62 + 8 + 32;
-inline constexpr std::size_t kFlowDeltaSize = 8 + 2 + 32 + 16 + 8;
+inline constexpr std::size_t kFlowRecordMinSize = 8 + 3 + 2 + 1 + 2 * 62 + 8 + 32;
+inline constexpr std::size_t kFlowDeltaSize = 8 + 2 + 2 + 32 + 16 + 8;
 
 // Decodes one frame's payload by type and discards it: the fuzz target's
 // entry and what the link does with a frame it cannot use.

@@ -91,6 +91,7 @@ Key hello_key(const Key &psk)
 
 Key session_key(const Key &psk, const Nonce &initiator, const Nonce &responder)
 {
+	// initiator = sender, responder = receiver (see the header).
 	std::vector<std::uint8_t> in;
 	const auto label = as_bytes("tcpfo session v1");
 	in.insert(in.end(), label.begin(), label.end());

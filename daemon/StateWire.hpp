@@ -64,10 +64,10 @@ using Nonce = std::array<std::uint8_t, kNonceSize>;
 
 // Key of the HELLO frames: HMAC(psk, "tcpfo hello v1").
 Key hello_key(const Key &psk);
-// Key of a session: HMAC(psk, "tcpfo session v1" | initiator's nonce |
-// responder's nonce).
-Key session_key(const Key &psk, const Nonce &initiator,
-		const Nonce &responder);
+// Key of one direction of a session: HMAC(psk, "tcpfo session v1" |
+// sender's nonce | receiver's nonce). The two directions differ, so a
+// frame reflected back to its sender is refused.
+Key session_key(const Key &psk, const Nonce &sender, const Nonce &receiver);
 // A fresh random nonce (OpenSSL's RAND_bytes); throws if none is available.
 Nonce random_nonce();
 

@@ -66,8 +66,7 @@ for t in $tests; do
 	fi
 	# Leave nothing behind for the next test.
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
-	pkill -9 -x failoverd 2>/dev/null
-	pkill -9 -x tcpfo-stream 2>/dev/null
+	killall -9 failoverd tcpfo-stream 2>/dev/null
 	rmmod tcpfo 2>/dev/null
 done
 echo "# TCPFO-SUMMARY pass=$pass fail=$fail skip=$skip"

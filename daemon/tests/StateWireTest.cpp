@@ -34,6 +34,7 @@ FlowRecord sample_flow(std::uint64_t id)
 	f.family = AF_INET6;
 	f.state = TCPFO_FLOW_ESTABLISHED;
 	f.fin_flags = kFinC2s;
+	f.present = kHasL1Isn | kHasL2 | kHasL1TsSent;
 	f.service = "web6";
 	for (int i = 0; i < 2; ++i) {
 		LegRecord &l = f.leg[i];
@@ -126,6 +127,17 @@ TEST(StateWire, WrongKeyIsRefused)
 	// Once failed, always failed.
 	EXPECT_THROW(dec.next(), ProtocolError);
 	EXPECT_THROW(dec.feed(frame), ProtocolError);
+}
+
+TEST(StateWire, ReflectedFrameIsRefused)
+{
+	Session s;
+	// What a sends to b, played back to a as if b had sent it.
+	FrameEncoder a_to_b(session_key(s.psk, s.a, s.b));
+	FrameDecoder a_in(s.psk);
+	a_in.set_key(session_key(s.psk, s.b, s.a));
+	a_in.feed(a_to_b.encode(FrameType::ack, encode_ack(1)));
+	EXPECT_THROW(a_in.next(), ProtocolError);
 }
 
 TEST(StateWire, FrameFromAnotherSessionIsRefused)
@@ -302,6 +314,8 @@ TEST(StateRecords, BadRecordsAreRefused)
 	EXPECT_THROW(decode_flows(bad([](FlowRecord &f) {
 			     f.family = AF_INET;	// v6-sized addresses
 		     })),
+		     ProtocolError);
+	EXPECT_THROW(decode_flows(bad([](FlowRecord &f) { f.present = 0x8000; })),
 		     ProtocolError);
 	EXPECT_THROW(decode_hello(std::vector<std::uint8_t>{0}), ProtocolError);
 }

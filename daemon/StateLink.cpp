@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "StateLink.hpp"
+
+#include "Duration.hpp"
+#include "Sockets.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+namespace tcpfo {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Records per frame: well below the 1 MiB frame limit.
+constexpr std::size_t kFlowsPerFrame = 256;
+constexpr std::size_t kDeltasPerFrame = 1024;
+constexpr std::size_t kRemovedPerFrame = 8192;
+constexpr auto kRetry = std::chrono::seconds(1);
+// Output a slow peer may leave unsent before the link is closed.
+constexpr std::size_t kMaxOutput = 64u << 20;
+
+std::uint64_t mono_ns()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+	       static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+wire::Key key_of(const Config &c)
+{
+	if (!c.peer.key)
+		throw std::runtime_error("state link: peer.key-file is required");
+	wire::Key k;
+	std::copy(c.peer.key->begin(), c.peer.key->end(), k.begin());
+	return k;
+}
+
+} // namespace
+
+StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
+		     const Config &config)
+	: loop_(loop), timers_(timers), log_(log),
+	  primary_(config.role == Role::primary), node_(config.node),
+	  mode_(config.mode == Mode::sync ? wire::LinkMode::sync
+					   : wire::LinkMode::async),
+	  psk_(key_of(config)), listen_(config.peer.listen),
+	  address_(config.peer.address), interval_(config.heartbeat.interval),
+	  misses_(config.heartbeat.misses)
+{
+	if (primary_) {
+		if (!address_)
+			throw std::runtime_error("state link: a primary needs "
+						 "peer.address");
+		events_ = std::make_unique<FlowEvents>();
+		loop_.add(events_->fd(), EPOLLIN, [this](std::uint32_t) {
+			if (events_->drain() && session_)
+				sync(false);
+		});
+		connect_start();
+	} else {
+		if (!listen_)
+			throw std::runtime_error("state link: a standby needs "
+						 "peer.listen");
+		listen_start();
+	}
+	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
+}
+
+StateLink::~StateLink()
+{
+	if (heartbeat_timer_)
+		timers_.cancel(*heartbeat_timer_);
+	if (retry_timer_)
+		timers_.cancel(*retry_timer_);
+	if (conn_)
+		loop_.remove(conn_.get());
+	if (listener_)
+		loop_.remove(listener_.get());
+	if (events_)
+		loop_.remove(events_->fd());
+}
+
+void StateLink::listen_start()
+{
+	listener_ = tcp_socket(listen_->family());
+	set_option(listener_.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	set_freebind(listener_.get(), listen_->family());
+	const SocketAddress sa = to_socket_address(*listen_);
+	if (::bind(listener_.get(), sa.get(), sa.length) != 0 ||
+	    ::listen(listener_.get(), 4) != 0)
+		throw std::system_error(errno, std::generic_category(),
+					"state link: listening on " +
+						listen_->to_string());
+	loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); });
+	log_.info("state link: listening on " + listen_->to_string());
+}
+
+void StateLink::on_accept()
+{
+	for (;;) {
+		sockaddr_storage ss{};
+		socklen_t len = sizeof(ss);
+		int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr *>(&ss),
+				   &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		UniqueFd next(fd);
+		const std::string from = to_endpoint(ss).to_string();
+		if (session_) {
+			// A stranger must not end a working session; a
+			// restarted primary gets in once this one is found
+			// silent (heartbeat misses).
+			log_.warning("state link: refused a connection from " + from +
+				     ": a session with the primary is up");
+			continue;
+		}
+		if (conn_)
+			close_link("replaced by a new connection from " + from, false);
+		conn_ = std::move(next);
+		set_option(conn_.get(), IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+		decoder_.emplace(psk_);
+		encoder_.reset();
+		session_ = hello_sent_ = false;
+		out_.clear();
+		out_pos_ = 0;
+		last_heard_ = Clock::now();
+		loop_.add(conn_.get(), EPOLLIN | EPOLLOUT | EPOLLET,
+			  [this](std::uint32_t ev) { on_io(ev); });
+		log_.debug("state link: connection from " + to_endpoint(ss).to_string());
+	}
+}
+
+void StateLink::connect_start()
+{
+	retry_timer_.reset();
+	conn_ = tcp_socket(address_->family());
+	set_option(conn_.get(), IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+	const SocketAddress sa = to_socket_address(*address_);
+	if (::connect(conn_.get(), sa.get(), sa.length) != 0 &&
+	    errno != EINPROGRESS) {
+		const int err = errno;
+		conn_.reset();
+		log_.debug(std::string("state link: connect to ") +
+			   address_->to_string() + ": " + std::strerror(err));
+		retry_timer_ = timers_.start(kRetry, [this] { connect_start(); });
+		return;
+	}
+	connecting_ = true;
+	decoder_.emplace(psk_);
+	encoder_.reset();
+	session_ = hello_sent_ = false;
+	out_.clear();
+	out_pos_ = 0;
+	last_heard_ = Clock::now();
+	loop_.add(conn_.get(), EPOLLIN | EPOLLOUT | EPOLLET,
+		  [this](std::uint32_t ev) { on_io(ev); });
+}
+
+void StateLink::close_link(const std::string &reason, bool error)
+{
+	if (!conn_)
+		return;
+	const std::string what = std::string("state link: ") +
+				 (session_ ? "closed: " : "gave up: ") + reason;
+	if (error)
+		log_.warning(what);
+	else if (session_)
+		log_.info(what);
+	else
+		log_.debug(what);
+	if (session_)
+		++counters_.closed;
+	loop_.remove(conn_.get());
+	conn_.reset();
+	connecting_ = session_ = hello_sent_ = false;
+	encoder_.reset();
+	decoder_.reset();
+	out_.clear();
+	out_pos_ = 0;
+	acked_ = 0;
+	if (primary_) {
+		// The next session starts with a full sync.
+		tracker_.reset();
+		if (!retry_timer_)
+			retry_timer_ = timers_.start(kRetry, [this] { connect_start(); });
+	}
+}
+
+void StateLink::send(wire::FrameType type, const std::vector<std::uint8_t> &payload)
+{
+	std::vector<std::uint8_t> frame =
+		type == wire::FrameType::hello
+			? wire::FrameEncoder::encode_hello(psk_, payload)
+			: encoder_->encode(type, payload);
+	out_.insert(out_.end(), frame.begin(), frame.end());
+	++counters_.frames_sent;
+	counters_.bytes_sent += frame.size();
+}
+
+void StateLink::send_hello()
+{
+	nonce_ = wire::random_nonce();
+	wire::Hello h{node_, primary_ ? wire::Role::primary : wire::Role::standby,
+		      mode_, 0, nonce_};
+	send(wire::FrameType::hello, wire::encode(h));
+	hello_sent_ = true;
+}
+
+void StateLink::flush()
+{
+	while (conn_ && out_pos_ < out_.size()) {
+		ssize_t n = ::send(conn_.get(), out_.data() + out_pos_,
+				   out_.size() - out_pos_, MSG_NOSIGNAL);
+		if (n > 0) {
+			out_pos_ += static_cast<std::size_t>(n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		close_link(std::string("send: ") + std::strerror(errno), true);
+		return;
+	}
+	if (out_pos_ == out_.size()) {
+		out_.clear();
+		out_pos_ = 0;
+	} else if (out_.size() - out_pos_ > kMaxOutput) {
+		close_link("peer does not read (more than 64 MiB unsent)", true);
+	}
+}
+
+void StateLink::on_connected()
+{
+	connecting_ = false;
+	log_.debug("state link: connected to " + address_->to_string());
+	send_hello();
+	flush();
+}
+
+void StateLink::on_io(std::uint32_t events)
+{
+	if (connecting_) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (int err = take_socket_error(conn_.get())) {
+			close_link("connect to " + address_->to_string() + ": " +
+					   std::strerror(err),
+				   false);
+			return;
+		}
+		on_connected();
+		if (!conn_)
+			return;
+	}
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+		std::uint64_t last_seq = 0;
+		bool got = false;
+		std::uint8_t buf[65536];
+		for (;;) {
+			ssize_t n = ::recv(conn_.get(), buf, sizeof(buf), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n <= 0) {
+				close_link(n == 0 ? "the peer closed the connection"
+						  : std::string("recv: ") +
+							    std::strerror(errno),
+					   n != 0);
+				return;
+			}
+			counters_.bytes_received += static_cast<std::size_t>(n);
+			try {
+				decoder_->feed(std::span(buf, static_cast<std::size_t>(n)));
+				while (conn_ && decoder_) {
+					auto f = decoder_->next();
+					if (!f)
+						break;
+					++counters_.frames_received;
+					last_heard_ = Clock::now();
+					if (f->seq) {
+						last_seq = f->seq;
+						got = true;
+					}
+					on_frame(*f);
+				}
+			} catch (const wire::ProtocolError &e) {
+				++counters_.refused;
+				close_link(std::string("refused: ") + e.what(), true);
+				return;
+			}
+			if (!conn_)
+				return;
+		}
+		// The standby acknowledges what it stored, once per read.
+		if (!primary_ && session_ && got)
+			send(wire::FrameType::ack, wire::encode_ack(last_seq));
+	}
+	flush();
+}
+
+void StateLink::on_hello(const wire::Frame &f)
+{
+	const wire::Hello h = wire::decode_hello(f.payload);
+	const wire::Role want = primary_ ? wire::Role::standby : wire::Role::primary;
+	if (h.role != want)
+		throw wire::ProtocolError(std::string("peer '") + h.node + "' is a " +
+					  (h.role == wire::Role::primary ? "primary"
+									 : "standby") +
+					  " too");
+	if (!hello_sent_)
+		send_hello();
+	encoder_.emplace(wire::session_key(psk_, nonce_, h.nonce));
+	decoder_->set_key(wire::session_key(psk_, h.nonce, nonce_));
+	session_ = true;
+	++counters_.connects;
+	if (h.mode != mode_)
+		log_.warning("state link: peer '" + h.node + "' runs in " +
+			     (h.mode == wire::LinkMode::sync ? "sync" : "async") +
+			     " mode, this node in " +
+			     (mode_ == wire::LinkMode::sync ? "sync" : "async"));
+	log_.info("state link: up with " + std::string(primary_ ? "standby" : "primary") +
+		  " '" + h.node + "'");
+	if (primary_)
+		sync(true);
+}
+
+void StateLink::on_frame(const wire::Frame &f)
+{
+	using wire::FrameType;
+	if (f.type == FrameType::hello) {
+		on_hello(f);
+		return;
+	}
+	switch (f.type) {
+	case FrameType::heartbeat:
+		wire::decode_heartbeat(f.payload);
+		return;
+	case FrameType::ack: {
+		const std::uint64_t seq = wire::decode_ack(f.payload);
+		if (!primary_ || !encoder_ || seq > encoder_->last_seq())
+			throw wire::ProtocolError("ack for a frame never sent");
+		acked_ = std::max(acked_, seq);
+		return;
+	}
+	default:
+		break;
+	}
+	if (primary_)
+		throw wire::ProtocolError("the standby sent " + wire::to_string(f.type));
+	switch (f.type) {
+	case FrameType::full_begin:
+		wire::decode_payload(f.type, f.payload);
+		in_full_ = true;
+		seen_in_full_.clear();
+		break;
+	case FrameType::flows:
+		for (const wire::FlowRecord &r : wire::decode_flows(f.payload)) {
+			if (in_full_)
+				seen_in_full_.insert(r.id);
+			store(r);
+		}
+		break;
+	case FrameType::full_end: {
+		wire::decode_payload(f.type, f.payload);
+		if (!in_full_)
+			throw wire::ProtocolError("full-end without full-begin");
+		std::vector<std::uint64_t> gone;
+		for (const auto &[id, r] : stored_)
+			if (!seen_in_full_.count(id))
+				gone.push_back(id);
+		for (std::uint64_t id : gone)
+			forget(id);
+		in_full_ = false;
+		++counters_.full_syncs;
+		log_.info("state link: full sync done, " +
+			  std::to_string(stored_.size()) + " flow(s) stored");
+		break;
+	}
+	case FrameType::deltas:
+		for (const wire::FlowDelta &d : wire::decode_deltas(f.payload)) {
+			auto it = stored_.find(d.id);
+			if (it == stored_.end())
+				throw wire::ProtocolError("delta for unknown flow " +
+							  std::to_string(d.id));
+			wire::FlowRecord r = it->second;
+			apply_delta(r, d);
+			store(r);
+		}
+		break;
+	case FrameType::removed:
+		for (std::uint64_t id : wire::decode_removed(f.payload))
+			forget(id);
+		break;
+	default:
+		throw wire::ProtocolError("unexpected " + wire::to_string(f.type));
+	}
+}
+
+void StateLink::store(const wire::FlowRecord &r)
+{
+	stored_[r.id] = r;
+	try {
+		kernel_.import_flow(from_record(r));
+	} catch (const std::exception &e) {
+		log_.warning(std::string("state link: storing flow ") +
+			     std::to_string(r.id) + ": " + e.what());
+	}
+}
+
+void StateLink::forget(std::uint64_t id)
+{
+	stored_.erase(id);
+	try {
+		kernel_.forget_flow(id);
+	} catch (const KernelError &e) {
+		if (e.code().value() != ENOENT)
+			log_.warning(std::string("state link: ") + e.what());
+	} catch (const std::exception &e) {
+		log_.warning(std::string("state link: ") + e.what());
+	}
+}
+
+void StateLink::sync(bool full)
+{
+	std::vector<wire::FlowRecord> now;
+	try {
+		const std::uint64_t t = mono_ns();
+		for (const Flow &f : kernel_.list_flows())
+			if (!f.standby && f.id)
+				now.push_back(to_record(f, t));
+	} catch (const std::exception &e) {
+		log_.warning(std::string("state link: reading flows: ") + e.what());
+		return;
+	}
+	if (full) {
+		tracker_.reset();
+		send(wire::FrameType::full_begin, {});
+		send_changes(tracker_.update(now));
+		send(wire::FrameType::full_end, {});
+		++counters_.full_syncs;
+		log_.info("state link: full sync sent, " + std::to_string(now.size()) +
+			  " flow(s)");
+	} else {
+		send_changes(tracker_.update(now));
+	}
+	flush();
+}
+
+void StateLink::send_changes(const ChangeTracker::Changes &c)
+{
+	for (std::size_t i = 0; i < c.full.size(); i += kFlowsPerFrame) {
+		const auto end = std::min(c.full.size(), i + kFlowsPerFrame);
+		send(wire::FrameType::flows,
+		     wire::encode_flows({c.full.begin() + static_cast<long>(i),
+					 c.full.begin() + static_cast<long>(end)}));
+	}
+	for (std::size_t i = 0; i < c.deltas.size(); i += kDeltasPerFrame) {
+		const auto end = std::min(c.deltas.size(), i + kDeltasPerFrame);
+		send(wire::FrameType::deltas,
+		     wire::encode_deltas({c.deltas.begin() + static_cast<long>(i),
+					  c.deltas.begin() + static_cast<long>(end)}));
+	}
+	for (std::size_t i = 0; i < c.removed.size(); i += kRemovedPerFrame) {
+		const auto end = std::min(c.removed.size(), i + kRemovedPerFrame);
+		send(wire::FrameType::removed,
+		     wire::encode_removed({c.removed.begin() + static_cast<long>(i),
+					   c.removed.begin() + static_cast<long>(end)}));
+	}
+	counters_.flows_sent += c.full.size();
+	counters_.deltas_sent += c.deltas.size();
+	counters_.removed_sent += c.removed.size();
+}
+
+void StateLink::heartbeat_tick()
+{
+	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
+	if (!conn_ || connecting_)
+		return;
+	const auto silent = Clock::now() - last_heard_;
+	if (silent > interval_ * misses_) {
+		close_link("peer silent for " +
+				   std::to_string(std::chrono::duration_cast<
+							  std::chrono::milliseconds>(silent)
+							  .count()) +
+				   " ms",
+			   true);
+		return;
+	}
+	if (!session_)
+		return;
+	send(wire::FrameType::heartbeat, wire::encode(wire::Heartbeat{mono_ns(), 0}));
+	// The doorbell is the trigger; this catches anything it missed.
+	if (primary_ && ++ticks_ % std::max<std::uint64_t>(1, 1'000'000 / std::max<std::int64_t>(1, interval_.count())) == 0)
+		sync(false);
+	flush();
+}
+
+std::string to_string(const StateLink::Counters &c)
+{
+	return "sessions " + std::to_string(c.connects) + ", closed " +
+	       std::to_string(c.closed) + ", refused " + std::to_string(c.refused) +
+	       ", full syncs " + std::to_string(c.full_syncs) + ", frames sent " +
+	       std::to_string(c.frames_sent) + " (" + std::to_string(c.bytes_sent) +
+	       " B), received " + std::to_string(c.frames_received) + " (" +
+	       std::to_string(c.bytes_received) + " B), flows sent " +
+	       std::to_string(c.flows_sent) + ", deltas " +
+	       std::to_string(c.deltas_sent) + ", removals " +
+	       std::to_string(c.removed_sent);
+}
+
+} // namespace tcpfo

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+// StateLink: the authenticated TCP connection between the two failoverd.
+// The primary connects to peer.address, the standby listens on
+// peer.listen. After the hellos (StateWire.hpp), the primary sends a full
+// sync of its tracked flows, then what changes (new flows in full, moved
+// points as deltas, removals), batched per doorbell of the module; the
+// standby stores every flow in its module (TCPFO_CMD_FLOW_IMPORT) and acks
+// each batch. Both send heartbeats; a peer silent for interval x misses,
+// or any malformed, unauthenticated or out-of-order frame, closes the
+// link with a logged reason. The primary reconnects (and resyncs in full);
+// the standby keeps what it stored until a new full sync replaces it.
+#pragma once
+
+#include "Config.hpp"
+#include "EventLoop.hpp"
+#include "KernelLink.hpp"
+#include "Logger.hpp"
+#include "Replication.hpp"
+#include "StateWire.hpp"
+#include "TimerQueue.hpp"
+#include "UniqueFd.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tcpfo {
+
+class StateLink {
+public:
+	struct Counters {
+		std::uint64_t connects = 0;	// sessions established
+		std::uint64_t closed = 0;	// sessions ended (any reason)
+		std::uint64_t refused = 0;	// protocol errors
+		std::uint64_t full_syncs = 0;
+		std::uint64_t frames_sent = 0, frames_received = 0;
+		std::uint64_t bytes_sent = 0, bytes_received = 0;
+		std::uint64_t flows_sent = 0, deltas_sent = 0, removed_sent = 0;
+	};
+
+	// Starts listening (standby) or connecting (primary). Needs
+	// config.peer.key and the role's endpoint; throws std::runtime_error
+	// if the listener cannot be set up.
+	StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
+		  const Config &config);
+	~StateLink();
+	StateLink(const StateLink &) = delete;
+	StateLink &operator=(const StateLink &) = delete;
+
+	bool established() const noexcept { return session_; }
+	const Counters &counters() const noexcept { return counters_; }
+	// Frames sent but not acknowledged by the standby (primary).
+	std::uint64_t lag_frames() const noexcept
+	{
+		return encoder_ ? encoder_->last_seq() - acked_ : 0;
+	}
+
+private:
+	void listen_start();
+	void on_accept();
+	void connect_start();
+	void on_io(std::uint32_t events);
+	void on_connected();
+	void close_link(const std::string &reason, bool error);
+	void send(wire::FrameType type, const std::vector<std::uint8_t> &payload);
+	void send_hello();
+	void flush();
+	void on_frame(const wire::Frame &f);
+	void on_hello(const wire::Frame &f);
+	void heartbeat_tick();
+	// Primary.
+	void sync(bool full);
+	void send_changes(const ChangeTracker::Changes &c);
+	// Standby.
+	void store(const wire::FlowRecord &r);
+	void forget(std::uint64_t id);
+
+	EventLoop &loop_;
+	TimerQueue &timers_;
+	Logger &log_;
+	const bool primary_;
+	const std::string node_;
+	const wire::LinkMode mode_;
+	const wire::Key psk_;
+	const std::optional<Endpoint> listen_, address_;
+	const std::chrono::microseconds interval_;
+	const unsigned misses_;
+
+	KernelLink kernel_;
+	std::unique_ptr<FlowEvents> events_;
+	UniqueFd listener_;
+	UniqueFd conn_;
+	bool connecting_ = false;
+	bool session_ = false;
+	bool hello_sent_ = false;
+	wire::Nonce nonce_{};
+	std::optional<wire::FrameEncoder> encoder_;
+	std::optional<wire::FrameDecoder> decoder_;
+	std::vector<std::uint8_t> out_;
+	std::size_t out_pos_ = 0;
+	std::uint64_t acked_ = 0;
+	std::chrono::steady_clock::time_point last_heard_;
+	std::optional<TimerQueue::Id> heartbeat_timer_, retry_timer_;
+
+	ChangeTracker tracker_;			// primary
+	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
+	std::uint64_t ticks_ = 0;
+	bool in_full_ = false;
+	std::set<std::uint64_t> seen_in_full_;
+	Counters counters_;
+};
+
+// For the log: "sessions 1, closed 0, ...".
+std::string to_string(const StateLink::Counters &c);
+
+} // namespace tcpfo

@@ -1,0 +1,136 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Replication to the standby (async mode), judged from both modules' flow
+# tables:
+#  - strangers on the state port (garbage, a primary with the wrong key)
+#    are refused and logged; the standby keeps running;
+#  - with the right key the primary's flows appear on the standby, and
+#    once traffic is frozen the standby's table matches the primary's
+#    exactly (ids, tuples, ISNs, options, released points, FIN state);
+#  - when the flows end, both tables drain to empty.
+# timeout: 300
+. ./lib.sh
+
+SL_GW=203.0.113.1 SL_SB=203.0.113.2 SL_PORT=7000
+load_tcpfo
+proxy_topology
+start_backend
+ip netns add gw2 || fail "netns gw2"
+ip -n gw2 link set lo up
+ip link add sl netns gw type veth peer sl netns gw2
+ip -n gw addr add $SL_GW/24 dev sl; ip -n gw link set sl up
+ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
+
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+echo ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff > /tmp/wrong.key
+
+cat > /tmp/gw2.conf <<C
+node = gw2
+role = standby
+mode = async
+control-socket = /run/tcpfo/gw2.sock
+[peer]
+listen = $SL_SB:$SL_PORT
+key-file = /tmp/peer.key
+# The emulated VM stalls for tens of ms under load: 1 s of silence.
+[heartbeat]
+interval = 100ms
+misses = 10
+C
+ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+SB_PID=$!
+wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
+
+primary_conf() { # KEYFILE
+	cat <<C
+node = gw
+role = primary
+mode = async
+control-socket = /run/tcpfo/gw.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+[peer]
+address = $SL_SB:$SL_PORT
+key-file = $1
+[heartbeat]
+interval = 100ms
+misses = 10
+[relay]
+connect-timeout = 30s
+C
+}
+
+# 1. Garbage on the state port.
+ip netns exec gw tcpfo-stream client $SL_SB $SL_PORT --up 100000 --quiet >/dev/null 2>&1
+wait_for 10 grep -q "refused: not a tcpfo state link frame" /tmp/gw2.log ||
+	{ cat /tmp/gw2.log; fail "garbage was not refused"; }
+note "garbage: $(grep -m1 'refused' /tmp/gw2.log)"
+
+# 2. A primary with the wrong key.
+primary_conf /tmp/wrong.key > /tmp/gw-wrong.conf
+ip netns exec gw failoverd --config /tmp/gw-wrong.conf > /tmp/gw-wrong.log 2>&1 &
+WRONG=$!
+wait_for 10 grep -q "hello authentication failed" /tmp/gw2.log ||
+	{ cat /tmp/gw2.log; fail "wrong key was not refused"; }
+note "wrong key: $(grep -m1 'authentication failed' /tmp/gw2.log)"
+grep -q "state link: up" /tmp/gw-wrong.log && fail "a primary with the wrong key got a session"
+kill $WRONG; wait $WRONG
+kill -0 $SB_PID || fail "the standby died"
+
+# 3. The real primary.
+primary_conf /tmp/peer.key > /tmp/gw.conf
+ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
+GW_PID=$!
+wait_for 20 grep -q "state link: up with standby" /tmp/failoverd.log ||
+	{ cat /tmp/failoverd.log /tmp/gw2.log; fail "no session with the standby"; }
+wait_for 10 grep -q "state link: full sync done" /tmp/gw2.log ||
+	{ cat /tmp/gw2.log; fail "no full sync on the standby"; }
+
+# Flows in both directions, IPv4 and IPv6, sending until told to stop.
+pids=
+i=0
+while [ $i -lt 20 ]; do
+	i=$((i + 1))
+	if [ $((i % 2)) -eq 0 ]; then vip=$VIP4; else vip=$VIP6; fi
+	ip netns exec client tcpfo-stream client $vip $VPORT --duration 60 --down 300000 --seed $i --quiet > /tmp/rep$i.out 2>&1 &
+	pids="$pids $!"
+done
+wait_for 30 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq '[.[] | select(.state == \"established\")] | length')\" = 20 ]" ||
+	{ ip netns exec gw tcpfoctl flows; fail "20 established flows expected on the primary"; }
+wait_for 10 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq '[.[] | select(.standby)] | length')\" = 20 ]" ||
+	{ ip netns exec gw2 tcpfoctl flows; tail -20 /tmp/gw2.log; fail "the standby does not hold the 20 flows"; }
+note "standby holds 20 flows while they move"
+
+# Freeze: stop the clients (they neither send nor read) and the server;
+# once nothing moves, the tables must match exactly.
+# Every tcpfo-stream: the clients and the stream servers.
+killall -STOP tcpfo-stream
+fields='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
+same=0 n=0
+while [ $n -lt 30 ]; do
+	n=$((n + 1)); sleep 1
+	ip netns exec gw tcpfoctl -j flows | jq -S "$fields" > /tmp/primary.json
+	ip netns exec gw2 tcpfoctl -j flows | jq -S "$fields" > /tmp/standby.json
+	if cmp -s /tmp/primary.json /tmp/standby.json; then same=1; break; fi
+done
+[ $same = 1 ] || { diff /tmp/primary.json /tmp/standby.json | head -30; fail "the standby's table does not match the primary's"; }
+note "frozen: standby matches the primary on $(jq length /tmp/primary.json) flows ($(jq '[.[].released_c2s] | add' /tmp/primary.json) bytes released c2s in all)"
+[ "$(jq length /tmp/primary.json)" = 20 ] || fail "expected 20 flows in the comparison"
+
+# End the flows: resume, tell the clients to stop sending, let them finish.
+killall -CONT tcpfo-stream
+for p in $pids; do kill -USR1 $p; done
+bad=0
+for p in $pids; do wait $p || bad=$((bad + 1)); done
+[ $bad = 0 ] || { cat /tmp/rep*.out | head; fail "$bad streams failed"; }
+wait_for 60 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 ]" ||
+	{ ip netns exec gw tcpfoctl flows; fail "primary did not drain"; }
+wait_for 10 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq length)\" = 0 ]" ||
+	{ ip netns exec gw2 tcpfoctl flows; fail "standby did not drain after the primary"; }
+note "both tables empty after the flows ended"
+kill -0 $SB_PID || fail "the standby died"
+kill -USR1 $GW_PID; sleep 0.5
+grep "state link: sessions" /tmp/failoverd.log | tail -1 | sed 's/^/# /'
+kill $GW_PID; wait $GW_PID
+kill $SB_PID; wait $SB_PID
+exit 0
