@@ -63,6 +63,10 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 			throw std::runtime_error("state link: a primary needs "
 						 "peer.address");
 		events_ = std::make_unique<FlowEvents>();
+		// Sync mode waits for the standby only once it holds every
+		// flow: until then the module releases at once (unprotected).
+		if (mode_ == wire::LinkMode::sync)
+			kernel_.set_mode(Mode::async);
 		loop_.add(events_->fd(), EPOLLIN, [this](std::uint32_t) {
 			if (events_->drain() && session_)
 				sync(false);
@@ -192,7 +196,10 @@ void StateLink::close_link(const std::string &reason, bool error)
 	out_.clear();
 	out_pos_ = 0;
 	acked_ = 0;
+	inflight_.clear();
+	full_end_seq_ = 0;
 	if (primary_) {
+		set_protected(false);
 		// The next session starts with a full sync.
 		tracker_.reset();
 		if (!retry_timer_)
@@ -355,7 +362,7 @@ void StateLink::on_frame(const wire::Frame &f)
 		const std::uint64_t seq = wire::decode_ack(f.payload);
 		if (!primary_ || !encoder_ || seq > encoder_->last_seq())
 			throw wire::ProtocolError("ack for a frame never sent");
-		acked_ = std::max(acked_, seq);
+		on_ack(seq);
 		return;
 	}
 	default:
@@ -380,10 +387,20 @@ void StateLink::on_frame(const wire::Frame &f)
 		wire::decode_payload(f.type, f.payload);
 		if (!in_full_)
 			throw wire::ProtocolError("full-end without full-begin");
-		std::vector<std::uint64_t> gone;
+		// Whatever the module holds that the primary no longer has
+		// goes, including leftovers of an earlier daemon.
+		std::set<std::uint64_t> gone;
 		for (const auto &[id, r] : stored_)
 			if (!seen_in_full_.count(id))
-				gone.push_back(id);
+				gone.insert(id);
+		try {
+			for (const Flow &fl : kernel_.list_flows())
+				if (fl.standby && fl.id && !seen_in_full_.count(*fl.id))
+					gone.insert(*fl.id);
+		} catch (const std::exception &e) {
+			log_.warning(std::string("state link: listing standby flows: ") +
+				     e.what());
+		}
 		for (std::uint64_t id : gone)
 			forget(id);
 		in_full_ = false;
@@ -453,6 +470,7 @@ void StateLink::sync(bool full)
 		send(wire::FrameType::full_begin, {});
 		send_changes(tracker_.update(now));
 		send(wire::FrameType::full_end, {});
+		full_end_seq_ = encoder_->last_seq();
 		++counters_.full_syncs;
 		log_.info("state link: full sync sent, " + std::to_string(now.size()) +
 			  " flow(s)");
@@ -464,17 +482,32 @@ void StateLink::sync(bool full)
 
 void StateLink::send_changes(const ChangeTracker::Changes &c)
 {
+	const bool sync = mode_ == wire::LinkMode::sync;
 	for (std::size_t i = 0; i < c.full.size(); i += kFlowsPerFrame) {
 		const auto end = std::min(c.full.size(), i + kFlowsPerFrame);
 		send(wire::FrameType::flows,
 		     wire::encode_flows({c.full.begin() + static_cast<long>(i),
 					 c.full.begin() + static_cast<long>(end)}));
+		if (sync) {
+			std::vector<KernelLink::Confirm> points;
+			for (std::size_t k = i; k < end; ++k)
+				points.push_back({c.full[k].id, c.full[k].released[0],
+						  c.full[k].released[1]});
+			inflight_.emplace_back(encoder_->last_seq(), std::move(points));
+		}
 	}
 	for (std::size_t i = 0; i < c.deltas.size(); i += kDeltasPerFrame) {
 		const auto end = std::min(c.deltas.size(), i + kDeltasPerFrame);
 		send(wire::FrameType::deltas,
 		     wire::encode_deltas({c.deltas.begin() + static_cast<long>(i),
 					  c.deltas.begin() + static_cast<long>(end)}));
+		if (sync) {
+			std::vector<KernelLink::Confirm> points;
+			for (std::size_t k = i; k < end; ++k)
+				points.push_back({c.deltas[k].id, c.deltas[k].released[0],
+						  c.deltas[k].released[1]});
+			inflight_.emplace_back(encoder_->last_seq(), std::move(points));
+		}
 	}
 	for (std::size_t i = 0; i < c.removed.size(); i += kRemovedPerFrame) {
 		const auto end = std::min(c.removed.size(), i + kRemovedPerFrame);
@@ -485,6 +518,51 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 	counters_.flows_sent += c.full.size();
 	counters_.deltas_sent += c.deltas.size();
 	counters_.removed_sent += c.removed.size();
+}
+
+void StateLink::on_ack(std::uint64_t seq)
+{
+	acked_ = std::max(acked_, seq);
+	if (mode_ != wire::LinkMode::sync)
+		return;
+	std::map<std::uint64_t, KernelLink::Confirm> merged;
+	while (!inflight_.empty() && inflight_.front().first <= seq) {
+		for (const KernelLink::Confirm &c : inflight_.front().second)
+			merged[c.id] = c;	// later frames carry later points
+		inflight_.pop_front();
+	}
+	if (!merged.empty()) {
+		std::vector<KernelLink::Confirm> v;
+		v.reserve(merged.size());
+		for (const auto &[id, c] : merged)
+			v.push_back(c);
+		try {
+			kernel_.confirm_flows(v);
+		} catch (const std::exception &e) {
+			log_.warning(std::string("state link: confirming: ") + e.what());
+		}
+	}
+	if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
+		set_protected(true);
+}
+
+void StateLink::set_protected(bool on)
+{
+	if (mode_ != wire::LinkMode::sync || on == protected_)
+		return;
+	try {
+		kernel_.set_mode(on ? Mode::sync : Mode::async);
+	} catch (const std::exception &e) {
+		log_.error(std::string("state link: setting the module's mode: ") +
+			   e.what());
+		return;
+	}
+	protected_ = on;
+	if (on)
+		log_.info("state link: protected: releases wait for the standby (sync mode)");
+	else
+		log_.warning("state link: UNPROTECTED: the standby is not in sync; "
+			     "releasing without it");
 }
 
 void StateLink::heartbeat_tick()

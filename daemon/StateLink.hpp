@@ -21,6 +21,7 @@
 #include "UniqueFd.hpp"
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -77,6 +78,9 @@ private:
 	void send_changes(const ChangeTracker::Changes &c);
 	// Standby.
 	void store(const wire::FlowRecord &r);
+	// Sync mode: the module waits for the standby only while protected.
+	void set_protected(bool on);
+	void on_ack(std::uint64_t seq);
 	void forget(std::uint64_t id);
 
 	EventLoop &loop_;
@@ -107,6 +111,10 @@ private:
 	std::optional<TimerQueue::Id> heartbeat_timer_, retry_timer_;
 
 	ChangeTracker tracker_;			// primary
+	// Sync mode: released points each unacknowledged frame carried.
+	std::deque<std::pair<std::uint64_t, std::vector<KernelLink::Confirm>>> inflight_;
+	std::uint64_t full_end_seq_ = 0;	// the full sync's last frame
+	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::uint64_t ticks_ = 0;
 	bool in_full_ = false;

@@ -258,7 +258,8 @@ unsigned int tcpfo_clamp_out(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	leg->rcv_nxt_valid = true;
 
 	ws = tcpfo_leg_gw_wscale(leg);
-	ack = tcpfo_clamp_ack(leg->peer_isn, flow->released[legid], pkt->ack,
+	ack = tcpfo_clamp_ack(leg->peer_isn, tcpfo_flow_ackable(flow, legid),
+			      pkt->ack,
 			      &clamped);
 	if (clamped) {
 		/* Never stop inside data the peer holds as SACKed, nor

@@ -109,6 +109,13 @@ static void tcpfo_flows_changed(struct tcpfo_flow_table *ft)
 	WRITE_ONCE(ft->gen, gen ?: 1);
 }
 
+u64 tcpfo_flow_ackable(const struct tcpfo_flow *flow, unsigned int dir)
+{
+	if (READ_ONCE(flow->tn->mode) != TCPFO_MODE_SYNC)
+		return flow->released[dir];
+	return min(flow->released[dir], flow->confirmed[dir]);
+}
+
 void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state)
 {
 	lockdep_assert_held(&flow->lock);

@@ -186,6 +186,8 @@ struct tcpfo_flow {
 	unsigned long		last_active;	/* jiffies */
 	unsigned long		state_since;	/* jiffies */
 	u64			released[2];	/* R, by enum tcpfo_dir */
+	/* Sync mode: the released points the standby has stored. */
+	u64			confirmed[2];
 	u64			fin[2];		/* FIN offset, by direction */
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
 	/*
@@ -212,6 +214,12 @@ struct tcpfo_flow_table {
 	struct delayed_work	gc;
 	bool			ht_ready;
 };
+
+/*
+ * How far the peer that sends @dir may be acknowledged: R, and in sync
+ * mode no further than the standby confirmed. Caller holds flow->lock.
+ */
+u64 tcpfo_flow_ackable(const struct tcpfo_flow *flow, unsigned int dir);
 
 /* Module parameters (flow.c). */
 extern unsigned int tcpfo_max_flows;

@@ -25,6 +25,7 @@
 #include "seq.h"
 #include "service.h"
 #include "standby.h"
+#include "xmit.h"
 
 static struct genl_family tcpfo_genl_family;
 
@@ -211,6 +212,37 @@ err_size:
 	return -EMSGSIZE;
 }
 
+/* Send the releases a flow owes (after a confirm or a mode change). */
+static void tcpfo_nl_release_flow(struct tcpfo_net *tn, struct tcpfo_flow *flow)
+{
+	struct tcpfo_release rel[2];
+	bool send[2];
+	int d;
+
+	spin_lock_bh(&flow->lock);
+	for (d = 0; d < 2; d++)
+		send[d] = !READ_ONCE(flow->unlinked) &&
+			  tcpfo_release_prepare(flow, d, &rel[d]);
+	spin_unlock_bh(&flow->lock);
+	for (d = 0; d < 2; d++)
+		if (send[d])
+			tcpfo_release_send(tn, &rel[d]);
+}
+
+static void tcpfo_nl_release_all(struct tcpfo_net *tn)
+{
+	struct tcpfo_flow *flow;
+	unsigned long index;
+
+	rcu_read_lock();
+	xa_for_each(&tn->flows.by_id, index, flow) {
+		local_bh_disable();
+		tcpfo_nl_release_flow(tn, flow);
+		local_bh_enable();
+	}
+	rcu_read_unlock();
+}
+
 static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
@@ -228,6 +260,9 @@ static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&tn->lock);
 	WRITE_ONCE(tn->mode, nla_get_u32(info->attrs[TCPFO_A_MODE]));
 	mutex_unlock(&tn->lock);
+	/* Out of sync mode: what waited for the standby goes out now. */
+	if (nla_get_u32(info->attrs[TCPFO_A_MODE]) == TCPFO_MODE_ASYNC)
+		tcpfo_nl_release_all(tn);
 	return 0;
 }
 
@@ -1222,6 +1257,82 @@ static int tcpfo_nl_flow_forget(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static const struct nla_policy tcpfo_flow_confirm_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RELEASED_C2S] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RELEASED_S2C] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy tcpfo_confirm_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_CONFIRMS]	= { .type = NLA_NESTED },
+};
+
+static int tcpfo_nl_flow_confirm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct tcpfo_flow *flow;
+	struct nlattr *nest;
+	int rem, err, d;
+
+	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_CONFIRMS)) {
+		NL_SET_ERR_MSG(extack, "confirms nest is missing");
+		return -EINVAL;
+	}
+	/* Validate everything before acting on anything. */
+	nla_for_each_nested(nest, info->attrs[TCPFO_A_CONFIRMS], rem) {
+		if (nla_type(nest) != TCPFO_A_FLOW) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "confirms hold flow nests only");
+			return -EINVAL;
+		}
+		err = nla_parse_nested(tb, TCPFO_FLOW_A_MAX, nest,
+				       tcpfo_flow_confirm_policy, extack);
+		if (err)
+			return err;
+		if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_ID, "id") ||
+		    TCPFO_FLOW_REQUIRE(extack, nest, tb,
+				       TCPFO_FLOW_A_RELEASED_C2S,
+				       "released c2s") ||
+		    TCPFO_FLOW_REQUIRE(extack, nest, tb,
+				       TCPFO_FLOW_A_RELEASED_S2C,
+				       "released s2c"))
+			return -EINVAL;
+	}
+	if (rem) {
+		NL_SET_ERR_MSG(extack, "trailing bytes in confirms");
+		return -EINVAL;
+	}
+
+	nla_for_each_nested(nest, info->attrs[TCPFO_A_CONFIRMS], rem) {
+		u64 point[2];
+
+		if (nla_parse_nested(tb, TCPFO_FLOW_A_MAX, nest,
+				     tcpfo_flow_confirm_policy, NULL))
+			continue;
+		point[TCPFO_C2S] = nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_C2S]);
+		point[TCPFO_S2C] = nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_S2C]);
+		rcu_read_lock();
+		flow = xa_load(&tn->flows.by_id,
+			       (unsigned long)nla_get_u64(tb[TCPFO_FLOW_A_ID]));
+		if (flow) {
+			spin_lock_bh(&flow->lock);
+			/* Never beyond what the receivers acknowledged. */
+			for (d = 0; d < 2; d++)
+				flow->confirmed[d] =
+					max(flow->confirmed[d],
+					    min(point[d], flow->released[d]));
+			spin_unlock_bh(&flow->lock);
+			local_bh_disable();
+			tcpfo_nl_release_flow(tn, flow);
+			local_bh_enable();
+		}
+		rcu_read_unlock();
+	}
+	return 0;
+}
+
 /*
  * The doorbell. The work runs in process context; tcpfo_nl_ready guards
  * against a namespace's work running while the family is not registered
@@ -1380,6 +1491,13 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 		.cmd		= TCPFO_CMD_FLOW_IMPORT,
 		.doit		= tcpfo_nl_flow_import,
 		.policy		= tcpfo_flow_import_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_FLOW_CONFIRM,
+		.doit		= tcpfo_nl_flow_confirm,
+		.policy		= tcpfo_confirm_req_policy,
 		.maxattr	= TCPFO_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},

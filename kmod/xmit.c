@@ -46,7 +46,7 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
 	lockdep_assert_held(&flow->lock);
 	if (!tcpfo_leg_synced(leg) || !leg->sent_any || !leg->rcv_nxt_valid)
 		return false;
-	if (!tcpfo_release_ack(leg->peer_isn, flow->released[legid],
+	if (!tcpfo_release_ack(leg->peer_isn, tcpfo_flow_ackable(flow, legid),
 			       leg->rcv_nxt, leg->ack_sent, &ack))
 		return false;
 	/* Short of the socket's ack: keep out of ranges the peer SACKed. */

@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -293,6 +294,35 @@ void KernelLink::forget_standby_flows()
 				       TCPFO_GENL_VERSION);
 	sock_.transact(std::move(req), "forgetting every standby flow",
 		       ignore_reply);
+}
+
+void KernelLink::confirm_flows(const std::vector<Confirm> &confirms)
+{
+	// A few hundred per message keeps each well inside a page or two.
+	constexpr std::size_t per_message = 200;
+	for (std::size_t i = 0; i < confirms.size(); i += per_message) {
+		auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_CONFIRM,
+					       TCPFO_GENL_VERSION);
+		nlattr *all = nla_nest_start(req.get(), TCPFO_A_CONFIRMS);
+		if (!all)
+			throw std::system_error(EMSGSIZE, std::generic_category(),
+						"building a confirm request");
+		const std::size_t end = std::min(confirms.size(), i + per_message);
+		for (std::size_t k = i; k < end; ++k) {
+			nlattr *one = nla_nest_start(req.get(), TCPFO_A_FLOW);
+			if (!one ||
+			    nla_put_u64(req.get(), TCPFO_FLOW_A_ID, confirms[k].id) < 0 ||
+			    nla_put_u64(req.get(), TCPFO_FLOW_A_RELEASED_C2S,
+					confirms[k].released_c2s) < 0 ||
+			    nla_put_u64(req.get(), TCPFO_FLOW_A_RELEASED_S2C,
+					confirms[k].released_s2c) < 0)
+				throw std::system_error(EMSGSIZE, std::generic_category(),
+							"building a confirm request");
+			nla_nest_end(req.get(), one);
+		}
+		nla_nest_end(req.get(), all);
+		sock_.transact(std::move(req), "confirming stored points", ignore_reply);
+	}
 }
 
 FlowEvents::FlowEvents()

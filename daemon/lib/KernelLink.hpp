@@ -76,6 +76,16 @@ public:
 	void forget_flow(std::uint64_t id);
 	void forget_standby_flows();
 
+	// Sync mode, on the primary: the standby stored these points
+	// (TCPFO_CMD_FLOW_CONFIRM); flows the module no longer has are
+	// skipped by it.
+	struct Confirm {
+		std::uint64_t id = 0;
+		std::uint64_t released_c2s = 0;
+		std::uint64_t released_s2c = 0;
+	};
+	void confirm_flows(const std::vector<Confirm> &confirms);
+
 private:
 	// Runs a dump of `cmd`, handing each message's top-level attributes
 	// to `on_message`; re-dumps (from scratch) when interrupted by a

@@ -85,6 +85,11 @@
  * @TCPFO_CMD_FLOW_FORGET: (admin) removes the standby flow with the
  *	TCPFO_FLOW_A_ID of the TCPFO_A_FLOW nest (ENOENT if none), or every
  *	standby flow when the request has no TCPFO_A_FLOW.
+ * @TCPFO_CMD_FLOW_CONFIRM: (admin) on the primary in sync mode: the
+ *	standby stored these released points. Carries TCPFO_A_CONFIRMS, a
+ *	nest of TCPFO_A_FLOW nests with ID, RELEASED_C2S, RELEASED_S2C.
+ *	Acknowledgements up to them may go out now; flows no longer tracked
+ *	are skipped.
  * @TCPFO_CMD_FLOW_EVENT: multicast on TCPFO_MCGRP_FLOWS, no attributes: a
  *	doorbell saying tracked flows changed (created, released more, FIN,
  *	closed, removed). At most one is sent until the next FLOW_GET dump.
@@ -102,6 +107,7 @@ enum tcpfo_cmd {
 	TCPFO_CMD_FLOW_IMPORT,
 	TCPFO_CMD_FLOW_FORGET,
 	TCPFO_CMD_FLOW_EVENT,
+	TCPFO_CMD_FLOW_CONFIRM,
 
 	__TCPFO_CMD_MAX
 };
@@ -141,6 +147,7 @@ enum tcpfo_mode {
  *	untracked because the namespace already tracked the most flows it may
  *	(module parameter max_flows). Status reply.
  * @TCPFO_A_STANDBY_COUNT: u32, standby flows stored now. Status reply.
+ * @TCPFO_A_CONFIRMS: nest of TCPFO_A_FLOW nests. FLOW_CONFIRM request.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -157,6 +164,7 @@ enum tcpfo_attr {
 	TCPFO_A_DUPACKS_SUPPRESSED,
 	TCPFO_A_FLOWS_OVER_LIMIT,
 	TCPFO_A_STANDBY_COUNT,
+	TCPFO_A_CONFIRMS,
 
 	__TCPFO_A_MAX
 };

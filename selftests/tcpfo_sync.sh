@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Sync mode: the primary acknowledges nothing the standby has not stored.
+# Transfers both ways (the client sends until told to stop); the standby's daemon is frozen (SIGSTOP) for 3 s
+# mid-transfer (heartbeat misses set long enough that the primary keeps
+# waiting instead of going unprotected). During the freeze, what the
+# client and the server have been acknowledged (their sockets' bytes_acked,
+# i.e. what reached them on the wire) must not pass the points stored in
+# the standby's module, and must stop moving; after the thaw the transfers
+# complete intact. The same freeze in async mode must not stop releases
+# (the test can tell the modes apart).
+# timeout: 300
+. ./lib.sh
+
+SL_SB=203.0.113.2 SL_PORT=7000
+load_tcpfo
+proxy_topology
+start_backend
+ip netns add gw2 || fail "netns gw2"
+ip -n gw2 link set lo up
+ip link add sl netns gw type veth peer sl netns gw2
+ip -n gw addr add 203.0.113.1/24 dev sl; ip -n gw link set sl up
+ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+
+run_mode() { # MODE
+	mode=$1
+	cat > /tmp/gw2.conf <<C
+node = gw2
+role = standby
+mode = $mode
+control-socket = /run/tcpfo/gw2.sock
+[peer]
+listen = $SL_SB:$SL_PORT
+key-file = /tmp/peer.key
+[heartbeat]
+interval = 200ms
+misses = 50
+C
+	cat > /tmp/gw.conf <<C
+node = gw
+role = primary
+mode = $mode
+control-socket = /run/tcpfo/gw.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+[peer]
+address = $SL_SB:$SL_PORT
+key-file = /tmp/peer.key
+[heartbeat]
+interval = 200ms
+misses = 50
+[relay]
+connect-timeout = 30s
+C
+	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+	SB_PID=$!
+	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
+	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
+	GW_PID=$!
+	if [ $mode = sync ]; then
+		wait_for 20 grep -q "state link: protected" /tmp/failoverd.log ||
+			{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$mode: the primary never got protected"; }
+	else
+		wait_for 20 grep -q "state link: up with standby" /tmp/failoverd.log ||
+			{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$mode: no session"; }
+	fi
+
+	ip netns exec client tcpfo-stream client $VIP4 $VPORT --duration 60 --down 30000000 --seed 7 > /tmp/sync.out 2>&1 &
+	CL=$!
+	wait_for 30 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq '[.[] | select(.standby and .released_c2s > 1000000)] | length')\" = 1 ]" ||
+		{ ip netns exec gw2 tcpfoctl flows; ip netns exec gw tcpfoctl flows; fail "$mode: the standby never stored 1 MB released"; }
+
+	kill -STOP $SB_PID
+	sleep 1
+	a1=$(acked client); s1=$(acked server)
+	sleep 2
+	a2=$(acked client); s2=$(acked server)
+	stored=$(ip netns exec gw2 tcpfoctl -j flows | jq -c '.[] | select(.standby) | [.released_c2s, .released_s2c]')
+	kill -CONT $SB_PID
+	kill -USR1 $CL
+	c2s=$(echo "$stored" | jq '.[0]'); s2c=$(echo "$stored" | jq '.[1]')
+	for v in "$a1" "$a2" "$s1" "$s2" "$c2s" "$s2c"; do
+		case "$v" in ''|*[!0-9]*) ip netns exec client ss -tin state established | head -5 | sed 's/^/# ss: /'; fail "$mode: could not read a figure (acked $a1 $a2 $s1 $s2, stored $c2s $s2c)";; esac
+	done
+	note "$mode: standby frozen: stored c2s $c2s s2c $s2c; client acked $a1 -> $a2, server acked $s1 -> $s2"
+	wait $CL || { cat /tmp/sync.out; fail "$mode: transfer failed"; }
+	note "$mode: $(cat /tmp/sync.out)"
+	if [ $mode = sync ]; then
+		# bytes_acked counts the SYN as one byte.
+		[ $((a2 - 1)) -le "$c2s" ] || fail "sync: the client was acknowledged $((a2 - 1)) bytes, the standby stored $c2s"
+		[ $((s2 - 1)) -le "$s2c" ] || fail "sync: the server was acknowledged $((s2 - 1)) bytes, the standby stored $s2c"
+		[ "$a2" = "$a1" ] || fail "sync: the client was acknowledged more while the standby was frozen"
+	else
+		[ "$a2" -gt "$a1" ] || [ "$s2" -gt "$s1" ] ||
+			fail "async: releases stopped with the standby frozen"
+	fi
+	kill $GW_PID; wait $GW_PID
+	kill $SB_PID; wait $SB_PID
+}
+
+# acked NS: bytes_acked of the one established TCP socket of the stream
+# (client: to the VIP; server: its accepted connection).
+acked() {
+	if [ $1 = client ]; then m="$VIP4:$VPORT"; else m="$SERVER4:$SPORT"; fi
+	ip netns exec $1 ss -tin state established |
+		awk -v m="$m" 'index($0, m) { getline; if (match($0, /bytes_acked:[0-9]+/)) print substr($0, RSTART + 12, RLENGTH - 12); exit }'
+}
+
+run_mode sync
+run_mode async
+exit 0
