@@ -4,11 +4,14 @@
 #include "ByteSize.hpp"
 #include "Duration.hpp"
 #include "FileLimit.hpp"
+#include "JsonWriter.hpp"
 
 #include <sys/epoll.h>
 
 #include <csignal>
 #include <cstring>
+#include <iomanip>
+#include <sstream>
 
 namespace tcpfo {
 
@@ -47,6 +50,15 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 		}
 	}
 
+	try {
+		control_ = std::make_unique<ControlSocket>(
+			loop_, log_, config_.control_socket,
+			[this](const std::string &r) { return answer(r); });
+	} catch (const std::exception &e) {
+		// tcpfoctl peer will say it cannot reach us; serving goes on.
+		log_.warning(std::string("control socket: ") + e.what());
+	}
+
 	log_.info("started: role " + std::string(to_string(config_.role)) +
 		  ", mode " + to_string(config_.mode) + ", " +
 		  std::to_string(config_.services.size()) + " service(s), "
@@ -62,6 +74,7 @@ void Daemon::run()
 	loop_.run();
 	relay_.stop();
 	log_.info("relay: " + to_string(relay_.counters()));
+	control_.reset();
 	if (link_) {
 		log_.info("state link: " + to_string(link_->counters()));
 		link_.reset();
@@ -94,6 +107,71 @@ void Daemon::on_signal()
 			break;
 		}
 	}
+}
+
+std::string Daemon::answer(const std::string &request)
+{
+	if (request != "peer" && request != "peer json")
+		throw std::runtime_error("unknown request '" + request + "'");
+	StateLink::PeerInfo i;
+	if (link_) {
+		i = link_->info();
+	} else {
+		i.role = std::string(to_string(config_.role));
+		i.mode = to_string(config_.mode);
+		i.link = "none";
+	}
+	std::ostringstream out;
+	if (request == "peer json") {
+		JsonWriter w(out);
+		w.begin_object();
+		w.key("node").value(config_.node);
+		w.key("role").value(i.role);
+		w.key("mode").value(i.mode);
+		w.key("epoch").value(i.epoch);
+		w.key("link").value(i.link);
+		w.key("peer");
+		if (i.peer_node.empty())
+			w.null();
+		else
+			w.value(i.peer_node);
+		w.key("protected");
+		if (i.is_protected)
+			w.value(*i.is_protected);
+		else
+			w.null();
+		w.key("last_heartbeat_ms");
+		if (i.heartbeat_age_ms)
+			w.value(*i.heartbeat_age_ms);
+		else
+			w.null();
+		w.key("lag_frames").value(i.lag_frames);
+		w.key("lag_flows").value(i.lag_flows);
+		w.key("lag_bytes").value(i.lag_bytes);
+		w.key("standby_flows").value(static_cast<std::uint64_t>(i.standby_flows));
+		w.end_object();
+		out << '\n';
+		return out.str();
+	}
+	auto row = [&](const char *k, const std::string &v) {
+		out << std::left << std::setw(20) << k << v << '\n';
+	};
+	row("node", config_.node);
+	row("role", i.role);
+	row("mode", i.mode);
+	row("epoch", std::to_string(i.epoch));
+	row("link", i.link);
+	row("peer", i.peer_node.empty() ? "-" : i.peer_node);
+	row("protected", i.is_protected ? (*i.is_protected ? "yes" : "NO") : "-");
+	row("last heartbeat", i.heartbeat_age_ms
+				      ? std::to_string(*i.heartbeat_age_ms) + " ms ago"
+				      : "-");
+	row("lag", std::to_string(i.lag_flows) + " flow(s), " +
+			   std::to_string(i.lag_bytes) + " bytes, " +
+			   std::to_string(i.lag_frames) + " frame(s)");
+	if (i.role == "standby")
+		row("standby flows", std::to_string(i.standby_flows));
+	return out.str();
 }
 
 void Daemon::reload()

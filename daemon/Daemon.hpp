@@ -5,6 +5,7 @@
 #pragma once
 
 #include "Config.hpp"
+#include "ControlSocket.hpp"
 #include "EventLoop.hpp"
 #include "KernelApi.hpp"
 #include "Logger.hpp"
@@ -51,6 +52,9 @@ private:
 	TimerQueue timers_{loop_};
 	// Replication to / from the peer, when one is configured.
 	std::unique_ptr<StateLink> link_;
+	std::unique_ptr<ControlSocket> control_;
+
+	std::string answer(const std::string &request);
 };
 
 } // namespace tcpfo

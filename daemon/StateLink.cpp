@@ -332,6 +332,7 @@ void StateLink::on_hello(const wire::Frame &f)
 					  " too");
 	if (!hello_sent_)
 		send_hello();
+	peer_node_ = h.node;
 	encoder_.emplace(wire::session_key(psk_, nonce_, h.nonce));
 	decoder_->set_key(wire::session_key(psk_, h.nonce, nonce_));
 	session_ = true;
@@ -357,6 +358,7 @@ void StateLink::on_frame(const wire::Frame &f)
 	switch (f.type) {
 	case FrameType::heartbeat:
 		wire::decode_heartbeat(f.payload);
+		last_heartbeat_ = Clock::now();
 		return;
 	case FrameType::ack: {
 		const std::uint64_t seq = wire::decode_ack(f.payload);
@@ -482,32 +484,31 @@ void StateLink::sync(bool full)
 
 void StateLink::send_changes(const ChangeTracker::Changes &c)
 {
-	const bool sync = mode_ == wire::LinkMode::sync;
 	for (std::size_t i = 0; i < c.full.size(); i += kFlowsPerFrame) {
 		const auto end = std::min(c.full.size(), i + kFlowsPerFrame);
+		const std::size_t before = out_.size();
 		send(wire::FrameType::flows,
 		     wire::encode_flows({c.full.begin() + static_cast<long>(i),
 					 c.full.begin() + static_cast<long>(end)}));
-		if (sync) {
-			std::vector<KernelLink::Confirm> points;
-			for (std::size_t k = i; k < end; ++k)
-				points.push_back({c.full[k].id, c.full[k].released[0],
-						  c.full[k].released[1]});
-			inflight_.emplace_back(encoder_->last_seq(), std::move(points));
-		}
+		std::vector<KernelLink::Confirm> points;
+		for (std::size_t k = i; k < end; ++k)
+			points.push_back({c.full[k].id, c.full[k].released[0],
+					  c.full[k].released[1]});
+		inflight_.push_back({encoder_->last_seq(), out_.size() - before,
+				     std::move(points)});
 	}
 	for (std::size_t i = 0; i < c.deltas.size(); i += kDeltasPerFrame) {
 		const auto end = std::min(c.deltas.size(), i + kDeltasPerFrame);
+		const std::size_t before = out_.size();
 		send(wire::FrameType::deltas,
 		     wire::encode_deltas({c.deltas.begin() + static_cast<long>(i),
 					  c.deltas.begin() + static_cast<long>(end)}));
-		if (sync) {
-			std::vector<KernelLink::Confirm> points;
-			for (std::size_t k = i; k < end; ++k)
-				points.push_back({c.deltas[k].id, c.deltas[k].released[0],
-						  c.deltas[k].released[1]});
-			inflight_.emplace_back(encoder_->last_seq(), std::move(points));
-		}
+		std::vector<KernelLink::Confirm> points;
+		for (std::size_t k = i; k < end; ++k)
+			points.push_back({c.deltas[k].id, c.deltas[k].released[0],
+					  c.deltas[k].released[1]});
+		inflight_.push_back({encoder_->last_seq(), out_.size() - before,
+				     std::move(points)});
 	}
 	for (std::size_t i = 0; i < c.removed.size(); i += kRemovedPerFrame) {
 		const auto end = std::min(c.removed.size(), i + kRemovedPerFrame);
@@ -523,14 +524,14 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 void StateLink::on_ack(std::uint64_t seq)
 {
 	acked_ = std::max(acked_, seq);
-	if (mode_ != wire::LinkMode::sync)
-		return;
 	std::map<std::uint64_t, KernelLink::Confirm> merged;
-	while (!inflight_.empty() && inflight_.front().first <= seq) {
-		for (const KernelLink::Confirm &c : inflight_.front().second)
+	while (!inflight_.empty() && inflight_.front().seq <= seq) {
+		for (const KernelLink::Confirm &c : inflight_.front().points)
 			merged[c.id] = c;	// later frames carry later points
 		inflight_.pop_front();
 	}
+	if (mode_ != wire::LinkMode::sync)
+		return;
 	if (!merged.empty()) {
 		std::vector<KernelLink::Confirm> v;
 		v.reserve(merged.size());
@@ -587,6 +588,32 @@ void StateLink::heartbeat_tick()
 	if (primary_ && ++ticks_ % std::max<std::uint64_t>(1, 1'000'000 / std::max<std::int64_t>(1, interval_.count())) == 0)
 		sync(false);
 	flush();
+}
+
+StateLink::PeerInfo StateLink::info() const
+{
+	PeerInfo i;
+	i.role = primary_ ? "primary" : "standby";
+	i.mode = mode_ == wire::LinkMode::sync ? "sync" : "async";
+	i.link = session_ ? "up" : conn_ ? "connecting" : primary_ ? "down" : "listening";
+	i.peer_node = peer_node_;
+	if (primary_ && mode_ == wire::LinkMode::sync)
+		i.is_protected = protected_;
+	if (session_ && last_heartbeat_)
+		i.heartbeat_age_ms = static_cast<std::uint64_t>(
+			std::chrono::duration_cast<std::chrono::milliseconds>(
+				Clock::now() - *last_heartbeat_)
+				.count());
+	i.lag_frames = lag_frames();
+	std::set<std::uint64_t> ids;
+	for (const Inflight &f : inflight_) {
+		i.lag_bytes += f.bytes;
+		for (const auto &c : f.points)
+			ids.insert(c.id);
+	}
+	i.lag_flows = ids.size();
+	i.standby_flows = stored_.size();
+	return i;
 }
 
 std::string to_string(const StateLink::Counters &c)

@@ -53,6 +53,17 @@ public:
 	StateLink &operator=(const StateLink &) = delete;
 
 	bool established() const noexcept { return session_; }
+
+	// What `tcpfoctl peer` shows: this node's side of the link.
+	struct PeerInfo {
+		std::string role, mode, link, peer_node;
+		std::optional<bool> is_protected;	// sync primary only
+		std::optional<std::uint64_t> heartbeat_age_ms;
+		std::uint64_t epoch = 0;
+		std::uint64_t lag_frames = 0, lag_flows = 0, lag_bytes = 0;
+		std::size_t standby_flows = 0;	// standby: flows stored
+	};
+	PeerInfo info() const;
 	const Counters &counters() const noexcept { return counters_; }
 	// Frames sent but not acknowledged by the standby (primary).
 	std::uint64_t lag_frames() const noexcept
@@ -112,7 +123,14 @@ private:
 
 	ChangeTracker tracker_;			// primary
 	// Sync mode: released points each unacknowledged frame carried.
-	std::deque<std::pair<std::uint64_t, std::vector<KernelLink::Confirm>>> inflight_;
+	struct Inflight {
+		std::uint64_t seq;
+		std::size_t bytes;
+		std::vector<KernelLink::Confirm> points;
+	};
+	std::deque<Inflight> inflight_;
+	std::string peer_node_;
+	std::optional<std::chrono::steady_clock::time_point> last_heartbeat_;
 	std::uint64_t full_end_seq_ = 0;	// the full sync's last frame
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby

@@ -100,6 +100,18 @@ wait_for 30 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq '[.[] | select
 wait_for 10 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq '[.[] | select(.standby)] | length')\" = 20 ]" ||
 	{ ip netns exec gw2 tcpfoctl flows; tail -20 /tmp/gw2.log; fail "the standby does not hold the 20 flows"; }
 note "standby holds 20 flows while they move"
+# The lag while they move: sampled through tcpfoctl peer.
+peer() { ip netns exec $1 tcpfoctl --control-socket /run/tcpfo/$1.sock -j peer; }
+[ "$(peer gw | jq -r .link)" = up ] || { peer gw; fail "tcpfoctl peer: link not up on the primary"; }
+[ "$(peer gw2 | jq -r .link)" = up ] || { peer gw2; fail "tcpfoctl peer: link not up on the standby"; }
+maxlag=0
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	l=$(peer gw | jq .lag_bytes)
+	[ "$l" -gt $maxlag ] && maxlag=$l
+	sleep 0.2
+done
+note "lag while moving: at most $maxlag bytes unacknowledged by the standby (10 samples)"
+ip netns exec gw tcpfoctl --control-socket /run/tcpfo/gw.sock peer | sed 's/^/# /'
 
 # Freeze: stop the clients (they neither send nor read) and the server;
 # once nothing moves, the tables must match exactly.
@@ -128,6 +140,12 @@ wait_for 60 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j flows | jq length)\" = 0 
 wait_for 10 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq length)\" = 0 ]" ||
 	{ ip netns exec gw2 tcpfoctl flows; fail "standby did not drain after the primary"; }
 note "both tables empty after the flows ended"
+n=0
+while [ "$(peer gw | jq '.lag_frames + .lag_flows + .lag_bytes')" != 0 ]; do
+	n=$((n + 1)); [ $n -lt 50 ] || { peer gw; fail "replication lag did not drain to zero"; }
+	sleep 0.2
+done
+note "lag drained to zero: $(peer gw | jq -c '{lag_frames, lag_flows, lag_bytes, last_heartbeat_ms}')"
 kill -0 $SB_PID || fail "the standby died"
 kill -USR1 $GW_PID; sleep 0.5
 grep "state link: sessions" /tmp/failoverd.log | tail -1 | sed 's/^/# /'

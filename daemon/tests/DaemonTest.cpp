@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <algorithm>
 #include <csignal>
 #include <sstream>
@@ -14,6 +18,13 @@
 using namespace tcpfo;
 
 namespace {
+
+// A control socket of this test process's own, never /run/tcpfo.
+std::filesystem::path control_path()
+{
+	return std::filesystem::temp_directory_path() /
+	       ("tcpfo-daemontest-" + std::to_string(::getpid()) + ".sock");
+}
 
 Service svc(const char *line)
 {
@@ -144,6 +155,7 @@ TEST(Daemon, StartsReloadsOnSighupAndWithdrawsOnSigterm)
 
 	Config start;
 	start.node = "gw1";
+	start.control_socket = control_path();
 	start.mode = Mode::sync;
 	start.services = {web, api};
 	Config next = start;
@@ -197,6 +209,7 @@ TEST(Daemon, BadConfigOnReloadKeepsTheRunningOne)
 	FakeKernel kernel;
 	Config start;
 	start.node = "gw1";
+	start.control_socket = control_path();
 	start.services = {web};
 
 	Daemon daemon(start, []() -> Config { throw ConfigError("mode: expected sync or async, not 'x'"); },

@@ -6,7 +6,15 @@
 #include "ParseError.hpp"
 #include "Service.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
 #include <array>
 
 namespace tcpfo {
@@ -17,6 +25,53 @@ constexpr std::string_view service_add_usage =
 	"usage: tcpfoctl service add NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS";
 constexpr std::string_view service_del_usage =
 	"usage: tcpfoctl service del NAME | VIP:PORT";
+
+// Asks failoverd over its control socket; prints the answer as is.
+void ask_daemon(const GlobalOptions &options, const std::string &request,
+		std::ostream &out)
+{
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	if (options.control_socket.size() >= sizeof(sa.sun_path))
+		throw std::runtime_error("control socket path too long");
+	std::memcpy(sa.sun_path, options.control_socket.data(),
+		    options.control_socket.size());
+	int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		throw std::system_error(errno, std::generic_category(), "socket");
+	struct Closer {
+		int fd;
+		~Closer() { ::close(fd); }
+	} closer{fd};
+	if (::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0)
+		throw std::runtime_error("cannot reach failoverd at " +
+					 options.control_socket + ": " +
+					 std::strerror(errno) +
+					 " (is it running? --control-socket)");
+	timeval tv{5, 0};
+	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	const std::string line = request + "\n";
+	if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) !=
+	    static_cast<ssize_t>(line.size()))
+		throw std::system_error(errno, std::generic_category(),
+					"writing to failoverd");
+	std::string answer;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			throw std::system_error(errno, std::generic_category(),
+						"reading from failoverd");
+		if (n == 0)
+			break;
+		answer.append(buf, static_cast<std::size_t>(n));
+	}
+	if (answer.rfind("error: ", 0) == 0)
+		throw std::runtime_error("failoverd: " + answer.substr(7, answer.find('\n') - 7));
+	out << answer;
+}
 
 void show_status(const GlobalOptions &options, std::ostream &out)
 {
@@ -106,8 +161,8 @@ void service_command(const GlobalOptions &options,
 }
 
 // Operator contract commands whose daemon side does not exist yet.
-constexpr std::array<std::string_view, 3> planned = {
-	"peer", "failover", "switchover"};
+constexpr std::array<std::string_view, 2> planned = {
+	"failover", "switchover"};
 
 } // namespace
 
@@ -133,6 +188,10 @@ void run_command(const GlobalOptions &options,
 		list_flows(options, out);
 	} else if (command == "flow") {
 		flow_command(options, rest, out);
+	} else if (command == "peer") {
+		if (!rest.empty())
+			throw UsageError("'peer' takes no arguments");
+		ask_daemon(options, options.json ? "peer json" : "peer", out);
 	} else if (std::find(planned.begin(), planned.end(), command) !=
 		   planned.end()) {
 		throw std::runtime_error("'" + std::string(command) +

@@ -24,6 +24,9 @@ Commands:
   service list                declared services (also: services)
   service add NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS
   service del NAME | VIP:PORT
+  peer                        the state link as failoverd sees it: role,
+                              mode, link, peer, protected (sync), last
+                              heartbeat, replication lag
 
 Options (before the command):
   -j, --json                  JSON output for scripts
