@@ -9,6 +9,7 @@
 #     services vs module not loaded
 # timeout: 1200
 . ./lib.sh
+. ./benchlib.sh
 
 SIZE=${BENCH_SIZE:-200000000}
 RUNS=${BENCH_RUNS:-5}
@@ -18,23 +19,6 @@ start_backend
 start_gateway
 start_stream_server server $SERVER4 9000
 
-# mbps STREAMS DST PORT: aggregate Mbit/s of STREAMS uploads of SIZE/STREAMS.
-mbps() {
-	n=$1 dst=$2 port=$3 per=$((SIZE / $1)) i=0 pids=
-	t0=$(date +%s.%N)
-	while [ $i -lt $n ]; do
-		i=$((i + 1))
-		ip netns exec client tcpfo-stream client $dst $port --up $per --quiet &
-		pids="$pids $!"
-	done
-	for p in $pids; do wait $p || fail "bench transfer failed"; done
-	t1=$(date +%s.%N)
-	awk "BEGIN{printf \"%.0f\", $per * $n * 8 / ($t1 - $t0) / 1e6}"
-}
-
-# median of the numbers on stdin
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-ratio() { awk "BEGIN{printf \"%.3f\", $1 / $2}"; }
 track() { ip netns exec gw tcpfoctl service add web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4 >/dev/null; }
 untrack() { ip netns exec gw tcpfoctl service del web >/dev/null; }
 
