@@ -7,11 +7,14 @@
 #include "JsonWriter.hpp"
 
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstring>
 #include <iomanip>
 #include <sstream>
+#include <system_error>
 
 namespace tcpfo {
 
@@ -42,8 +45,17 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 							: bool(config_.peer.listen);
 	if (peer && config_.peer.key) {
 		try {
-			link_ = std::make_unique<StateLink>(loop_, timers_, log_, config_);
+			link_ = std::make_unique<StateLink>(link_loop_, link_timers_,
+							    log_, config_);
+			link_wake_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+			if (!link_wake_)
+				throw std::system_error(errno, std::generic_category(),
+							"eventfd");
+			link_loop_.add(link_wake_.get(), EPOLLIN,
+				       [this](std::uint32_t) { link_loop_.stop(); });
+			link_thread_ = std::thread([this] { link_loop_.run(); });
 		} catch (...) {
+			stop_link();
 			relay_.stop();
 			services_.withdraw_all();
 			throw;
@@ -75,10 +87,7 @@ void Daemon::run()
 	relay_.stop();
 	log_.info("relay: " + to_string(relay_.counters()));
 	control_.reset();
-	if (link_) {
-		log_.info("state link: " + to_string(link_->counters()));
-		link_.reset();
-	}
+	stop_link();
 	services_.withdraw_all();
 	log_.info("stopped");
 }
@@ -99,13 +108,33 @@ void Daemon::on_signal()
 		case SIGUSR1:
 			log_.info("relay: " + to_string(relay_.counters()));
 			if (link_)
-				log_.info("state link: " + to_string(link_->counters()) +
+				log_.info("state link: " +
+					  to_string(link_->counters_snapshot()) +
 					  ", unacknowledged frames " +
-					  std::to_string(link_->lag_frames()));
+					  std::to_string(link_->info().lag_frames));
 			break;
 		default:
 			break;
 		}
+	}
+}
+
+Daemon::~Daemon()
+{
+	stop_link();
+}
+
+void Daemon::stop_link()
+{
+	if (link_thread_.joinable()) {
+		const std::uint64_t one = 1;
+		if (::write(link_wake_.get(), &one, sizeof(one)) < 0)
+			log_.error("state link: cannot wake its thread");
+		link_thread_.join();
+	}
+	if (link_) {
+		log_.info("state link: " + to_string(link_->counters()));
+		link_.reset();
 	}
 }
 

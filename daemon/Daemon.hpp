@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <thread>
 
 namespace tcpfo {
 
@@ -30,6 +31,9 @@ public:
 	// on conflict, after withdrawing what it declared).
 	Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	       Logger &log);
+	~Daemon();
+	Daemon(const Daemon &) = delete;
+	Daemon &operator=(const Daemon &) = delete;
 
 	// Serves until SIGTERM or SIGINT, then closes the relayed flows and
 	// withdraws the services.
@@ -49,9 +53,15 @@ private:
 	ServiceRegistry services_;
 	EventLoop loop_;
 	Relay relay_;
-	TimerQueue timers_{loop_};
-	// Replication to / from the peer, when one is configured.
+	// Replication to / from the peer, when one is configured, on a
+	// thread and event loop of its own: its dumps and syncs never delay
+	// the relay.
+	EventLoop link_loop_;
+	TimerQueue link_timers_{link_loop_};
+	UniqueFd link_wake_;	// eventfd: tells link_loop_ to stop
 	std::unique_ptr<StateLink> link_;
+	std::thread link_thread_;
+	void stop_link();
 	std::unique_ptr<ControlSocket> control_;
 
 	std::string answer(const std::string &request);

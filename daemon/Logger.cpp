@@ -45,6 +45,7 @@ void Logger::log(LogLevel level, std::string_view message)
 	line += ": ";
 	line += message;
 	line += '\n';
+	std::lock_guard<std::mutex> hold(write_lock_);
 	out_.write(line.data(), static_cast<std::streamsize>(line.size()));
 	out_.flush();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ private:
 	std::string prefix_;
 	LogLevel threshold_;
 	std::ostream &out_;
+	std::mutex write_lock_;	// the state link logs from its own thread
 };
 
 } // namespace tcpfo

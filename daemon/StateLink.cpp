@@ -70,6 +70,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 		loop_.add(events_->fd(), EPOLLIN, [this](std::uint32_t) {
 			if (events_->drain() && session_)
 				sync(false);
+			publish();
 		});
 		connect_start();
 	} else {
@@ -79,6 +80,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 		listen_start();
 	}
 	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
+	publish();
 }
 
 StateLink::~StateLink()
@@ -261,6 +263,10 @@ void StateLink::on_connected()
 
 void StateLink::on_io(std::uint32_t events)
 {
+	struct Publish {
+		StateLink *self;
+		~Publish() { self->publish(); }
+	} publish_after{this};
 	if (connecting_) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
@@ -569,6 +575,10 @@ void StateLink::set_protected(bool on)
 void StateLink::heartbeat_tick()
 {
 	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
+	struct Publish {
+		StateLink *self;
+		~Publish() { self->publish(); }
+	} publish_after{this};
 	if (!conn_ || connecting_)
 		return;
 	const auto silent = Clock::now() - last_heard_;
@@ -591,6 +601,26 @@ void StateLink::heartbeat_tick()
 }
 
 StateLink::PeerInfo StateLink::info() const
+{
+	std::lock_guard<std::mutex> hold(snapshot_lock_);
+	return info_snapshot_;
+}
+
+StateLink::Counters StateLink::counters_snapshot() const
+{
+	std::lock_guard<std::mutex> hold(snapshot_lock_);
+	return counters_snapshot_;
+}
+
+void StateLink::publish()
+{
+	PeerInfo i = compute_info();
+	std::lock_guard<std::mutex> hold(snapshot_lock_);
+	info_snapshot_ = std::move(i);
+	counters_snapshot_ = counters_;
+}
+
+StateLink::PeerInfo StateLink::compute_info() const
 {
 	PeerInfo i;
 	i.role = primary_ ? "primary" : "standby";

@@ -24,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,7 +64,10 @@ public:
 		std::uint64_t lag_frames = 0, lag_flows = 0, lag_bytes = 0;
 		std::size_t standby_flows = 0;	// standby: flows stored
 	};
+	// From any thread: a snapshot the link's thread refreshes after
+	// every event it handles.
 	PeerInfo info() const;
+	Counters counters_snapshot() const;
 	const Counters &counters() const noexcept { return counters_; }
 	// Frames sent but not acknowledged by the standby (primary).
 	std::uint64_t lag_frames() const noexcept
@@ -138,6 +142,12 @@ private:
 	bool in_full_ = false;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;
+
+	PeerInfo compute_info() const;
+	void publish();
+	mutable std::mutex snapshot_lock_;
+	PeerInfo info_snapshot_;
+	Counters counters_snapshot_;
 };
 
 // For the log: "sessions 1, closed 0, ...".
