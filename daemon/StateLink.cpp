@@ -69,7 +69,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 			kernel_.set_mode(Mode::async);
 		loop_.add(events_->fd(), EPOLLIN, [this](std::uint32_t) {
 			if (events_->drain() && session_)
-				sync(false);
+				sync_or_gather();
 			publish();
 		});
 		connect_start();
@@ -199,6 +199,7 @@ void StateLink::close_link(const std::string &reason, bool error)
 	out_pos_ = 0;
 	acked_ = 0;
 	inflight_.clear();
+	sync_pending_ = false;
 	full_end_seq_ = 0;
 	if (primary_) {
 		set_protected(false);
@@ -527,6 +528,16 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 	counters_.removed_sent += c.removed.size();
 }
 
+void StateLink::sync_or_gather()
+{
+	if (!inflight_.empty()) {
+		sync_pending_ = true;
+		return;
+	}
+	sync_pending_ = false;
+	sync(false);
+}
+
 void StateLink::on_ack(std::uint64_t seq)
 {
 	acked_ = std::max(acked_, seq);
@@ -536,8 +547,11 @@ void StateLink::on_ack(std::uint64_t seq)
 			merged[c.id] = c;	// later frames carry later points
 		inflight_.pop_front();
 	}
-	if (mode_ != wire::LinkMode::sync)
+	if (mode_ != wire::LinkMode::sync) {
+		if (sync_pending_ && inflight_.empty())
+			sync_or_gather();
 		return;
+	}
 	if (!merged.empty()) {
 		std::vector<KernelLink::Confirm> v;
 		v.reserve(merged.size());
@@ -551,6 +565,8 @@ void StateLink::on_ack(std::uint64_t seq)
 	}
 	if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
 		set_protected(true);
+	if (sync_pending_ && inflight_.empty())
+		sync_or_gather();
 }
 
 void StateLink::set_protected(bool on)

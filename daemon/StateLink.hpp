@@ -139,6 +139,10 @@ private:
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::uint64_t ticks_ = 0;
+	// Group commit: while a batch is unacknowledged, changes gather and
+	// go out when its ack returns (no fixed timer).
+	bool sync_pending_ = false;
+	void sync_or_gather();
 	bool in_full_ = false;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;

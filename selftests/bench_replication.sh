@@ -10,7 +10,7 @@
 . ./benchlib.sh
 
 SIZE=${BENCH_SIZE:-100000000}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SL_SB=203.0.113.2 SL_PORT=7000
 load_tcpfo
 proxy_topology
