@@ -383,6 +383,7 @@ void StateLink::on_frame(const wire::Frame &f)
 	case FrameType::full_begin:
 		wire::decode_payload(f.type, f.payload);
 		in_full_ = true;
+		full_started_ = Clock::now();
 		seen_in_full_.clear();
 		break;
 	case FrameType::flows:
@@ -415,7 +416,11 @@ void StateLink::on_frame(const wire::Frame &f)
 		in_full_ = false;
 		++counters_.full_syncs;
 		log_.info("state link: full sync done, " +
-			  std::to_string(stored_.size()) + " flow(s) stored");
+			  std::to_string(stored_.size()) + " flow(s) stored in " +
+			  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+						 Clock::now() - full_started_)
+						 .count()) +
+			  " ms");
 		break;
 	}
 	case FrameType::deltas:
@@ -464,6 +469,8 @@ void StateLink::forget(std::uint64_t id)
 
 void StateLink::sync(bool full)
 {
+	const auto t0 = Clock::now();
+	const std::size_t out_before = out_.size();
 	std::vector<wire::FlowRecord> now;
 	try {
 		const std::uint64_t t = mono_ns();
@@ -482,7 +489,12 @@ void StateLink::sync(bool full)
 		full_end_seq_ = encoder_->last_seq();
 		++counters_.full_syncs;
 		log_.info("state link: full sync sent, " + std::to_string(now.size()) +
-			  " flow(s)");
+			  " flow(s), " + std::to_string(out_.size() - out_before) +
+			  " bytes, read and encoded in " +
+			  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+						 Clock::now() - t0)
+						 .count()) +
+			  " ms");
 	} else {
 		send_changes(tracker_.update(now));
 	}

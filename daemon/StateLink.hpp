@@ -144,6 +144,7 @@ private:
 	bool sync_pending_ = false;
 	void sync_or_gather();
 	bool in_full_ = false;
+	std::chrono::steady_clock::time_point full_started_;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;
 

@@ -11,39 +11,19 @@
 
 SIZE=${BENCH_SIZE:-100000000}
 RUNS=${BENCH_RUNS:-5}
-SL_SB=203.0.113.2 SL_PORT=7000
 load_tcpfo
 proxy_topology
 start_backend
-ip netns add gw2 || fail "netns gw2"
-ip -n gw2 link set lo up
-ip link add sl netns gw type veth peer sl netns gw2
-ip -n gw addr add 203.0.113.1/24 dev sl; ip -n gw link set sl up
-ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
-echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+standby_topology
 
 # up CONFIG: failoverd on gw (and gw2 for async/sync) for CONFIG.
 up() {
 	cfg=$1
 	if [ $cfg != plain ]; then
-		cat > /tmp/gw2.conf <<C
-node = gw2
-role = standby
-mode = $cfg
-control-socket = /run/tcpfo/gw2.sock
-[peer]
-listen = $SL_SB:$SL_PORT
-key-file = /tmp/peer.key
-[heartbeat]
-interval = 200ms
-misses = 10
-C
-		ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-		SB_PID=$!
-		wait_for 10 grep -q "state link: listening" /tmp/gw2.log || fail "standby did not listen"
+		start_standby $cfg 200ms 10
 		peer="[peer]
 address = $SL_SB:$SL_PORT
-key-file = /tmp/peer.key
+key-file = $PEER_KEY
 [heartbeat]
 interval = 200ms
 misses = 10"

@@ -139,6 +139,83 @@ C
 		{ cat /tmp/failoverd.log; fail "relay is not listening"; }
 }
 
+# ---- A standby gateway ----------------------------------------------------
+# Namespace gw2, linked to gw for the state link: gw $SL_GW, gw2 $SL_SB.
+SL_GW=203.0.113.1 SL_SB=203.0.113.2 SL_PORT=7000 PEER_KEY=/tmp/peer.key
+standby_topology() {
+	ip netns add gw2 || fail "netns gw2"
+	ip -n gw2 link set lo up
+	ip link add sl netns gw type veth peer sl netns gw2
+	ip -n gw addr add $SL_GW/24 dev sl; ip -n gw link set sl up
+	ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
+	echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KEY
+}
+
+# standby_conf MODE INTERVAL MISSES: failoverd's configuration for gw2.
+standby_conf() {
+	cat <<C
+node = gw2
+role = standby
+mode = $1
+control-socket = /run/tcpfo/gw2.sock
+[peer]
+listen = $SL_SB:$SL_PORT
+key-file = $PEER_KEY
+[heartbeat]
+interval = $2
+misses = $3
+C
+}
+
+# primary_conf MODE INTERVAL MISSES [KEY-FILE]: failoverd's configuration
+# for gw as the primary of gw2, with the services web and web6.
+primary_conf() {
+	cat <<C
+node = gw
+role = primary
+mode = $1
+control-socket = /run/tcpfo/gw.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+[peer]
+address = $SL_SB:$SL_PORT
+key-file = ${4:-$PEER_KEY}
+[heartbeat]
+interval = $2
+misses = $3
+[relay]
+connect-timeout = 30s
+C
+}
+
+# start_standby MODE INTERVAL MISSES: failoverd in gw2 (SB_PID, /tmp/gw2.log).
+start_standby() {
+	standby_conf "$@" > /tmp/gw2.conf
+	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+	SB_PID=$!
+	wait_for 10 grep -q "state link: listening" /tmp/gw2.log ||
+		{ cat /tmp/gw2.log; fail "standby did not listen"; }
+}
+
+# What must be equal between the primary's flows and the standby's.
+TABLE_FIELDS='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
+
+# tables_match TRIES: true once the standby's table (gw2) equals the
+# primary's (gw) on TABLE_FIELDS, polled once a second; leaves both in
+# /tmp/primary.json and /tmp/standby.json.
+tables_match() {
+	local n=0
+	while [ $n -lt $1 ]; do
+		n=$((n + 1))
+		ip netns exec gw tcpfoctl -j flows | jq -S "$TABLE_FIELDS" > /tmp/primary.json
+		ip netns exec gw2 tcpfoctl -j flows | jq -S "$TABLE_FIELDS" > /tmp/standby.json
+		cmp -s /tmp/primary.json /tmp/standby.json && return 0
+		sleep 1
+	done
+	diff /tmp/primary.json /tmp/standby.json | head -30
+	return 1
+}
+
 start_backend() {
 	start_stream_server server $SERVER4 $SPORT
 	start_stream_server server $SERVER6 $SPORT

@@ -8,44 +8,13 @@
 # timeout: 300
 . ./lib.sh
 
-SL_SB=203.0.113.2 SL_PORT=7000
 load_tcpfo
 proxy_topology
 start_backend
-ip netns add gw2 || fail "netns gw2"
-ip -n gw2 link set lo up
-ip link add sl netns gw type veth peer sl netns gw2
-ip -n gw addr add 203.0.113.1/24 dev sl; ip -n gw link set sl up
-ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
-echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+standby_topology
 
-for side in gw gw2; do
-	if [ $side = gw ]; then
-		peer="address = $SL_SB:$SL_PORT"; role=primary
-		svc="service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
-service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6"
-	else
-		peer="listen = $SL_SB:$SL_PORT"; role=standby; svc=
-	fi
-	cat > /tmp/$side.conf <<C
-node = $side
-role = $role
-mode = sync
-control-socket = /run/tcpfo/$side.sock
-$svc
-[peer]
-$peer
-key-file = /tmp/peer.key
-[heartbeat]
-interval = 100ms
-misses = 5
-[relay]
-connect-timeout = 30s
-C
-done
-ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-SB_PID=$!
-wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
+primary_conf sync 100ms 5 > /tmp/gw.conf
+start_standby sync 100ms 5
 ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
 GW_PID=$!
 wait_for 20 grep -q "state link: protected" /tmp/failoverd.log ||
@@ -81,15 +50,7 @@ note "link restored: full resync, protected again"
 
 # Frozen, the tables must match.
 killall -STOP tcpfo-stream
-fields='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
-same=0 n=0
-while [ $n -lt 30 ]; do
-	n=$((n + 1)); sleep 1
-	ip netns exec gw tcpfoctl -j flows | jq -S "$fields" > /tmp/primary.json
-	ip netns exec gw2 tcpfoctl -j flows | jq -S "$fields" > /tmp/standby.json
-	if cmp -s /tmp/primary.json /tmp/standby.json; then same=1; break; fi
-done
-[ $same = 1 ] || { diff /tmp/primary.json /tmp/standby.json | head -30; fail "after the resync the standby does not match the primary"; }
+tables_match 30 || fail "after the resync the standby does not match the primary"
 [ "$(jq length /tmp/primary.json)" = 6 ] || fail "expected 6 flows in the comparison"
 note "after the resync the standby matches the primary on 6 flows"
 killall -CONT tcpfo-stream

@@ -11,54 +11,13 @@
 # timeout: 300
 . ./lib.sh
 
-SL_GW=203.0.113.1 SL_SB=203.0.113.2 SL_PORT=7000
 load_tcpfo
 proxy_topology
 start_backend
-ip netns add gw2 || fail "netns gw2"
-ip -n gw2 link set lo up
-ip link add sl netns gw type veth peer sl netns gw2
-ip -n gw addr add $SL_GW/24 dev sl; ip -n gw link set sl up
-ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
-
-echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+standby_topology
 echo ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff > /tmp/wrong.key
-
-cat > /tmp/gw2.conf <<C
-node = gw2
-role = standby
-mode = async
-control-socket = /run/tcpfo/gw2.sock
-[peer]
-listen = $SL_SB:$SL_PORT
-key-file = /tmp/peer.key
 # The emulated VM stalls for tens of ms under load: 1 s of silence.
-[heartbeat]
-interval = 100ms
-misses = 10
-C
-ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-SB_PID=$!
-wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
-
-primary_conf() { # KEYFILE
-	cat <<C
-node = gw
-role = primary
-mode = async
-control-socket = /run/tcpfo/gw.sock
-service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
-service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
-[peer]
-address = $SL_SB:$SL_PORT
-key-file = $1
-[heartbeat]
-interval = 100ms
-misses = 10
-[relay]
-connect-timeout = 30s
-C
-}
+start_standby async 100ms 10
 
 # 1. Garbage on the state port.
 ip netns exec gw tcpfo-stream client $SL_SB $SL_PORT --up 100000 --quiet >/dev/null 2>&1
@@ -67,7 +26,7 @@ wait_for 10 grep -q "refused: not a tcpfo state link frame" /tmp/gw2.log ||
 note "garbage: $(grep -m1 'refused' /tmp/gw2.log)"
 
 # 2. A primary with the wrong key.
-primary_conf /tmp/wrong.key > /tmp/gw-wrong.conf
+primary_conf async 100ms 10 /tmp/wrong.key > /tmp/gw-wrong.conf
 ip netns exec gw failoverd --config /tmp/gw-wrong.conf > /tmp/gw-wrong.log 2>&1 &
 WRONG=$!
 wait_for 10 grep -q "hello authentication failed" /tmp/gw2.log ||
@@ -78,7 +37,7 @@ kill $WRONG; wait $WRONG
 kill -0 $SB_PID || fail "the standby died"
 
 # 3. The real primary.
-primary_conf /tmp/peer.key > /tmp/gw.conf
+primary_conf async 100ms 10 > /tmp/gw.conf
 ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
 GW_PID=$!
 wait_for 20 grep -q "state link: up with standby" /tmp/failoverd.log ||
@@ -117,15 +76,7 @@ ip netns exec gw tcpfoctl --control-socket /run/tcpfo/gw.sock peer | sed 's/^/# 
 # once nothing moves, the tables must match exactly.
 # Every tcpfo-stream: the clients and the stream servers.
 killall -STOP tcpfo-stream
-fields='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
-same=0 n=0
-while [ $n -lt 30 ]; do
-	n=$((n + 1)); sleep 1
-	ip netns exec gw tcpfoctl -j flows | jq -S "$fields" > /tmp/primary.json
-	ip netns exec gw2 tcpfoctl -j flows | jq -S "$fields" > /tmp/standby.json
-	if cmp -s /tmp/primary.json /tmp/standby.json; then same=1; break; fi
-done
-[ $same = 1 ] || { diff /tmp/primary.json /tmp/standby.json | head -30; fail "the standby's table does not match the primary's"; }
+tables_match 30 || fail "the standby's table does not match the primary's"
 note "frozen: standby matches the primary on $(jq length /tmp/primary.json) flows ($(jq '[.[].released_c2s] | add' /tmp/primary.json) bytes released c2s in all)"
 [ "$(jq length /tmp/primary.json)" = 20 ] || fail "expected 20 flows in the comparison"
 

@@ -12,50 +12,15 @@
 # timeout: 300
 . ./lib.sh
 
-SL_SB=203.0.113.2 SL_PORT=7000
 load_tcpfo
 proxy_topology
 start_backend
-ip netns add gw2 || fail "netns gw2"
-ip -n gw2 link set lo up
-ip link add sl netns gw type veth peer sl netns gw2
-ip -n gw addr add 203.0.113.1/24 dev sl; ip -n gw link set sl up
-ip -n gw2 addr add $SL_SB/24 dev sl; ip -n gw2 link set sl up
-echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > /tmp/peer.key
+standby_topology
 
 run_mode() { # MODE
 	mode=$1
-	cat > /tmp/gw2.conf <<C
-node = gw2
-role = standby
-mode = $mode
-control-socket = /run/tcpfo/gw2.sock
-[peer]
-listen = $SL_SB:$SL_PORT
-key-file = /tmp/peer.key
-[heartbeat]
-interval = 200ms
-misses = 50
-C
-	cat > /tmp/gw.conf <<C
-node = gw
-role = primary
-mode = $mode
-control-socket = /run/tcpfo/gw.sock
-service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
-service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
-[peer]
-address = $SL_SB:$SL_PORT
-key-file = /tmp/peer.key
-[heartbeat]
-interval = 200ms
-misses = 50
-[relay]
-connect-timeout = 30s
-C
-	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-	SB_PID=$!
-	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
+	primary_conf $mode 200ms 50 > /tmp/gw.conf
+	start_standby $mode 200ms 50
 	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
 	GW_PID=$!
 	if [ $mode = sync ]; then
