@@ -292,10 +292,19 @@ void StateLink::on_io(std::uint32_t events)
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				break;
 			if (n <= 0) {
-				close_link(n == 0 ? "the peer closed the connection"
-						  : std::string("recv: ") +
-							    std::strerror(errno),
-					   n != 0);
+				const std::size_t partial = decoder_ ? decoder_->buffered() : 0;
+				if (n == 0 && partial) {
+					++counters_.refused;
+					close_link("refused: connection closed inside a frame (" +
+							   std::to_string(partial) +
+							   " bytes of it received)",
+						   true);
+				} else {
+					close_link(n == 0 ? "the peer closed the connection"
+							  : std::string("recv: ") +
+								    std::strerror(errno),
+						   n != 0);
+				}
 				return;
 			}
 			counters_.bytes_received += static_cast<std::size_t>(n);

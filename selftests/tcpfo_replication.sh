@@ -25,6 +25,13 @@ wait_for 10 grep -q "refused: not a tcpfo state link frame" /tmp/gw2.log ||
 	{ cat /tmp/gw2.log; fail "garbage was not refused"; }
 note "garbage: $(grep -m1 'refused' /tmp/gw2.log)"
 
+# 1b. A truncated frame: a valid header announcing 64 bytes, then 3 and EOF.
+ip netns exec gw bash -c "printf 'TF\\001\\004\\000\\000\\000\\100\\000\\000\\000\\000\\000\\000\\000\\001abc' > /dev/tcp/$SL_SB/$SL_PORT" ||
+	fail "could not send a truncated frame"
+wait_for 10 grep -q "refused: connection closed inside a frame" /tmp/gw2.log ||
+	{ cat /tmp/gw2.log; fail "the truncated frame was not refused"; }
+note "truncated: $(grep -m1 'inside a frame' /tmp/gw2.log)"
+
 # 2. A primary with the wrong key.
 primary_conf async 100ms 10 /tmp/wrong.key > /tmp/gw-wrong.conf
 ip netns exec gw failoverd --config /tmp/gw-wrong.conf > /tmp/gw-wrong.log 2>&1 &
