@@ -64,5 +64,5 @@ kill -TERM $fpid; wait $fpid
 cat /tmp/gw1.log
 run ip netns exec gw1 tcpfoctl status
 echo
-echo "(replication to a standby and failover come in later stages: see README.md)"
+echo "(replication to a standby: see Documentation/admin-guide.md; failover comes in a later stage)"
 echo TCPFO-DEMO-OK
