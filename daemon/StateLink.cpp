@@ -65,8 +65,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 		events_ = std::make_unique<FlowEvents>();
 		// Sync mode waits for the standby only once it holds every
 		// flow: until then the module releases at once (unprotected).
-		if (mode_ == wire::LinkMode::sync)
-			kernel_.set_mode(Mode::async);
+		kernel_.set_mode(Mode::async, TCPFO_PROT_UNPROTECTED);
 		loop_.add(events_->fd(), EPOLLIN, [this](std::uint32_t) {
 			if (events_->drain() && session_)
 				sync_or_gather();
@@ -569,6 +568,8 @@ void StateLink::on_ack(std::uint64_t seq)
 		inflight_.pop_front();
 	}
 	if (mode_ != wire::LinkMode::sync) {
+		if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
+			set_protected(true);
 		if (sync_pending_ && inflight_.empty())
 			sync_or_gather();
 		return;
@@ -592,21 +593,26 @@ void StateLink::on_ack(std::uint64_t seq)
 
 void StateLink::set_protected(bool on)
 {
-	if (mode_ != wire::LinkMode::sync || on == protected_)
+	if (on == protected_)
 		return;
 	try {
-		kernel_.set_mode(on ? Mode::sync : Mode::async);
+		kernel_.set_mode(on && mode_ == wire::LinkMode::sync ? Mode::sync
+								      : Mode::async,
+				 on ? TCPFO_PROT_PROTECTED : TCPFO_PROT_UNPROTECTED);
 	} catch (const std::exception &e) {
 		log_.error(std::string("state link: setting the module's mode: ") +
 			   e.what());
 		return;
 	}
 	protected_ = on;
+	const bool sync = mode_ == wire::LinkMode::sync;
 	if (on)
-		log_.info("state link: protected: releases wait for the standby (sync mode)");
+		log_.info(sync ? "state link: protected: releases wait for the standby (sync mode)"
+			       : "state link: protected: the standby holds every flow (async mode)");
 	else
-		log_.warning("state link: UNPROTECTED: the standby is not in sync; "
-			     "releasing without it");
+		log_.warning(sync ? "state link: UNPROTECTED: the standby is not in sync; "
+				    "releasing without it"
+				  : "state link: UNPROTECTED: the standby is not in sync");
 }
 
 void StateLink::heartbeat_tick()
@@ -664,7 +670,7 @@ StateLink::PeerInfo StateLink::compute_info() const
 	i.mode = mode_ == wire::LinkMode::sync ? "sync" : "async";
 	i.link = session_ ? "up" : conn_ ? "connecting" : primary_ ? "down" : "listening";
 	i.peer_node = peer_node_;
-	if (primary_ && mode_ == wire::LinkMode::sync)
+	if (primary_)
 		i.is_protected = protected_;
 	if (session_ && last_heartbeat_)
 		i.heartbeat_age_ms = static_cast<std::uint64_t>(

@@ -125,6 +125,7 @@ static const struct nla_policy tcpfo_no_attr_policy[TCPFO_A_MAX + 1] = {};
 
 static const struct nla_policy tcpfo_config_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_MODE]		= { .type = NLA_U32 },
+	[TCPFO_A_PROTECTION]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
@@ -161,7 +162,8 @@ static size_t tcpfo_status_size(void)
 	       nla_total_size_64bit(sizeof(u64)) +	/* RELEASE_ACKS */
 	       nla_total_size_64bit(sizeof(u64)) +	/* DUPACKS_SUPPRESSED */
 	       nla_total_size_64bit(sizeof(u64)) +	/* FLOWS_OVER_LIMIT */
-	       nla_total_size(sizeof(u32));		/* STANDBY_COUNT */
+	       nla_total_size(sizeof(u32)) +		/* STANDBY_COUNT */
+	       nla_total_size(sizeof(u32));		/* PROTECTION */
 }
 
 static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
@@ -200,7 +202,8 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, TCPFO_A_FLOWS_OVER_LIMIT,
 			      stats.flows_over_limit, TCPFO_A_PAD) ||
 	    nla_put_u32(msg, TCPFO_A_STANDBY_COUNT,
-			atomic_read(&tn->standby.count)))
+			atomic_read(&tn->standby.count)) ||
+	    nla_put_u32(msg, TCPFO_A_PROTECTION, READ_ONCE(tn->protection)))
 		goto err_size;
 
 	genlmsg_end(msg, hdr);
@@ -257,8 +260,17 @@ static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 				    "mode must be 0 (async) or 1 (sync)");
 		return -EINVAL;
 	}
+	if (info->attrs[TCPFO_A_PROTECTION] &&
+	    nla_get_u32(info->attrs[TCPFO_A_PROTECTION]) > TCPFO_PROT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TCPFO_A_PROTECTION],
+				    "protection must be 0 (none), 1 (protected) or 2 (unprotected)");
+		return -EINVAL;
+	}
 	mutex_lock(&tn->lock);
 	WRITE_ONCE(tn->mode, nla_get_u32(info->attrs[TCPFO_A_MODE]));
+	if (info->attrs[TCPFO_A_PROTECTION])
+		WRITE_ONCE(tn->protection,
+			   nla_get_u32(info->attrs[TCPFO_A_PROTECTION]));
 	mutex_unlock(&tn->lock);
 	/* Out of sync mode: what waited for the standby goes out now. */
 	if (nla_get_u32(info->attrs[TCPFO_A_MODE]) == TCPFO_MODE_ASYNC)

@@ -43,6 +43,7 @@ static int __net_init tcpfo_net_init(struct net *net)
 	tn->net = net;
 	mutex_init(&tn->lock);
 	tn->mode = TCPFO_MODE_ASYNC;
+	tn->protection = TCPFO_PROT_NONE;
 	atomic_set(&tn->flow_count, 0);
 	tcpfo_services_init(&tn->services);
 	tcpfo_standby_init(tn);

@@ -38,6 +38,7 @@ struct tcpfo_net {
 	 */
 	struct mutex		lock;
 	u32			mode;		/* enum tcpfo_mode; READ_ONCE */
+	u32			protection;	/* enum tcpfo_protection */
 	atomic_t		flow_count;	/* flows tracked now */
 	struct tcpfo_service_table services;
 	struct tcpfo_flow_table	flows;

@@ -37,8 +37,10 @@ wait_for 30 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq '[.[] | selec
 ip -n gw link set sl down
 wait_for 10 grep -q "UNPROTECTED" /tmp/failoverd.log ||
 	{ tail /tmp/failoverd.log; fail "the primary did not go unprotected"; }
+wait_for 5 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j status | jq -r .protection)\" = UNPROTECTED ]" ||
+	{ ip netns exec gw tcpfoctl status; fail "tcpfoctl status does not say UNPROTECTED"; }
 a1=$(total_acked); sleep 2; a2=$(total_acked)
-note "link cut: primary unprotected; clients acknowledged $a1 -> $a2 bytes meanwhile"
+note "link cut: primary unprotected (tcpfoctl status: UNPROTECTED); clients acknowledged $a1 -> $a2 bytes meanwhile"
 [ "$a2" -gt "$a1" ] || fail "the flows stalled while the standby was unreachable"
 
 # Restore.
@@ -46,7 +48,9 @@ ip -n gw link set sl up
 wait_for 20 sh -c "[ \$(grep -c 'state link: protected' /tmp/failoverd.log) -ge 2 ]" ||
 	{ tail -20 /tmp/failoverd.log; tail -20 /tmp/gw2.log; fail "not protected again after the link returned"; }
 [ "$(grep -c 'full sync done' /tmp/gw2.log)" -ge 2 ] || fail "no second full sync on the standby"
-note "link restored: full resync, protected again"
+[ "$(ip netns exec gw tcpfoctl -j status | jq -r .protection)" = protected ] ||
+	{ ip netns exec gw tcpfoctl status; fail "tcpfoctl status does not say protected"; }
+note "link restored: full resync, protected again (tcpfoctl status: protected)"
 
 # Frozen, the tables must match.
 killall -STOP tcpfo-stream

@@ -99,6 +99,8 @@ Status parse_status_reply(const nlmsghdr *hdr)
 	st.release_acks = optional_u64(TCPFO_A_RELEASE_ACKS, "RELEASE_ACKS");
 	st.dupacks_suppressed = optional_u64(TCPFO_A_DUPACKS_SUPPRESSED,
 					     "DUPACKS_SUPPRESSED");
+	if (tb[TCPFO_A_PROTECTION])
+		st.protection = nla_get_u32(need(TCPFO_A_PROTECTION, 4, "PROTECTION"));
 	if (tb[TCPFO_A_STANDBY_COUNT])
 		st.standby_flows = nla_get_u32(need(TCPFO_A_STANDBY_COUNT, 4,
 						    "STANDBY_COUNT"));
@@ -115,6 +117,17 @@ Status KernelLink::get_status()
 	if (!status)
 		malformed("no status reply");
 	return *status;
+}
+
+void KernelLink::set_mode(Mode mode, std::uint32_t protection)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SET_CONFIG,
+				       TCPFO_GENL_VERSION);
+	check_put(nla_put_u32(req.get(), TCPFO_A_MODE,
+			      static_cast<std::uint32_t>(mode)));
+	check_put(nla_put_u32(req.get(), TCPFO_A_PROTECTION, protection));
+	sock_.transact(std::move(req), "setting mode " + to_string(mode),
+		       ignore_reply);
 }
 
 void KernelLink::set_mode(Mode mode)

@@ -37,6 +37,7 @@ struct Status {
 	std::optional<std::uint64_t> release_acks;
 	std::optional<std::uint64_t> dupacks_suppressed;
 	std::optional<std::uint32_t> standby_flows;
+	std::optional<std::uint32_t> protection;	// enum tcpfo_protection
 };
 
 // A TCPFO_CMD_GET_STATUS reply (separate for tests). Throws
@@ -51,6 +52,9 @@ public:
 
 	Status get_status();
 	void set_mode(Mode mode) override;
+	// The mode and whether a standby holds the flows (enum
+	// tcpfo_protection), for tcpfoctl status.
+	void set_mode(Mode mode, std::uint32_t protection);
 
 	// EEXIST (KernelError) if the name or VIP:port is taken.
 	void add_service(const Service &service) override;

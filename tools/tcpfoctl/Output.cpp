@@ -81,6 +81,19 @@ auto sort_key(const Flow &f)
 
 } // namespace
 
+namespace {
+// enum tcpfo_protection as tcpfoctl prints it.
+std::string protection_name(std::uint32_t p)
+{
+	switch (p) {
+	case TCPFO_PROT_NONE: return "none";
+	case TCPFO_PROT_PROTECTED: return "protected";
+	case TCPFO_PROT_UNPROTECTED: return "UNPROTECTED";
+	}
+	return "unknown(" + std::to_string(p) + ")";
+}
+} // namespace
+
 void print_status(std::ostream &out, const Status &st, bool json)
 {
 	if (json) {
@@ -95,6 +108,11 @@ void print_status(std::ostream &out, const Status &st, bool json)
 		put(w, "release_acks", st.release_acks);
 		put(w, "dupacks_suppressed", st.dupacks_suppressed);
 		put(w, "standby_flows", st.standby_flows);
+		w.key("protection");
+		if (st.protection)
+			w.value(protection_name(*st.protection));
+		else
+			w.null();
 		w.end_object();
 		out << '\n';
 		return;
@@ -109,6 +127,7 @@ void print_status(std::ostream &out, const Status &st, bool json)
 	table.add_row({"release acks", text(st.release_acks)});
 	table.add_row({"dupacks suppressed", text(st.dupacks_suppressed)});
 	table.add_row({"standby flows", text(st.standby_flows)});
+	table.add_row({"protection", st.protection ? protection_name(*st.protection) : "-"});
 	table.print(out);
 }
 

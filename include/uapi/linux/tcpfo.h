@@ -127,6 +127,23 @@ enum tcpfo_mode {
 #define TCPFO_MODE_MAX (__TCPFO_MODE_MAX - 1)
 
 /**
+ * enum tcpfo_protection - whether a standby holds this primary's flows
+ * @TCPFO_PROT_NONE: no standby configured (or not a primary).
+ * @TCPFO_PROT_PROTECTED: the standby acknowledged a full sync and follows.
+ * @TCPFO_PROT_UNPROTECTED: a standby is configured but not in sync (link
+ *	down or resyncing); in sync mode releases do not wait for it then.
+ * Set by failoverd (SET_CONFIG), reported by GET_STATUS.
+ */
+enum tcpfo_protection {
+	TCPFO_PROT_NONE,
+	TCPFO_PROT_PROTECTED,
+	TCPFO_PROT_UNPROTECTED,
+
+	__TCPFO_PROT_MAX
+};
+#define TCPFO_PROT_MAX (__TCPFO_PROT_MAX - 1)
+
+/**
  * enum tcpfo_attr - top-level attributes
  *
  * @TCPFO_A_VERSION: string, module version (TCPFO_VERSION_STRING). Reply.
@@ -148,6 +165,8 @@ enum tcpfo_mode {
  *	(module parameter max_flows). Status reply.
  * @TCPFO_A_STANDBY_COUNT: u32, standby flows stored now. Status reply.
  * @TCPFO_A_CONFIRMS: nest of TCPFO_A_FLOW nests. FLOW_CONFIRM request.
+ * @TCPFO_A_PROTECTION: u32, enum tcpfo_protection. Status reply; optional
+ *	in SET_CONFIG.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -165,6 +184,7 @@ enum tcpfo_attr {
 	TCPFO_A_FLOWS_OVER_LIMIT,
 	TCPFO_A_STANDBY_COUNT,
 	TCPFO_A_CONFIRMS,
+	TCPFO_A_PROTECTION,
 
 	__TCPFO_A_MAX
 };
