@@ -36,6 +36,8 @@ Service svc(const char *line)
 const Service web = svc("web 192.0.2.1:18080 198.51.100.10:8080 via 198.51.100.1");
 const Service api = svc("api 192.0.2.1:18443 198.51.100.10:8443 via 198.51.100.1");
 const Service web_moved = svc("web 192.0.2.1:18080 198.51.100.20:8080 via 198.51.100.1");
+// ctest runs tests in parallel: each test that listens has ports of its own.
+const Service web_other_port = svc("web 192.0.2.1:18090 198.51.100.10:8080 via 198.51.100.1");
 const Service other = svc("other 192.0.2.9:80 198.51.100.10:80 via 198.51.100.1");
 
 class FakeKernel : public KernelApi {
@@ -210,7 +212,7 @@ TEST(Daemon, BadConfigOnReloadKeepsTheRunningOne)
 	Config start;
 	start.node = "gw1";
 	start.control_socket = control_path();
-	start.services = {web};
+	start.services = {web_other_port};
 
 	Daemon daemon(start, []() -> Config { throw ConfigError("mode: expected sync or async, not 'x'"); },
 		      kernel, log);
