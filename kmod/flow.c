@@ -308,7 +308,7 @@ int tcpfo_flow_delete(struct tcpfo_net *tn, struct tcpfo_flow *flow)
 
 void tcpfo_flow_snapshot(struct tcpfo_flow *flow, struct tcpfo_flow_info *info)
 {
-	unsigned long idle;
+	unsigned long idle, last, now;
 
 	spin_lock_bh(&flow->lock);
 	memcpy(info->leg, flow->leg, sizeof(info->leg));
@@ -322,17 +322,32 @@ void tcpfo_flow_snapshot(struct tcpfo_flow *flow, struct tcpfo_flow_info *info)
 	info->family = flow->family;
 	info->state = flow->state;
 	info->paired = flow->paired;
-	idle = jiffies - flow->last_active;
+	last = READ_ONCE(flow->last_active);
+	now = jiffies;
+	/* Another CPU may have moved last_active past our jiffies read. */
+	idle = time_after(now, last) ? now - last : 0;
 	spin_unlock_bh(&flow->lock);
 
 	memcpy(info->service, flow->service, sizeof(info->service));
 	info->idle_ms = min_t(unsigned long, jiffies_to_msecs(idle), U32_MAX);
 }
 
+/*
+ * time_after(), not "now - last_active > limit": @now is read once before
+ * the scan, and a segment handled meanwhile on another CPU may set
+ * last_active past it; the unsigned difference would then wrap and reap a
+ * flow that was just active.
+ */
+static bool tcpfo_idle_longer(const struct tcpfo_flow *flow,
+			      unsigned long now, unsigned int secs)
+{
+	return time_after(now, READ_ONCE(flow->last_active) +
+				       (unsigned long)secs * HZ);
+}
+
 static bool tcpfo_flow_expired(const struct tcpfo_flow *flow,
 			       unsigned long now)
 {
-	unsigned long idle_for = now - READ_ONCE(flow->last_active);
 	u8 state = READ_ONCE(flow->state);
 
 	if (flow->unlinked)
@@ -346,15 +361,15 @@ static bool tcpfo_flow_expired(const struct tcpfo_flow *flow,
 	case TCPFO_FLOW_SYN_RECV:
 	case TCPFO_FLOW_L1_ESTABLISHED:
 	case TCPFO_FLOW_PAIRED:
-		return idle_for >
-		       (unsigned long)READ_ONCE(tcpfo_handshake_timeout) * HZ;
+		return tcpfo_idle_longer(flow, now,
+					 READ_ONCE(tcpfo_handshake_timeout));
 	default:
 		if (READ_ONCE(flow->fin_seen[TCPFO_C2S]) &&
 		    READ_ONCE(flow->fin_seen[TCPFO_S2C]))
-			return idle_for >
-			       (unsigned long)READ_ONCE(tcpfo_fin_timeout) * HZ;
-		return idle_for >
-		       (unsigned long)READ_ONCE(tcpfo_established_timeout) * HZ;
+			return tcpfo_idle_longer(flow, now,
+						 READ_ONCE(tcpfo_fin_timeout));
+		return tcpfo_idle_longer(flow, now,
+					 READ_ONCE(tcpfo_established_timeout));
 	}
 }
 
