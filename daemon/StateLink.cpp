@@ -509,6 +509,19 @@ void StateLink::sync(bool full)
 	flush();
 }
 
+// The legs whose handshake a record lets the standby take over: the
+// module holds a leg's first acknowledgement until this is confirmed.
+static std::uint32_t stored_legs(const wire::FlowRecord &r)
+{
+	std::uint32_t legs = 0;
+	if (r.present & wire::kHasL1Isn)
+		legs |= TCPFO_STORED_L1;
+	constexpr std::uint16_t l2 = wire::kHasL2 | wire::kHasL2Isn | wire::kHasServerIsn;
+	if ((r.present & l2) == l2)
+		legs |= TCPFO_STORED_L2;
+	return legs;
+}
+
 void StateLink::send_changes(const ChangeTracker::Changes &c)
 {
 	for (std::size_t i = 0; i < c.full.size(); i += kFlowsPerFrame) {
@@ -520,7 +533,8 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 		std::vector<KernelLink::Confirm> points;
 		for (std::size_t k = i; k < end; ++k)
 			points.push_back({c.full[k].id, c.full[k].released[0],
-					  c.full[k].released[1]});
+					  c.full[k].released[1],
+					  stored_legs(c.full[k])});
 		inflight_.push_back({encoder_->last_seq(), out_.size() - before,
 				     std::move(points)});
 	}
@@ -563,8 +577,15 @@ void StateLink::on_ack(std::uint64_t seq)
 	acked_ = std::max(acked_, seq);
 	std::map<std::uint64_t, KernelLink::Confirm> merged;
 	while (!inflight_.empty() && inflight_.front().seq <= seq) {
-		for (const KernelLink::Confirm &c : inflight_.front().points)
-			merged[c.id] = c;	// later frames carry later points
+		for (const KernelLink::Confirm &c : inflight_.front().points) {
+			// Later frames carry later points; the legs add up.
+			auto [it, fresh] = merged.try_emplace(c.id, c);
+			if (!fresh) {
+				const std::uint32_t legs = it->second.stored | c.stored;
+				it->second = c;
+				it->second.stored = legs;
+			}
+		}
 		inflight_.pop_front();
 	}
 	if (mode_ != wire::LinkMode::sync) {

@@ -232,11 +232,25 @@ unsigned int tcpfo_clamp_out(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 			resyn = flow->resyn;
 			memcpy(service, flow->service, sizeof(service));
 			replace = true;
+		} else if (legid == TCPFO_L1 && (pkt->flags & TCPHDR_ACK) &&
+			   pkt->ack == leg->peer_isn + 1 &&
+			   tcpfo_flow_must_hold(flow, TCPFO_L1)) {
+			/* Sync mode: the client hears of the flow once the
+			 * standby stored it.
+			 */
+			verdict = tcpfo_flow_hold(flow, skb);
 		}
 		goto out_unlock;
 	}
 	if (!leg->gw_syn_seen)
 		goto out_unlock;
+	if (legid == TCPFO_L2 && (pkt->flags & TCPHDR_ACK) &&
+	    !(pkt->flags & TCPHDR_RST) && leg->peer_syn_seen &&
+	    tcpfo_flow_must_hold(flow, TCPFO_L2)) {
+		/* Likewise the server, with the ACK of its SYN-ACK. */
+		verdict = tcpfo_flow_hold(flow, skb);
+		goto out_unlock;
+	}
 
 	end = pkt->seq + pkt->payload + !!(pkt->flags & TCPHDR_FIN);
 	leg->snd_nxt = tcpfo_seq_max(leg->snd_nxt, end);

@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 
 #include "flow.h"
 #include "netns.h"
@@ -116,6 +118,70 @@ u64 tcpfo_flow_ackable(const struct tcpfo_flow *flow, unsigned int dir)
 	return min(flow->released[dir], flow->confirmed[dir]);
 }
 
+bool tcpfo_flow_must_hold(const struct tcpfo_flow *flow, unsigned int legid)
+{
+	return READ_ONCE(flow->tn->mode) == TCPFO_MODE_SYNC &&
+	       !(flow->stored_legs & (1U << legid));
+}
+
+unsigned int tcpfo_flow_hold(struct tcpfo_flow *flow, struct sk_buff *skb)
+{
+	if (skb_queue_len(&flow->held) >= TCPFO_HELD_MAX)
+		return NF_DROP;
+	/* LOCAL_OUT may carry a noref route; the skb now outlives RCU. */
+	skb_dst_force(skb);
+	if (!skb_dst(skb))
+		return NF_DROP;
+	__skb_queue_tail(&flow->held, skb);
+	/* The standby needs the record that lets these go. */
+	tcpfo_flows_event(flow->tn);
+	return NF_STOLEN;
+}
+
+void tcpfo_flow_take_held(struct tcpfo_flow *flow, bool all,
+			  struct sk_buff_head *list)
+{
+	struct sk_buff *skb, *tmp;
+
+	skb_queue_walk_safe(&flow->held, skb, tmp) {
+		const struct tcphdr *th = tcp_hdr(skb);
+		unsigned int legid = th->syn ? TCPFO_L1 : TCPFO_L2;
+
+		if (!all && tcpfo_flow_must_hold(flow, legid))
+			continue;
+		__skb_unlink(skb, &flow->held);
+		__skb_queue_tail(list, skb);
+	}
+}
+
+void tcpfo_flow_send_held(struct tcpfo_net *tn, u8 family,
+			  struct sk_buff_head *list)
+{
+	struct sk_buff *skb;
+
+	/* LOCAL_OUT again: the hook sees them as the leg's next segments. */
+	while ((skb = __skb_dequeue(list))) {
+		if (family == AF_INET)
+			ip_local_out(tn->net, skb->sk, skb);
+#if IS_ENABLED(CONFIG_IPV6)
+		else
+			ip6_local_out(tn->net, skb->sk, skb);
+#else
+		else
+			kfree_skb(skb);
+#endif
+	}
+}
+
+static void tcpfo_flow_free_rcu(struct rcu_head *head)
+{
+	struct tcpfo_flow *flow = container_of(head, struct tcpfo_flow, rcu);
+
+	/* No hook can add to it any more: they all ran under RCU. */
+	__skb_queue_purge(&flow->held);
+	kfree(flow);
+}
+
 void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state)
 {
 	lockdep_assert_held(&flow->lock);
@@ -144,6 +210,7 @@ struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 		goto err_count;
 
 	spin_lock_init(&flow->lock);
+	__skb_queue_head_init(&flow->held);
 	flow->tn = tn;
 	flow->family = syn->family;
 	flow->state = TCPFO_FLOW_SYN_RECV;
@@ -243,7 +310,7 @@ static void tcpfo_flow_free_locked(struct tcpfo_net *tn,
 	atomic_dec(&tn->flow_count);
 	tcpfo_flows_event(tn);
 	/* Hooks and dumps may still hold it under RCU. */
-	kfree_rcu(flow, rcu);
+	call_rcu(&flow->rcu, tcpfo_flow_free_rcu);
 }
 
 int tcpfo_flow_hash_l2(struct tcpfo_net *tn, struct tcpfo_flow *flow)
@@ -439,6 +506,7 @@ void tcpfo_flows_exit(struct tcpfo_net *tn)
 	xa_for_each(&ft->by_id, index, flow) {
 		xa_erase(&ft->by_id, index);
 		atomic_dec(&tn->flow_count);
+		__skb_queue_purge(&flow->held);
 		kfree(flow);
 	}
 	xa_destroy(&ft->by_id);

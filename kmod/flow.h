@@ -188,6 +188,15 @@ struct tcpfo_flow {
 	u64			released[2];	/* R, by enum tcpfo_dir */
 	/* Sync mode: the released points the standby has stored. */
 	u64			confirmed[2];
+	/*
+	 * Sync mode: the legs whose handshake the standby has stored
+	 * (TCPFO_STORED_L1 / _L2). Until it has, the gateway's segments that
+	 * would acknowledge that leg's peer's SYN wait in @held (the L1
+	 * SYN-ACK; on L2 the handshake's ACK and what follows it): no peer
+	 * learns of a flow the standby does not know.
+	 */
+	u8			stored_legs;
+	struct sk_buff_head	held;		/* under flow->lock */
 	u64			fin[2];		/* FIN offset, by direction */
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
 	/*
@@ -220,6 +229,32 @@ struct tcpfo_flow_table {
  * mode no further than the standby confirmed. Caller holds flow->lock.
  */
 u64 tcpfo_flow_ackable(const struct tcpfo_flow *flow, unsigned int dir);
+
+/* Segments held per flow at most; more are dropped (TCP sends them again). */
+#define TCPFO_HELD_MAX	32
+
+/*
+ * Sync mode, caller holds flow->lock: whether a segment the gateway sends
+ * on @legid must wait for the standby to store that leg's handshake.
+ */
+bool tcpfo_flow_must_hold(const struct tcpfo_flow *flow, unsigned int legid);
+
+/*
+ * Caller holds flow->lock: keep @skb (from LOCAL_OUT) until the standby
+ * stored the flow. Returns NF_STOLEN, or NF_DROP if it cannot be kept.
+ */
+unsigned int tcpfo_flow_hold(struct tcpfo_flow *flow, struct sk_buff *skb);
+
+/*
+ * Caller holds flow->lock: take the held segments that may go now (all
+ * of them if @all, e.g. out of sync mode) onto @list.
+ */
+void tcpfo_flow_take_held(struct tcpfo_flow *flow, bool all,
+			  struct sk_buff_head *list);
+
+/* Send segments taken with tcpfo_flow_take_held(); no locks held. */
+void tcpfo_flow_send_held(struct tcpfo_net *tn, u8 family,
+			  struct sk_buff_head *list);
 
 /* Module parameters (flow.c). */
 extern unsigned int tcpfo_max_flows;

@@ -43,9 +43,10 @@ static void __exit tcpfo_exit(void)
 {
 	tcpfo_genl_unregister();
 	tcpfo_pernet_unregister();
-	/* Services are freed with kfree_rcu(), which calls no module code:
-	 * no rcu_barrier() needed. Add one here with the first call_rcu().
+	/* Flows are freed by an RCU callback (it drops their held
+	 * segments): it must have run before the module's code goes.
 	 */
+	rcu_barrier();
 }
 
 module_init(tcpfo_init);

@@ -235,11 +235,17 @@ static void tcpfo_nl_release_flow(struct tcpfo_net *tn, struct tcpfo_flow *flow)
 static void tcpfo_nl_release_all(struct tcpfo_net *tn)
 {
 	struct tcpfo_flow *flow;
+	struct sk_buff_head go;
 	unsigned long index;
 
 	rcu_read_lock();
 	xa_for_each(&tn->flows.by_id, index, flow) {
+		__skb_queue_head_init(&go);
+		spin_lock_bh(&flow->lock);
+		tcpfo_flow_take_held(flow, true, &go);
+		spin_unlock_bh(&flow->lock);
 		local_bh_disable();
+		tcpfo_flow_send_held(tn, flow->family, &go);
 		tcpfo_nl_release_flow(tn, flow);
 		local_bh_enable();
 	}
@@ -1273,6 +1279,7 @@ static const struct nla_policy tcpfo_flow_confirm_policy[TCPFO_FLOW_A_MAX + 1] =
 	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
 	[TCPFO_FLOW_A_RELEASED_C2S] = { .type = NLA_U64 },
 	[TCPFO_FLOW_A_RELEASED_S2C] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_STORED]	= { .type = NLA_U32 },
 };
 
 static const struct nla_policy tcpfo_confirm_req_policy[TCPFO_A_MAX + 1] = {
@@ -1329,14 +1336,23 @@ static int tcpfo_nl_flow_confirm(struct sk_buff *skb, struct genl_info *info)
 		flow = xa_load(&tn->flows.by_id,
 			       (unsigned long)nla_get_u64(tb[TCPFO_FLOW_A_ID]));
 		if (flow) {
+			struct sk_buff_head go;
+
+			__skb_queue_head_init(&go);
 			spin_lock_bh(&flow->lock);
 			/* Never beyond what the receivers acknowledged. */
 			for (d = 0; d < 2; d++)
 				flow->confirmed[d] =
 					max(flow->confirmed[d],
 					    min(point[d], flow->released[d]));
+			if (tb[TCPFO_FLOW_A_STORED])
+				flow->stored_legs |=
+					nla_get_u32(tb[TCPFO_FLOW_A_STORED]) &
+					(TCPFO_STORED_L1 | TCPFO_STORED_L2);
+			tcpfo_flow_take_held(flow, false, &go);
 			spin_unlock_bh(&flow->lock);
 			local_bh_disable();
+			tcpfo_flow_send_held(tn, flow->family, &go);
 			tcpfo_nl_release_flow(tn, flow);
 			local_bh_enable();
 		}

@@ -328,7 +328,10 @@ void KernelLink::confirm_flows(const std::vector<Confirm> &confirms)
 			    nla_put_u64(req.get(), TCPFO_FLOW_A_RELEASED_C2S,
 					confirms[k].released_c2s) < 0 ||
 			    nla_put_u64(req.get(), TCPFO_FLOW_A_RELEASED_S2C,
-					confirms[k].released_s2c) < 0)
+					confirms[k].released_s2c) < 0 ||
+			    (confirms[k].stored &&
+			     nla_put_u32(req.get(), TCPFO_FLOW_A_STORED,
+					 confirms[k].stored) < 0))
 				throw std::system_error(EMSGSIZE, std::generic_category(),
 							"building a confirm request");
 			nla_nest_end(req.get(), one);

@@ -87,6 +87,8 @@ public:
 		std::uint64_t id = 0;
 		std::uint64_t released_c2s = 0;
 		std::uint64_t released_s2c = 0;
+		// TCPFO_STORED_*: legs whose handshake the standby stored.
+		std::uint32_t stored = 0;
 	};
 	void confirm_flows(const std::vector<Confirm> &confirms);
 

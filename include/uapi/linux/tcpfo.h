@@ -295,7 +295,14 @@ enum tcpfo_flow_state {
  * @TCPFO_FLOW_A_L2_TS_SENT: u32, likewise on L2.
  * @TCPFO_FLOW_A_L1_TS_RECENT: u32, the client's TSval the gateway echoes.
  * @TCPFO_FLOW_A_L2_TS_RECENT: u32, the server's.
+ * @TCPFO_FLOW_A_STORED: u32, in FLOW_CONFIRM: TCPFO_STORED_* bits, the legs
+ *	whose handshake (both ISNs) the standby has stored. In sync mode the
+ *	module holds the segments that would acknowledge a leg's peer's SYN
+ *	until that leg's bit is confirmed.
  */
+#define TCPFO_STORED_L1		(1U << 0)
+#define TCPFO_STORED_L2		(1U << 1)
+
 enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_UNSPEC,
 	TCPFO_FLOW_A_FAMILY,
@@ -335,6 +342,7 @@ enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_L2_TS_SENT,
 	TCPFO_FLOW_A_L1_TS_RECENT,
 	TCPFO_FLOW_A_L2_TS_RECENT,
+	TCPFO_FLOW_A_STORED,
 
 	__TCPFO_FLOW_A_MAX
 };
