@@ -198,6 +198,7 @@ void StateLink::close_link(const std::string &reason, bool error)
 	out_pos_ = 0;
 	acked_ = 0;
 	inflight_.clear();
+	batch_ends_.clear();
 	sync_pending_ = false;
 	full_end_seq_ = 0;
 	if (primary_) {
@@ -564,17 +565,22 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 
 void StateLink::sync_or_gather()
 {
-	if (!inflight_.empty()) {
+	if (batch_ends_.size() >= kBatchesInFlight) {
 		sync_pending_ = true;
 		return;
 	}
 	sync_pending_ = false;
+	const std::uint64_t before = encoder_ ? encoder_->last_seq() : 0;
 	sync(false);
+	if (encoder_ && encoder_->last_seq() != before)
+		batch_ends_.push_back(encoder_->last_seq());
 }
 
 void StateLink::on_ack(std::uint64_t seq)
 {
 	acked_ = std::max(acked_, seq);
+	while (!batch_ends_.empty() && batch_ends_.front() <= seq)
+		batch_ends_.pop_front();
 	std::map<std::uint64_t, KernelLink::Confirm> merged;
 	while (!inflight_.empty() && inflight_.front().seq <= seq) {
 		for (const KernelLink::Confirm &c : inflight_.front().points) {
@@ -591,7 +597,7 @@ void StateLink::on_ack(std::uint64_t seq)
 	if (mode_ != wire::LinkMode::sync) {
 		if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
 			set_protected(true);
-		if (sync_pending_ && inflight_.empty())
+		if (sync_pending_ && batch_ends_.size() < kBatchesInFlight)
 			sync_or_gather();
 		return;
 	}
@@ -608,7 +614,7 @@ void StateLink::on_ack(std::uint64_t seq)
 	}
 	if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
 		set_protected(true);
-	if (sync_pending_ && inflight_.empty())
+	if (sync_pending_ && batch_ends_.size() < kBatchesInFlight)
 		sync_or_gather();
 }
 

@@ -139,8 +139,11 @@ private:
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::uint64_t ticks_ = 0;
-	// Group commit: while a batch is unacknowledged, changes gather and
-	// go out when its ack returns (no fixed timer).
+	// Group commit: up to kBatchesInFlight batches go out unacknowledged;
+	// beyond that, changes gather and go out when an ack returns (no
+	// fixed timer). batch_ends_: the last frame of each batch in flight.
+	static constexpr std::size_t kBatchesInFlight = 4;
+	std::deque<std::uint64_t> batch_ends_;
 	bool sync_pending_ = false;
 	void sync_or_gather();
 	bool in_full_ = false;

@@ -47,15 +47,18 @@ FNR == NR {
 	}
 	# The peer's own segments: its ISN (the client's SYN on l1, the
 	# server's SYN-ACK on l2).
+	# Flows are keyed by the client's port on l1, the gateway's on l2.
 	if (index(src, peer) == 1) {
-		nd = split(dst, d, "."); port = d[nd]
+		if (leg == "l1") { nd = split(src, d, "."); port = d[nd] }
+		else { nd = split(dst, d, "."); port = d[nd] }
 		if (flags ~ /S/ && (leg == "l1") == (flags !~ /\./))
 			isn[port] = seq
 		next
 	}
 	if (index(dst, peer) != 1 || ack == "")
 		next
-	ns = split(src, s, "."); port = s[ns]
+	if (leg == "l1") { nd = split(dst, d, "."); port = d[nd] }
+	else { nd = split(src, d, "."); port = d[nd] }
 	if (!(port in isn))
 		next			# no ISN yet: acks nothing of the peer's
 	off = mod32(ack - isn[port] - 1)
@@ -70,13 +73,13 @@ FNR == NR {
 	if (k == 0 || hs == -1 || off > stored) {
 		violations++
 		if (violations <= 10)
-			printf "violation: %s %s -> %s [%s] ack offset %d, stored %s (handshake %s) at %s\n",
+			printf "violation: %s %s -> %s %s ack offset %.0f, stored %s (handshake %s) at %s\n",
 			       t, src, dst, flags, off, k ? stored : "nothing", k ? (hs == -1 ? "unknown" : "stored") : "-",
 			       k ? T[port, k] : "-"
 	}
 }
 
 END {
-	printf "checked %d acks, %d violations, max poll gap %d ms\n", checked, violations, gap
+	printf "checked %d acks, %d violations, max poll gap %.0f ms\n", checked, violations, gap
 	exit (checked == 0 || violations > 0)
 }

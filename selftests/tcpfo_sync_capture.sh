@@ -7,8 +7,8 @@
 # Three flows move 1.5 MB each way with netem delay and loss on the client
 # and server links. The state link gets 100 ms each way, so a release in
 # sync mode reaches a peer at least 100 ms after the standby stored its
-# point. The test polls the standby's module (`tcpfoctl -j flows` in gw2)
-# as fast as it can, stamping each reading when it has finished; an ACK at
+# point. The test dumps the standby's module (tcpfo-nlprobe, raw genl) as
+# fast as it can, stamping each reading when it has finished; an ACK at
 # time t is covered only if a reading finished before t already showed the
 # point (and the leg's handshake). The same run in async mode must show
 # violations: the check can tell the modes apart.
@@ -28,13 +28,11 @@ for ns in gw gw2; do
 	ip netns exec $ns tc qdisc add dev sl root netem delay 100ms || fail "netem on the state link"
 done
 
-# poll: the standby's stored points, one line per flow per reading:
-# the raw JSON of each reading followed by the time it finished, until
-# /tmp/poll.run goes.
+# poll: the standby's stored points straight from its module (tcpfo-nlprobe
+# watch-standby: one dump after another, each line stamped when its dump
+# had finished) until /tmp/poll.run goes.
 poll() {
-	ip netns exec gw2 sh -c 'while [ -e /tmp/poll.run ]; do
-		tcpfoctl -j flows; date +%s.%N
-	done' > /tmp/poll.raw
+	ip netns exec gw2 tcpfo-nlprobe watch-standby /tmp/poll.run > /tmp/polls
 }
 
 run_mode() { # MODE
@@ -65,13 +63,6 @@ run_mode() { # MODE
 	CAP_PID=$S_CAP; capture_stop /tmp/s.pcap
 	rm /tmp/poll.run; wait $POLL
 
-	# Readings: [flows..] then the time; a cut-off last reading is dropped.
-	jq -r -n '[inputs] as $a | range(0; ($a | length) - 1; 2) as $i |
-		select(($a[$i] | type) == "array" and ($a[$i + 1] | type) == "number") |
-		$a[$i + 1] as $t | $a[$i][] | select(.standby) |
-		"l1 \($t) \(.client_port) \(.l1_isn // -1) \(.server_isn // -1) \(.released_c2s) \(.released_s2c)",
-		(select(.back_port) | "l2 \($t) \(.back_port) \(.l1_isn // -1) \(.server_isn // -1) \(.released_c2s) \(.released_s2c)")' \
-		< /tmp/poll.raw > /tmp/polls || fail "$mode: cannot read the standby's points"
 	note "$mode: $(grep -c . /tmp/polls) stored points read from the standby"
 	tcpdump -tt -nn -S -r /tmp/c.pcap 2>/dev/null > /tmp/c.txt
 	tcpdump -tt -nn -S -r /tmp/s.pcap 2>/dev/null > /tmp/s.txt

@@ -12,6 +12,13 @@
  *   tcpfo-nlprobe errno CMD        send one well-formed request and print
  *                                  the errno name it got (0 = success).
  *                                  CMD: status add del set-mode list
+ *   tcpfo-nlprobe watch-standby FILE
+ *                                  while FILE exists, dump the flows again
+ *                                  and again; after each dump print, per
+ *                                  standby flow, "l1 T CPORT L1ISN SISN C2S
+ *                                  S2C" and (paired) "l2 T BPORT ...", T =
+ *                                  CLOCK_REALTIME once the dump finished
+ *                                  (an unknown ISN is -1)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/tcpfo.h>
@@ -577,13 +586,149 @@ static int run_errno(const char *what)
 	return 0;
 }
 
+/* One standby flow as watch-standby prints it. */
+struct watched {
+	unsigned int cport, bport;
+	long long l1_isn, server_isn;
+	unsigned long long c2s, s2c;
+};
+
+static void watch_parse(struct nlattr *nest, struct watched *w, int *standby)
+{
+	int rem = nest->nla_len - NLA_HDRLEN;
+	struct nlattr *a = (struct nlattr *)((char *)nest + NLA_HDRLEN);
+
+	memset(w, 0, sizeof(*w));
+	w->l1_isn = w->server_isn = -1;
+	*standby = 0;
+	while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem) {
+		void *d = (char *)a + NLA_HDRLEN;
+		uint64_t v64;
+
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case TCPFO_FLOW_A_STANDBY:
+			*standby = 1;
+			break;
+		case TCPFO_FLOW_A_CLIENT_PORT:
+			w->cport = *(uint16_t *)d;
+			break;
+		case TCPFO_FLOW_A_BACK_PORT:
+			w->bport = *(uint16_t *)d;
+			break;
+		case TCPFO_FLOW_A_L1_ISN:
+			w->l1_isn = *(uint32_t *)d;
+			break;
+		case TCPFO_FLOW_A_SERVER_ISN:
+			w->server_isn = *(uint32_t *)d;
+			break;
+		case TCPFO_FLOW_A_RELEASED_C2S:
+			memcpy(&v64, d, 8);
+			w->c2s = v64;
+			break;
+		case TCPFO_FLOW_A_RELEASED_S2C:
+			memcpy(&v64, d, 8);
+			w->s2c = v64;
+			break;
+		}
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+}
+
+static int run_watch(const char *file)
+{
+	static unsigned char rbuf[65536];
+	static struct watched flows[4096];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct stat st;
+
+	while (!stat(file, &st)) {
+		struct nlmsghdr *n;
+		struct timespec ts;
+		struct msg m;
+		int nflows = 0, done = 0, i;
+
+		msg_init(&m, family_id, NLM_F_DUMP, TCPFO_CMD_FLOW_GET);
+		n = (struct nlmsghdr *)m.buf;
+		n->nlmsg_flags &= ~NLM_F_ACK;
+		n->nlmsg_len = m.len;
+		if (sendto(nl_fd, m.buf, m.len, 0, (struct sockaddr *)&sa,
+			   sizeof(sa)) < 0) {
+			perror("tcpfo-nlprobe: watch: send");
+			return 1;
+		}
+		while (!done) {
+			ssize_t r = recv(nl_fd, rbuf, sizeof(rbuf), 0);
+			struct nlmsghdr *h;
+
+			if (r < 0) {
+				perror("tcpfo-nlprobe: watch: recv");
+				return 1;
+			}
+			for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)r);
+			     h = NLMSG_NEXT(h, r)) {
+				struct nlattr *a;
+				int rem;
+
+				if (h->nlmsg_seq != n->nlmsg_seq)
+					continue;
+				if (h->nlmsg_type == NLMSG_DONE) {
+					done = 1;
+					break;
+				}
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					struct nlmsgerr *e = NLMSG_DATA(h);
+
+					/* A dump interrupted by a change: again. */
+					if (e->error) {
+						fprintf(stderr, "tcpfo-nlprobe: watch: %s\n",
+							ename(-e->error));
+						return 1;
+					}
+					done = 1;
+					break;
+				}
+				rem = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+				a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+				while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+				       a->nla_len <= rem) {
+					int standby;
+
+					if ((a->nla_type & NLA_TYPE_MASK) == TCPFO_A_FLOW &&
+					    nflows < (int)(sizeof(flows) / sizeof(flows[0]))) {
+						watch_parse(a, &flows[nflows], &standby);
+						nflows += standby;
+					}
+					rem -= NLA_ALIGN(a->nla_len);
+					a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+				}
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = 0; i < nflows; i++) {
+			struct watched *w = &flows[i];
+
+			printf("l1 %lld.%09ld %u %lld %lld %llu %llu\n",
+			       (long long)ts.tv_sec, ts.tv_nsec, w->cport,
+			       w->l1_isn, w->server_isn, w->c2s, w->s2c);
+			if (w->bport)
+				printf("l2 %lld.%09ld %u %lld %lld %llu %llu\n",
+				       (long long)ts.tv_sec, ts.tv_nsec, w->bport,
+				       w->l1_isn, w->server_isn, w->c2s, w->s2c);
+		}
+		fflush(stdout);
+		usleep(1000);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct timeval tv = { .tv_sec = 5 };
 	int one = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: tcpfo-nlprobe malformed | fuzz N SEED | errno CMD\n");
+		fprintf(stderr, "usage: tcpfo-nlprobe malformed | fuzz N SEED | errno CMD | watch-standby FILE\n");
 		return 2;
 	}
 	nl_fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
@@ -604,6 +749,8 @@ int main(int argc, char **argv)
 		return run_fuzz(atol(argv[2]), atoi(argv[3]));
 	if (!strcmp(argv[1], "errno") && argc == 3)
 		return run_errno(argv[2]);
+	if (!strcmp(argv[1], "watch-standby") && argc == 3)
+		return run_watch(argv[2]);
 	fprintf(stderr, "tcpfo-nlprobe: bad arguments\n");
 	return 2;
 }
