@@ -54,6 +54,7 @@ po::options_description setting_options()
 		("peer.listen", po::value<std::string>())
 		("peer.address", po::value<std::string>())
 		("peer.key-file", po::value<std::string>())
+		("peer.timeout", po::value<std::string>())
 		("heartbeat.interval", po::value<std::string>())
 		("heartbeat.misses", po::value<std::string>())
 		("takeover.front-interface", po::value<std::string>())
@@ -265,6 +266,14 @@ Config build_config(const po::variables_map &vm)
 	});
 	s.read("heartbeat.misses", [&](const std::string &v) {
 		c.heartbeat.misses = parse_unsigned(v, 1, max_heartbeat_misses);
+	});
+	s.read("peer.timeout", [&](const std::string &v) {
+		auto d = parse_duration(v);
+		if (d < min_heartbeat_interval || d > max_peer_timeout)
+			throw ParseError(v + " is out of range (" +
+					 to_string(min_heartbeat_interval) + ".." +
+					 to_string(max_peer_timeout) + ")");
+		c.peer.timeout = d;
 	});
 
 	auto interface = [](std::string &out) {

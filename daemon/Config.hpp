@@ -39,6 +39,7 @@ PeerKey read_key_file(const std::filesystem::path &path);
 inline constexpr std::chrono::microseconds min_heartbeat_interval{1000};
 inline constexpr std::chrono::microseconds max_heartbeat_interval{60'000'000};
 inline constexpr unsigned max_heartbeat_misses = 1000;
+inline constexpr std::chrono::microseconds max_peer_timeout{600'000'000};
 
 struct Config {
 	std::optional<std::filesystem::path> file; // --config, if given
@@ -55,6 +56,9 @@ struct Config {
 		std::optional<Endpoint> address;
 		std::optional<std::filesystem::path> key_file;
 		std::optional<PeerKey> key;
+		// How long the primary waits for a silent standby before it
+		// closes the link and goes unprotected; unset: interval x misses.
+		std::optional<std::chrono::microseconds> timeout;
 	} peer;
 
 	struct {

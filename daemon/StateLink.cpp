@@ -56,7 +56,10 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 					   : wire::LinkMode::async),
 	  psk_(key_of(config)), listen_(config.peer.listen),
 	  address_(config.peer.address), interval_(config.heartbeat.interval),
-	  misses_(config.heartbeat.misses)
+	  misses_(config.heartbeat.misses),
+	  silence_limit_(primary_ && config.peer.timeout
+				 ? *config.peer.timeout
+				 : config.heartbeat.interval * config.heartbeat.misses)
 {
 	if (primary_) {
 		if (!address_)
@@ -565,7 +568,7 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 
 void StateLink::sync_or_gather()
 {
-	if (batch_ends_.size() >= kBatchesInFlight) {
+	if (batch_ends_.size() >= batches_in_flight()) {
 		sync_pending_ = true;
 		return;
 	}
@@ -597,7 +600,7 @@ void StateLink::on_ack(std::uint64_t seq)
 	if (mode_ != wire::LinkMode::sync) {
 		if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
 			set_protected(true);
-		if (sync_pending_ && batch_ends_.size() < kBatchesInFlight)
+		if (sync_pending_ && batch_ends_.size() < batches_in_flight())
 			sync_or_gather();
 		return;
 	}
@@ -614,7 +617,7 @@ void StateLink::on_ack(std::uint64_t seq)
 	}
 	if (!protected_ && full_end_seq_ && seq >= full_end_seq_)
 		set_protected(true);
-	if (sync_pending_ && batch_ends_.size() < kBatchesInFlight)
+	if (sync_pending_ && batch_ends_.size() < batches_in_flight())
 		sync_or_gather();
 }
 
@@ -652,7 +655,7 @@ void StateLink::heartbeat_tick()
 	if (!conn_ || connecting_)
 		return;
 	const auto silent = Clock::now() - last_heard_;
-	if (silent > interval_ * misses_) {
+	if (silent > silence_limit_) {
 		close_link("peer silent for " +
 				   std::to_string(std::chrono::duration_cast<
 							  std::chrono::milliseconds>(silent)

@@ -108,6 +108,9 @@ private:
 	const std::optional<Endpoint> listen_, address_;
 	const std::chrono::microseconds interval_;
 	const unsigned misses_;
+	// A peer silent this long is gone: interval x misses, or on the
+	// primary peer.timeout if set (it then goes unprotected).
+	const std::chrono::microseconds silence_limit_;
 
 	KernelLink kernel_;
 	std::unique_ptr<FlowEvents> events_;
@@ -139,10 +142,15 @@ private:
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::uint64_t ticks_ = 0;
-	// Group commit: up to kBatchesInFlight batches go out unacknowledged;
-	// beyond that, changes gather and go out when an ack returns (no
-	// fixed timer). batch_ends_: the last frame of each batch in flight.
-	static constexpr std::size_t kBatchesInFlight = 4;
+	// Group commit: up to batches_in_flight() batches go out
+	// unacknowledged (sync: 4, releases wait for them; async: 1, nothing
+	// waits, so gather more and spend less CPU); beyond that, changes
+	// gather and go out when an ack returns (no fixed timer).
+	// batch_ends_: the last frame of each batch in flight.
+	std::size_t batches_in_flight() const
+	{
+		return mode_ == wire::LinkMode::sync ? 4 : 1;
+	}
 	std::deque<std::uint64_t> batch_ends_;
 	bool sync_pending_ = false;
 	void sync_or_gather();

@@ -4,7 +4,8 @@
 # unprotected and releases without the standby (the transfers do not stall:
 # the clients keep being acknowledged), reconnects when the link returns,
 # resyncs in full and is protected again; then, with traffic frozen, the
-# standby's table matches the primary's exactly.
+# standby's table matches the primary's exactly. The primary's heartbeat
+# misses would take 10 s; its [peer] timeout (1 s) must decide instead.
 # timeout: 300
 . ./lib.sh
 
@@ -13,9 +14,9 @@ proxy_topology
 start_backend
 standby_topology
 
-primary_conf sync 100ms 5 > /tmp/gw.conf
+primary_conf sync 100ms 100 > /tmp/gw.conf
 start_standby sync 100ms 5
-ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
+ip netns exec gw failoverd --config /tmp/gw.conf --peer.timeout 1s > /tmp/failoverd.log 2>&1 &
 GW_PID=$!
 wait_for 20 grep -q "state link: protected" /tmp/failoverd.log ||
 	{ cat /tmp/failoverd.log /tmp/gw2.log; fail "never protected"; }
@@ -35,8 +36,10 @@ wait_for 30 sh -c "[ \"\$(ip netns exec gw2 tcpfoctl -j flows | jq '[.[] | selec
 
 # Cut.
 ip -n gw link set sl down
-wait_for 10 grep -q "UNPROTECTED" /tmp/failoverd.log ||
-	{ tail /tmp/failoverd.log; fail "the primary did not go unprotected"; }
+t0=$(date +%s%N)
+wait_for 6 grep -q "UNPROTECTED" /tmp/failoverd.log ||
+	{ tail /tmp/failoverd.log; fail "the primary did not go unprotected within 6 s (peer.timeout 1s, misses 10 s)"; }
+note "unprotected $(( ($(date +%s%N) - t0) / 1000000 )) ms after the cut (peer.timeout 1s)"
 wait_for 5 sh -c "[ \"\$(ip netns exec gw tcpfoctl -j status | jq -r .protection)\" = UNPROTECTED ]" ||
 	{ ip netns exec gw tcpfoctl status; fail "tcpfoctl status does not say UNPROTECTED"; }
 a1=$(total_acked); sleep 2; a2=$(total_acked)

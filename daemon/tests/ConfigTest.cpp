@@ -75,6 +75,7 @@ TEST_F(ConfigTest, DefaultsAreDocumentedOnes)
 	EXPECT_EQ(c.control_socket, "/run/tcpfo/failoverd.sock");
 	EXPECT_EQ(c.heartbeat.interval, 50ms);
 	EXPECT_EQ(c.heartbeat.misses, 3u);
+	EXPECT_FALSE(c.peer.timeout);	// interval x misses
 	EXPECT_EQ(c.log_level, LogLevel::info);
 	EXPECT_TRUE(c.services.empty());
 	EXPECT_FALSE(c.peer.address);
@@ -147,6 +148,7 @@ TEST_F(ConfigTest, ReadsTheDesignSketch)
 		"listen = 192.0.2.2:7411\n"
 		"address = 192.0.2.3:7411\n"
 		"key-file = " + key + "\n"
+		"timeout = 250ms\n"
 		"[heartbeat]\n"
 		"interval = 20ms\n"
 		"misses = 5\n"
@@ -167,6 +169,8 @@ TEST_F(ConfigTest, ReadsTheDesignSketch)
 	EXPECT_EQ(c.peer.address->to_string(), "192.0.2.3:7411");
 	ASSERT_TRUE(c.peer.key);
 	EXPECT_EQ((*c.peer.key)[0], 0xaa);
+	ASSERT_TRUE(c.peer.timeout);
+	EXPECT_EQ(*c.peer.timeout, 250ms);
 	EXPECT_EQ(c.heartbeat.interval, 20ms);
 	EXPECT_EQ(c.heartbeat.misses, 5u);
 	EXPECT_EQ(c.takeover.front_interface, "front");
@@ -224,6 +228,8 @@ TEST_F(ConfigTest, BadValuesNameTheKey)
 		{{"--heartbeat.interval", "2min"}, "heartbeat.interval: bad duration '2min'"},
 		{{"--heartbeat.misses", "0"}, "heartbeat.misses: expected a whole number 1..1000"},
 		{{"--heartbeat.misses", "3x"}, "heartbeat.misses: expected a whole number"},
+		{{"--peer.timeout", "0s"}, "peer.timeout: 0s is out of range"},
+		{{"--peer.timeout", "soon"}, "peer.timeout: bad duration 'soon'"},
 		{{"--mode", "fast"}, "mode: expected sync or async, not 'fast'"},
 		{{"--role", "master"}, "role: expected primary or standby, not 'master'"},
 		{{"--node", "gw 1"}, "node: bad node name 'gw 1'"},
