@@ -159,6 +159,7 @@ std::string Daemon::answer(const std::string &request)
 		w.key("mode").value(i.mode);
 		w.key("epoch").value(i.epoch);
 		w.key("link").value(i.link);
+		w.key("synced").value(i.synced);
 		w.key("peer");
 		if (i.peer_node.empty())
 			w.null();
@@ -190,6 +191,7 @@ std::string Daemon::answer(const std::string &request)
 	row("mode", i.mode);
 	row("epoch", std::to_string(i.epoch));
 	row("link", i.link);
+	row("synced", i.synced ? "yes" : "no");
 	row("peer", i.peer_node.empty() ? "-" : i.peer_node);
 	row("protected", i.is_protected ? (*i.is_protected ? "yes" : "NO") : "-");
 	row("last heartbeat", i.heartbeat_age_ms

@@ -202,6 +202,7 @@ void StateLink::close_link(const std::string &reason, bool error)
 	acked_ = 0;
 	inflight_.clear();
 	batch_ends_.clear();
+	full_done_ = false;
 	sync_pending_ = false;
 	full_end_seq_ = 0;
 	if (primary_) {
@@ -426,6 +427,7 @@ void StateLink::on_frame(const wire::Frame &f)
 		for (std::uint64_t id : gone)
 			forget(id);
 		in_full_ = false;
+		full_done_ = true;
 		++counters_.full_syncs;
 		log_.info("state link: full sync done, " +
 			  std::to_string(stored_.size()) + " flow(s) stored in " +
@@ -702,6 +704,8 @@ StateLink::PeerInfo StateLink::compute_info() const
 	i.peer_node = peer_node_;
 	if (primary_)
 		i.is_protected = protected_;
+	i.synced = session_ && (primary_ ? full_end_seq_ && acked_ >= full_end_seq_
+					 : full_done_);
 	if (session_ && last_heartbeat_)
 		i.heartbeat_age_ms = static_cast<std::uint64_t>(
 			std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -59,6 +59,9 @@ public:
 	struct PeerInfo {
 		std::string role, mode, link, peer_node;
 		std::optional<bool> is_protected;	// sync primary only
+		// The full sync of this session is complete (primary: acked by
+		// the standby; standby: received and stored).
+		bool synced = false;
 		std::optional<std::uint64_t> heartbeat_age_ms;
 		std::uint64_t epoch = 0;
 		std::uint64_t lag_frames = 0, lag_flows = 0, lag_bytes = 0;
@@ -155,6 +158,7 @@ private:
 	bool sync_pending_ = false;
 	void sync_or_gather();
 	bool in_full_ = false;
+	bool full_done_ = false;	// standby: this session's full sync stored
 	std::chrono::steady_clock::time_point full_started_;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;

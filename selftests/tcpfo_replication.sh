@@ -70,6 +70,8 @@ note "standby holds 20 flows while they move"
 peer() { ip netns exec $1 tcpfoctl --control-socket /run/tcpfo/$1.sock -j peer; }
 [ "$(peer gw | jq -r .link)" = up ] || { peer gw; fail "tcpfoctl peer: link not up on the primary"; }
 [ "$(peer gw2 | jq -r .link)" = up ] || { peer gw2; fail "tcpfoctl peer: link not up on the standby"; }
+[ "$(peer gw | jq .synced)" = true ] || { peer gw; fail "tcpfoctl peer: the primary does not say synced"; }
+[ "$(peer gw2 | jq .synced)" = true ] || { peer gw2; fail "tcpfoctl peer: the standby does not say synced"; }
 maxlag=0
 for k in 1 2 3 4 5 6 7 8 9 10; do
 	l=$(peer gw | jq .lag_bytes)
