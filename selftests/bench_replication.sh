@@ -55,15 +55,22 @@ down() {
 }
 rr() { ip netns exec client tcpfo-stream client $VIP4 $VPORT --rr 1000 --rr-size 64; }
 
-for cfg in plain async sync; do : > /tmp/bench.$cfg; : > /tmp/rr.$cfg; done
+for cfg in plain async sync; do : > /tmp/bench.$cfg; : > /tmp/rr.$cfg; : > /tmp/cpu.$cfg; : > /tmp/sbcpu.$cfg; : > /tmp/frames.$cfg; done
 r=0
 while [ $r -lt $RUNS ]; do
 	r=$((r + 1))
 	for cfg in plain async sync; do
 		up $cfg
+		g0=$(cpu_ms $GW_PID); b0=0; [ $cfg = plain ] || b0=$(cpu_ms $SB_PID)
 		mbps 1 $VIP4 $VPORT >> /tmp/bench.$cfg; echo >> /tmp/bench.$cfg
+		# CPU per 100 MB relayed: the primary's failoverd (relay and
+		# state link) and the standby's.
+		echo $(( ($(cpu_ms $GW_PID) - g0) * 100000000 / SIZE )) >> /tmp/cpu.$cfg
+		[ $cfg = plain ] || echo $(( ($(cpu_ms $SB_PID) - b0) * 100000000 / SIZE )) >> /tmp/sbcpu.$cfg
 		rr >> /tmp/rr.$cfg || fail "rr $cfg"
 		down
+		# State-link frames the primary sent in this round (its exit log).
+		[ $cfg = plain ] || sed -n 's/.*frames sent \([0-9]*\).*/\1/p' /tmp/failoverd.log | tail -1 >> /tmp/frames.$cfg
 	done
 done
 p50() { sed 's/.*p50_us=\([0-9]*\).*/\1/'; }
@@ -75,5 +82,7 @@ a50=$(p50 < /tmp/rr.async | median); a99=$(p99 < /tmp/rr.async | median)
 s50=$(p50 < /tmp/rr.sync | median); s99=$(p99 < /tmp/rr.sync | median)
 n50=$(p50 < /tmp/rr.plain | median); n99=$(p99 < /tmp/rr.plain | median)
 echo "BENCH replication request/response (64 B, 1000 round trips, medians of $RUNS): plain p50 $n50 p99 $n99 us; async p50 $a50 p99 $a99 us; sync p50 $s50 p99 $s99 us"
+echo "BENCH replication CPU per 100 MB (ms, medians of $RUNS): primary failoverd plain $(median < /tmp/cpu.plain), async $(median < /tmp/cpu.async), sync $(median < /tmp/cpu.sync); standby failoverd async $(median < /tmp/sbcpu.async), sync $(median < /tmp/sbcpu.sync)"
+echo "BENCH replication state-link frames per round (100 MB + 1000 round trips, medians of $RUNS): async $(median < /tmp/frames.async), sync $(median < /tmp/frames.sync)"
 echo "BENCH sync mode added release latency vs async: p50 $((s50 - a50)) us, p99 $((s99 - a99)) us"
 exit 0

@@ -15,6 +15,9 @@ mbps() {
 	awk "BEGIN{printf \"%.0f\", $per * $n * 8 / ($t1 - $t0) / 1e6}"
 }
 
+# cpu_ms PID: CPU time (user + system) the process has used, in ms.
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' /proc/$1/stat 2>/dev/null || echo 0; }
+
 # median of the numbers on stdin
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 ratio() { awk "BEGIN{printf \"%.3f\", $1 / $2}"; }
