@@ -16,7 +16,8 @@ install -m 0755 "$src/tools/vm/init" "$root/init"
 cp "$ko" "$root/lib/modules/$kver/extra/tcpfo.ko"
 for b in "$build/daemon/failoverd" "$build/tools/tcpfoctl/tcpfoctl" \
 	 "$build/selftests/tcpfo-stream" "$build/selftests/tcpfo-nlprobe" \
-	 "$build/selftests/tcpfo-pcapcheck" "$build/selftests/tcpfo-hold"; do
+	 "$build/selftests/tcpfo-pcapcheck" "$build/selftests/tcpfo-hold" \
+	 "$build/selftests/tcpfo-repair"; do
 	copy_bin "$root" "$b" "/usr/local/bin/$(basename "$b")"
 done
 cp -r "$src/selftests" "$root/opt/tcpfo/selftests"
