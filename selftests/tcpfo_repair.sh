@@ -54,7 +54,7 @@ one() { # ADDR
 			if (v == "") next
 			if ($NF == 1 && $(NF - 1) == "length" && !swapped) {
 				swapped = 1
-				printf "TSval before the swap at most %d, first after it %d\n", max, v
+				printf "TSval before the swap at most %.0f, first after it %.0f\n", max, v
 				bad = v < max
 			}
 			if (!swapped && v > max) max = v
