@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "Daemon.hpp"
 
+#include "AddressClaim.hpp"
+
 #include "ByteSize.hpp"
 #include "Duration.hpp"
 #include "FileLimit.hpp"
@@ -40,6 +42,13 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 					 "(see above)");
 	}
 	loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+	try {
+		claim_addresses();
+	} catch (...) {
+		relay_.stop();
+		services_.withdraw_all();
+		throw;
+	}
 
 	const bool peer = config_.role == Role::primary ? bool(config_.peer.address)
 							: bool(config_.peer.listen);
@@ -135,6 +144,43 @@ void Daemon::stop_link()
 	if (link_) {
 		log_.info("state link: " + to_string(link_->counters()));
 		link_.reset();
+	}
+}
+
+// A primary holds its services' VIPs (front interface) and back addresses
+// (back interface) and announces them; a standby holds none of them, so a
+// node that comes back as standby does not answer for them.
+void Daemon::claim_addresses()
+{
+	struct Item {
+		const std::string &ifname;
+		Address address;
+	};
+	std::vector<Item> items;
+	for (const Service &s : config_.services) {
+		if (!config_.takeover.front_interface.empty())
+			items.push_back({config_.takeover.front_interface, s.vip.address});
+		if (!config_.takeover.back_interface.empty())
+			items.push_back({config_.takeover.back_interface, s.back_address});
+	}
+	const bool primary = config_.role == Role::primary;
+	for (const Item &i : items) {
+		const std::string what = i.address.to_string() + " on " + i.ifname;
+		if (!primary) {
+			if (release_address(i.ifname, i.address))
+				log_.info("standby: released " + what);
+			continue;
+		}
+		const bool added = claim_address(i.ifname, i.address);
+		// Neighbours keep the old owner's link-layer address until told;
+		// a few repeats ride out a lost frame.
+		for (int n = 0; n < 3; ++n) {
+			if (n)
+				std::this_thread::sleep_for(std::chrono::milliseconds(20));
+			announce_address(i.ifname, i.address);
+		}
+		log_.info(std::string("primary: ") + (added ? "claimed " : "holds ") + what +
+			  " (announced)");
 	}
 }
 

@@ -42,6 +42,7 @@ public:
 	const Relay &relay() const noexcept { return relay_; }
 
 private:
+	void claim_addresses();
 	void on_signal();
 	void reload();
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(
 	build-essential cmake pkg-config git
-	libnl-3-dev libnl-genl-3-dev libboost-program-options-dev
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libboost-program-options-dev
 	libgtest-dev googletest libssl-dev clang libclang-rt-14-dev
 	linux-image-amd64 linux-headers-amd64 kmod
 	qemu-system-x86 busybox-static cpio

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "AddressClaim.hpp"
+
+#include "UniqueFd.hpp"
+
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <system_error>
+
+namespace tcpfo {
+
+namespace {
+
+[[noreturn]] void fail(int err, const std::string &what)
+{
+	throw std::system_error(err, std::system_category(), what);
+}
+
+unsigned ifindex_of(const std::string &ifname)
+{
+	const unsigned i = ::if_nametoindex(ifname.c_str());
+	if (!i)
+		fail(errno, "interface " + ifname);
+	return i;
+}
+
+struct SockDeleter {
+	void operator()(nl_sock *s) const { nl_socket_free(s); }
+};
+struct AddrDeleter {
+	void operator()(rtnl_addr *a) const { rtnl_addr_put(a); }
+};
+struct NlAddrDeleter {
+	void operator()(nl_addr *a) const { nl_addr_put(a); }
+};
+
+// Adds or deletes; returns the libnl error (0, -NLE_EXIST, ...).
+int change(const std::string &ifname, const Address &a, bool add)
+{
+	const std::string what = std::string(add ? "adding " : "removing ") +
+				 a.to_string() + (add ? " to " : " from ") + ifname;
+	std::unique_ptr<nl_sock, SockDeleter> sock(nl_socket_alloc());
+	if (!sock)
+		fail(ENOMEM, what);
+	if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0)
+		fail(EIO, what + ": " + nl_geterror(err));
+	std::unique_ptr<rtnl_addr, AddrDeleter> addr(rtnl_addr_alloc());
+	const auto bytes = a.bytes();
+	std::unique_ptr<nl_addr, NlAddrDeleter> local(
+		nl_addr_build(a.family(), bytes.data(), bytes.size()));
+	if (!addr || !local)
+		fail(ENOMEM, what);
+	const int prefix = a.family() == AF_INET ? 32 : 128;
+	nl_addr_set_prefixlen(local.get(), prefix);
+	rtnl_addr_set_ifindex(addr.get(), static_cast<int>(ifindex_of(ifname)));
+	rtnl_addr_set_family(addr.get(), a.family());
+	if (int err = rtnl_addr_set_local(addr.get(), local.get()); err < 0)
+		fail(EINVAL, what + ": " + nl_geterror(err));
+	rtnl_addr_set_prefixlen(addr.get(), prefix);
+	if (a.family() == AF_INET6)
+		rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+	int err = add ? rtnl_addr_add(sock.get(), addr.get(), NLM_F_EXCL)
+		      : rtnl_addr_delete(sock.get(), addr.get(), 0);
+	if (err < 0 && err != -NLE_EXIST && err != -NLE_NOADDR &&
+	    err != -NLE_OBJ_NOTFOUND)
+		fail(err == -NLE_PERM ? EPERM : EIO, what + ": " + nl_geterror(err));
+	return err;
+}
+
+std::array<std::uint8_t, 6> hwaddr_of(int fd, const std::string &ifname)
+{
+	ifreq ifr{};
+	std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
+	if (::ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
+		fail(errno, "hardware address of " + ifname);
+	std::array<std::uint8_t, 6> mac{};
+	std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
+	return mac;
+}
+
+void announce_v4(const std::string &ifname, const Address &a)
+{
+	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+	if (!fd)
+		fail(errno, "gratuitous ARP for " + a.to_string() + ": socket");
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	struct __attribute__((packed)) {
+		arphdr h;
+		std::uint8_t sha[6], spa[4], tha[6], tpa[4];
+	} arp{};
+	arp.h.ar_hrd = htons(ARPHRD_ETHER);
+	arp.h.ar_pro = htons(ETH_P_IP);
+	arp.h.ar_hln = 6;
+	arp.h.ar_pln = 4;
+	arp.h.ar_op = htons(ARPOP_REQUEST);
+	std::memcpy(arp.sha, mac.data(), 6);
+	std::memcpy(arp.spa, a.bytes().data(), 4);
+	std::memcpy(arp.tpa, a.bytes().data(), 4);
+	sockaddr_ll to{};
+	to.sll_family = AF_PACKET;
+	to.sll_protocol = htons(ETH_P_ARP);
+	to.sll_ifindex = static_cast<int>(ifindex_of(ifname));
+	to.sll_halen = 6;
+	std::memset(to.sll_addr, 0xff, 6);
+	if (::sendto(fd.get(), &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
+		     sizeof(to)) < 0)
+		fail(errno, "gratuitous ARP for " + a.to_string() + " on " + ifname);
+}
+
+void announce_v6(const std::string &ifname, const Address &a)
+{
+	UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6));
+	if (!fd)
+		fail(errno, "neighbour advertisement for " + a.to_string() + ": socket");
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	const int hops = 255;
+	const unsigned ifindex = ifindex_of(ifname);
+	if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
+	    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)))
+		fail(errno, "neighbour advertisement for " + a.to_string() + ": setsockopt");
+	struct __attribute__((packed)) {
+		nd_neighbor_advert na;
+		std::uint8_t opt_type, opt_len, lladdr[6];
+	} msg{};
+	msg.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+	msg.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+	std::memcpy(&msg.na.nd_na_target, a.bytes().data(), 16);
+	msg.opt_type = ND_OPT_TARGET_LINKADDR;
+	msg.opt_len = 1;
+	std::memcpy(msg.lladdr, mac.data(), 6);
+	sockaddr_in6 to{};
+	to.sin6_family = AF_INET6;
+	to.sin6_scope_id = ifindex;
+	inet_pton(AF_INET6, "ff02::1", &to.sin6_addr);
+	// The kernel fills in the ICMPv6 checksum of raw ICMPv6 sockets.
+	if (::sendto(fd.get(), &msg, sizeof(msg), 0, reinterpret_cast<sockaddr *>(&to),
+		     sizeof(to)) < 0)
+		fail(errno, "neighbour advertisement for " + a.to_string() + " on " + ifname);
+}
+
+} // namespace
+
+bool claim_address(const std::string &ifname, const Address &a)
+{
+	return change(ifname, a, true) == 0;
+}
+
+bool release_address(const std::string &ifname, const Address &a)
+{
+	return change(ifname, a, false) == 0;
+}
+
+void announce_address(const std::string &ifname, const Address &a)
+{
+	if (a.family() == AF_INET)
+		announce_v4(ifname, a);
+	else
+		announce_v6(ifname, a);
+}
+
+} // namespace tcpfo

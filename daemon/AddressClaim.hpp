@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+// Claiming and releasing the floating addresses (VIPs on the front
+// interface, back addresses on the back interface) and announcing a claim
+// so neighbours redirect at once: a gratuitous ARP for IPv4, an unsolicited
+// neighbour advertisement with the override flag for IPv6 (KERNEL-NOTES
+// section 7: adding an address sends neither).
+#pragma once
+
+#include "Address.hpp"
+
+#include <string>
+
+namespace tcpfo {
+
+// Adds @a as a host address (/32, /128; IPv6 without DAD, usable at once)
+// on @ifname. Returns false if it was there already. Throws
+// std::system_error naming the interface and address.
+bool claim_address(const std::string &ifname, const Address &a);
+
+// Removes @a from @ifname; false if it was not there.
+bool release_address(const std::string &ifname, const Address &a);
+
+// Sends one announcement of @a with @ifname's hardware address: a
+// broadcast ARP request with sender = target = @a, or an NA to ff02::1
+// with override set and the target link-layer address option.
+void announce_address(const std::string &ifname, const Address &a);
+
+} // namespace tcpfo
