@@ -3,7 +3,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -15,24 +16,70 @@ namespace {
 
 using Mac = std::array<std::uint8_t, kMacSize>;
 
+// HMAC-SHA256 through EVP_MAC with the contexts kept per key and thread:
+// OpenSSL 3's one-shot HMAC() fetches the algorithm and builds a context on
+// every call, which dominated the state link's CPU time (a few keys are in
+// use at once: the hello key and one per direction of a session).
+class MacCache {
+public:
+	~MacCache()
+	{
+		for (Entry &e : entries_)
+			EVP_MAC_CTX_free(e.ctx);
+		EVP_MAC_free(mac_);
+	}
+
+	EVP_MAC_CTX *get(const Key &key)
+	{
+		for (Entry &e : entries_)
+			if (e.key == key) {
+				// Re-initialised with the key it holds.
+				if (!EVP_MAC_init(e.ctx, nullptr, 0, nullptr))
+					throw std::runtime_error("HMAC-SHA256 init failed");
+				return e.ctx;
+			}
+		if (!mac_)
+			mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+		EVP_MAC_CTX *ctx = mac_ ? EVP_MAC_CTX_new(mac_) : nullptr;
+		if (!ctx)
+			throw std::runtime_error("HMAC-SHA256 unavailable");
+		char digest[] = "SHA256";
+		const OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+			OSSL_PARAM_construct_end()};
+		if (!EVP_MAC_init(ctx, key.data(), key.size(), params)) {
+			EVP_MAC_CTX_free(ctx);
+			throw std::runtime_error("HMAC-SHA256 init failed");
+		}
+		if (entries_.size() >= kMaxKeys) {
+			EVP_MAC_CTX_free(entries_.front().ctx);
+			entries_.erase(entries_.begin());
+		}
+		entries_.push_back({key, ctx});
+		return ctx;
+	}
+
+private:
+	static constexpr std::size_t kMaxKeys = 8;
+	struct Entry {
+		Key key;
+		EVP_MAC_CTX *ctx;
+	};
+	EVP_MAC *mac_ = nullptr;
+	std::vector<Entry> entries_;
+};
+
 Mac hmac(const Key &key, std::span<const std::uint8_t> a,
 	 std::span<const std::uint8_t> b = {})
 {
+	thread_local MacCache cache;
+	EVP_MAC_CTX *ctx = cache.get(key);
 	Mac mac{};
-	unsigned int len = 0;
-	// One-shot HMAC over a || b without copying: HMAC_CTX is deprecated
-	// in OpenSSL 3, so concatenate only when b is given.
-	if (b.empty()) {
-		if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-			  a.data(), a.size(), mac.data(), &len))
-			throw std::runtime_error("HMAC-SHA256 failed");
-	} else {
-		std::vector<std::uint8_t> ab(a.begin(), a.end());
-		ab.insert(ab.end(), b.begin(), b.end());
-		if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-			  ab.data(), ab.size(), mac.data(), &len))
-			throw std::runtime_error("HMAC-SHA256 failed");
-	}
+	std::size_t len = 0;
+	if (!EVP_MAC_update(ctx, a.data(), a.size()) ||
+	    (!b.empty() && !EVP_MAC_update(ctx, b.data(), b.size())) ||
+	    !EVP_MAC_final(ctx, mac.data(), &len, mac.size()) || len != mac.size())
+		throw std::runtime_error("HMAC-SHA256 failed");
 	return mac;
 }
 

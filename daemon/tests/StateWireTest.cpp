@@ -95,6 +95,28 @@ TEST(StateWire, FramesRoundTripInOrder)
 	EXPECT_EQ(enc.last_seq(), 3u);
 }
 
+// Known answer (openssl dgst -sha256 -mac HMAC), so both ends agreeing on
+// a wrong MAC cannot pass; run twice, as the contexts are cached per key.
+TEST(StateWire, HmacIsStandardHmacSha256)
+{
+	Key psk;
+	for (std::size_t i = 0; i < psk.size(); ++i)
+		psk[i] = static_cast<std::uint8_t>(i);
+	const std::string want =
+		"3e159929af78971b6fcdbeca6aad5edc06f7e68949e9197cbb52e3b077ec1fe4";
+	for (int round = 0; round < 2; ++round) {
+		const Key k = hello_key(psk);
+		std::string hex;
+		char b[3];
+		for (std::uint8_t c : k) {
+			std::snprintf(b, sizeof(b), "%02x", c);
+			hex += b;
+		}
+		EXPECT_EQ(hex, want);
+		(void)session_key(psk, Nonce{}, Nonce{});	// another key in between
+	}
+}
+
 TEST(StateWire, HelloThenSession)
 {
 	Session s;
