@@ -256,24 +256,23 @@ Config build_config(const po::variables_map &vm)
 				  "peer.address is set (the state link is "
 				  "authenticated)");
 
-	s.read("heartbeat.interval", [&](const std::string &v) {
+	auto duration_in = [](const std::string &v, std::chrono::microseconds lo,
+			      std::chrono::microseconds hi) {
 		auto d = parse_duration(v);
-		if (d < min_heartbeat_interval || d > max_heartbeat_interval)
-			throw ParseError(v + " is out of range (" +
-					 to_string(min_heartbeat_interval) + ".." +
-					 to_string(max_heartbeat_interval) + ")");
-		c.heartbeat.interval = d;
+		if (d < lo || d > hi)
+			throw ParseError(v + " is out of range (" + to_string(lo) + ".." +
+					 to_string(hi) + ")");
+		return d;
+	};
+	s.read("heartbeat.interval", [&](const std::string &v) {
+		c.heartbeat.interval =
+			duration_in(v, min_heartbeat_interval, max_heartbeat_interval);
 	});
 	s.read("heartbeat.misses", [&](const std::string &v) {
 		c.heartbeat.misses = parse_unsigned(v, 1, max_heartbeat_misses);
 	});
 	s.read("peer.timeout", [&](const std::string &v) {
-		auto d = parse_duration(v);
-		if (d < min_heartbeat_interval || d > max_peer_timeout)
-			throw ParseError(v + " is out of range (" +
-					 to_string(min_heartbeat_interval) + ".." +
-					 to_string(max_peer_timeout) + ")");
-		c.peer.timeout = d;
+		c.peer.timeout = duration_in(v, min_heartbeat_interval, max_peer_timeout);
 	});
 
 	auto interface = [](std::string &out) {

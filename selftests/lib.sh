@@ -197,6 +197,18 @@ start_standby() {
 		{ cat /tmp/gw2.log; fail "standby did not listen"; }
 }
 
+# start_pair MODE INTERVAL MISSES: a standby in gw2 and its primary in gw
+# (GW_PID, /tmp/failoverd.log); waits until the primary is protected (its
+# standby acknowledged the full sync).
+start_pair() {
+	primary_conf "$@" > /tmp/gw.conf
+	start_standby "$@"
+	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
+	GW_PID=$!
+	wait_for 30 grep -q "state link: protected" /tmp/failoverd.log ||
+		{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$1: the primary never got protected"; }
+}
+
 # What must be equal between the primary's flows and the standby's.
 TABLE_FIELDS='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
 

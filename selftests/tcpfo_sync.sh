@@ -19,17 +19,7 @@ standby_topology
 
 run_mode() { # MODE
 	mode=$1
-	primary_conf $mode 200ms 50 > /tmp/gw.conf
-	start_standby $mode 200ms 50
-	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
-	GW_PID=$!
-	if [ $mode = sync ]; then
-		wait_for 20 grep -q "state link: protected" /tmp/failoverd.log ||
-			{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$mode: the primary never got protected"; }
-	else
-		wait_for 20 grep -q "state link: up with standby" /tmp/failoverd.log ||
-			{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$mode: no session"; }
-	fi
+	start_pair $mode 200ms 50
 
 	ip netns exec client tcpfo-stream client $VIP4 $VPORT --duration 60 --down 30000000 --seed 7 > /tmp/sync.out 2>&1 &
 	CL=$!

@@ -37,12 +37,7 @@ poll() {
 
 run_mode() { # MODE
 	mode=$1
-	primary_conf $mode 200ms 50 > /tmp/gw.conf
-	start_standby $mode 200ms 50
-	ip netns exec gw failoverd --config /tmp/gw.conf > /tmp/failoverd.log 2>&1 &
-	GW_PID=$!
-	wait_for 30 grep -q "state link: protected" /tmp/failoverd.log ||
-		{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$mode: the primary never got protected"; }
+	start_pair $mode 200ms 50
 
 	touch /tmp/poll.run
 	poll &
