@@ -77,8 +77,11 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 	 * ACKs (xmit.c, sent from inside a hook and seen here again),
 	 * nf_reject RSTs, synproxy. They pass unclamped. Socket segments,
 	 * including the ctl socket's TIME_WAIT ACKs and RSTs, carry a socket.
+	 * The exception is a listener's SYN-ACK sent as a SYN cookie (queue
+	 * full, or tcp_syncookies=2), which has no socket either: it is the
+	 * gateway's answer on L1 and must be seen (ISN; held in sync mode).
 	 */
-	if (out && !state->sk)
+	if (out && !state->sk && !(pkt->flags & TCPHDR_SYN))
 		return NF_ACCEPT;
 
 	if (!out && (pkt->flags & (TCPHDR_SYN | TCPHDR_ACK | TCPHDR_RST)) ==
