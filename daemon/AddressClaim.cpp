@@ -89,6 +89,8 @@ std::array<std::uint8_t, 6> hwaddr_of(int fd, const std::string &ifname)
 	std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
 	if (::ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
 		fail(errno, "hardware address of " + ifname);
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		fail(EOPNOTSUPP, ifname + " is not an Ethernet interface: nothing to announce");
 	std::array<std::uint8_t, 6> mac{};
 	std::memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
 	return mac;

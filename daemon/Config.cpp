@@ -274,6 +274,11 @@ Config build_config(const po::variables_map &vm)
 	s.read("peer.timeout", [&](const std::string &v) {
 		c.peer.timeout = duration_in(v, min_heartbeat_interval, max_peer_timeout);
 	});
+	// Shorter than a heartbeat, a healthy standby would look silent.
+	if (c.peer.timeout && *c.peer.timeout < 2 * c.heartbeat.interval)
+		throw ConfigError("peer.timeout: " + to_string(*c.peer.timeout) +
+				  " is less than two heartbeat intervals (" +
+				  to_string(2 * c.heartbeat.interval) + ")");
 
 	auto interface = [](std::string &out) {
 		return [&out](const std::string &v) {

@@ -173,14 +173,20 @@ void Daemon::claim_addresses()
 		}
 		const bool added = claim_address(i.ifname, i.address);
 		// Neighbours keep the old owner's link-layer address until told;
-		// a few repeats ride out a lost frame.
-		for (int n = 0; n < 3; ++n) {
-			if (n)
-				std::this_thread::sleep_for(std::chrono::milliseconds(20));
-			announce_address(i.ifname, i.address);
+		// a few repeats ride out a lost frame. Best effort: the address
+		// is ours either way (an interface still down announces nothing).
+		std::string announced = " (announced)";
+		try {
+			for (int n = 0; n < 3; ++n) {
+				if (n)
+					std::this_thread::sleep_for(std::chrono::milliseconds(20));
+				announce_address(i.ifname, i.address);
+			}
+		} catch (const std::exception &e) {
+			announced = std::string(" (not announced: ") + e.what() + ")";
 		}
 		log_.info(std::string("primary: ") + (added ? "claimed " : "holds ") + what +
-			  " (announced)");
+			  announced);
 	}
 }
 

@@ -459,13 +459,15 @@ void StateLink::on_frame(const wire::Frame &f)
 
 void StateLink::store(const wire::FlowRecord &r)
 {
-	stored_[r.id] = r;
 	try {
 		kernel_.import_flow(from_record(r));
 	} catch (const std::exception &e) {
-		log_.warning(std::string("state link: storing flow ") +
-			     std::to_string(r.id) + ": " + e.what());
+		// Acknowledging it would tell a sync primary the flow is safe
+		// here: close instead (the primary goes unprotected and resyncs).
+		throw wire::ProtocolError("cannot store flow " + std::to_string(r.id) +
+					  " in the module: " + e.what());
 	}
+	stored_[r.id] = r;
 }
 
 void StateLink::forget(std::uint64_t id)
@@ -551,9 +553,15 @@ void StateLink::send_changes(const ChangeTracker::Changes &c)
 		     wire::encode_deltas({c.deltas.begin() + static_cast<long>(i),
 					  c.deltas.begin() + static_cast<long>(end)}));
 		std::vector<KernelLink::Confirm> points;
-		for (std::size_t k = i; k < end; ++k)
+		for (std::size_t k = i; k < end; ++k) {
+			// The legs again (the module ORs them): a confirm lost
+			// with its full record must not strand a held handshake.
+			const auto rec = tracker_.sent().find(c.deltas[k].id);
 			points.push_back({c.deltas[k].id, c.deltas[k].released[0],
-					  c.deltas[k].released[1]});
+					  c.deltas[k].released[1],
+					  rec == tracker_.sent().end() ? 0u
+								       : stored_legs(rec->second)});
+		}
 		inflight_.push_back({encoder_->last_seq(), out_.size() - before,
 				     std::move(points)});
 	}

@@ -59,16 +59,22 @@ RepairState capture_repair_state(int fd)
 		fail("the socket is not established");
 	}
 	set_int(fd, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR on");
+	// A socket in repair mode still receives: read the sequence numbers,
+	// check the queues are empty, and read again; a segment that arrived
+	// in between would otherwise be counted in rcv_nxt and lost.
+	s.snd_nxt = queue_seq(fd, TCP_SEND_QUEUE, "TCP_QUEUE_SEQ (send)");
+	s.rcv_nxt = queue_seq(fd, TCP_RECV_QUEUE, "TCP_QUEUE_SEQ (receive)");
 	int outq = 0, inq = 0;
 	if (::ioctl(fd, SIOCOUTQ, &outq) != 0 || ::ioctl(fd, SIOCINQ, &inq) != 0)
 		fail("reading the queue lengths");
-	if (outq || inq) {
+	if (outq || inq ||
+	    s.snd_nxt != queue_seq(fd, TCP_SEND_QUEUE, "TCP_QUEUE_SEQ (send)") ||
+	    s.rcv_nxt != queue_seq(fd, TCP_RECV_QUEUE, "TCP_QUEUE_SEQ (receive)")) {
 		errno = EBUSY;
 		fail(std::to_string(outq) + " bytes unacknowledged, " +
-		     std::to_string(inq) + " unread: they would be lost");
+		     std::to_string(inq) + " unread, or data arrived meanwhile: "
+		     "they would be lost");
 	}
-	s.snd_nxt = queue_seq(fd, TCP_SEND_QUEUE, "TCP_QUEUE_SEQ (send)");
-	s.rcv_nxt = queue_seq(fd, TCP_RECV_QUEUE, "TCP_QUEUE_SEQ (receive)");
 	s.sack = info.tcpi_options & TCPI_OPT_SACK;
 	s.timestamps = info.tcpi_options & TCPI_OPT_TIMESTAMPS;
 	if (info.tcpi_options & TCPI_OPT_WSCALE)
@@ -82,7 +88,9 @@ RepairState capture_repair_state(int fd)
 	const auto w = get<tcp_repair_window>(fd, TCP_REPAIR_WINDOW,
 					      "TCP_REPAIR_WINDOW");
 	s.snd_wnd = w.snd_wnd;
-	s.rcv_wnd = w.rcv_wnd - (s.rcv_nxt - w.rcv_wup);
+	// Counted from rcv_nxt instead of rcv_wup; never below zero.
+	const std::uint32_t used = s.rcv_nxt - w.rcv_wup;
+	s.rcv_wnd = w.rcv_wnd > used ? w.rcv_wnd - used : 0;
 	return s;
 }
 

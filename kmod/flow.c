@@ -143,6 +143,13 @@ void tcpfo_flow_take_held(struct tcpfo_flow *flow, bool all,
 {
 	struct sk_buff *skb, *tmp;
 
+	/* Out of the hash, they would go out unclamped: drop them (TCP
+	 * retransmits what still matters).
+	 */
+	if (READ_ONCE(flow->unlinked)) {
+		__skb_queue_purge(&flow->held);
+		return;
+	}
 	skb_queue_walk_safe(&flow->held, skb, tmp) {
 		const struct tcphdr *th = tcp_hdr(skb);
 		unsigned int legid = th->syn ? TCPFO_L1 : TCPFO_L2;

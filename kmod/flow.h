@@ -247,7 +247,8 @@ unsigned int tcpfo_flow_hold(struct tcpfo_flow *flow, struct sk_buff *skb);
 
 /*
  * Caller holds flow->lock: take the held segments that may go now (all
- * of them if @all, e.g. out of sync mode) onto @list.
+ * of them if @all, e.g. out of sync mode) onto @list. An unlinked flow's
+ * are dropped instead.
  */
 void tcpfo_flow_take_held(struct tcpfo_flow *flow, bool all,
 			  struct sk_buff_head *list);

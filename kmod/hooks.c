@@ -80,8 +80,11 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 	 * The exception is a listener's SYN-ACK sent as a SYN cookie (queue
 	 * full, or tcp_syncookies=2), which has no socket either: it is the
 	 * gateway's answer on L1 and must be seen (ISN; held in sync mode).
+	 * Synproxy's SYN-ACK, also socketless, carries its conntrack entry
+	 * already (TCP's has none before conntrack's hook): it passes.
 	 */
-	if (out && !state->sk && !(pkt->flags & TCPHDR_SYN))
+	if (out && !state->sk &&
+	    (!(pkt->flags & TCPHDR_SYN) || skb_nfct(skb)))
 		return NF_ACCEPT;
 
 	if (!out && (pkt->flags & (TCPHDR_SYN | TCPHDR_ACK | TCPHDR_RST)) ==

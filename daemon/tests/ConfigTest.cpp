@@ -229,6 +229,7 @@ TEST_F(ConfigTest, BadValuesNameTheKey)
 		{{"--heartbeat.misses", "0"}, "heartbeat.misses: expected a whole number 1..1000"},
 		{{"--heartbeat.misses", "3x"}, "heartbeat.misses: expected a whole number"},
 		{{"--peer.timeout", "0s"}, "peer.timeout: 0s is out of range"},
+		{{"--peer.timeout", "60ms"}, "peer.timeout: 60ms is less than two heartbeat intervals (100ms)"},
 		{{"--peer.timeout", "soon"}, "peer.timeout: bad duration 'soon'"},
 		{{"--mode", "fast"}, "mode: expected sync or async, not 'fast'"},
 		{{"--role", "master"}, "role: expected primary or standby, not 'master'"},

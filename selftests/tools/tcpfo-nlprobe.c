@@ -679,7 +679,6 @@ static int run_watch(const char *file)
 				if (h->nlmsg_type == NLMSG_ERROR) {
 					struct nlmsgerr *e = NLMSG_DATA(h);
 
-					/* A dump interrupted by a change: again. */
 					if (e->error) {
 						fprintf(stderr, "tcpfo-nlprobe: watch: %s\n",
 							ename(-e->error));
