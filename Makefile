@@ -73,8 +73,11 @@ bench: vm
 FUZZ_SECONDS ?= 60
 FUZZBUILD := $(TOP)/build-fuzz
 fuzz: deps
-	@[ -f $(FUZZBUILD)/CMakeCache.txt ] || CC=clang CXX=clang++ \
-		cmake -S $(TOP) -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@# Every object the target links is instrumented for coverage (the
+	@# decoders live in the libraries, not in the entry point).
+	@CC=clang CXX=clang++ cmake -S $(TOP) -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+		-DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" > /dev/null
 	@cmake --build $(FUZZBUILD) -j $(JOBS) --target state_link_fuzz
 	@mkdir -p $(FUZZBUILD)/corpus $(FUZZBUILD)/crashes
 	$(FUZZBUILD)/daemon/fuzz/state_link_fuzz -max_total_time=$(FUZZ_SECONDS) \

@@ -89,14 +89,18 @@ void ControlSocket::on_client(int fd)
 	c.in.append(buf, static_cast<std::size_t>(n));
 	const auto nl = c.in.find('\n');
 	if (nl == std::string::npos) {
-		if (c.in.size() > kMaxRequest)
+		if (c.in.size() > kMaxRequest) {
+			log_.warning("control socket: dropped a request longer than " +
+				     std::to_string(kMaxRequest) + " bytes");
 			drop(fd);
+		}
 		return;
 	}
 	std::string answer;
 	try {
 		answer = handler_(c.in.substr(0, nl));
 	} catch (const std::exception &e) {
+		log_.warning(std::string("control socket: ") + e.what());
 		answer = std::string("error: ") + e.what() + "\n";
 	}
 	// Small answers: a blocking write is fine, the client reads at once.

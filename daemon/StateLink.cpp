@@ -56,7 +56,6 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 					   : wire::LinkMode::async),
 	  psk_(key_of(config)), listen_(config.peer.listen),
 	  address_(config.peer.address), interval_(config.heartbeat.interval),
-	  misses_(config.heartbeat.misses),
 	  silence_limit_(primary_ && config.peer.timeout
 				 ? *config.peer.timeout
 				 : config.heartbeat.interval * config.heartbeat.misses)

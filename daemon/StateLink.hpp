@@ -110,7 +110,6 @@ private:
 	const wire::Key psk_;
 	const std::optional<Endpoint> listen_, address_;
 	const std::chrono::microseconds interval_;
-	const unsigned misses_;
 	// A peer silent this long is gone: interval x misses, or on the
 	// primary peer.timeout if set (it then goes unprotected).
 	const std::chrono::microseconds silence_limit_;
