@@ -209,6 +209,41 @@ start_pair() {
 		{ cat /tmp/failoverd.log /tmp/gw2.log; fail "$1: the primary never got protected"; }
 }
 
+# ---- Two gateways on a switch ----------------------------------------------
+# switch_topology: namespace sw holds two bridges, brf (front: client,
+# gw1, gw2) and brb (back: server, gw1, gw2), multicast snooping off so
+# neighbour discovery floods. Each gateway has "front" and "back" and its
+# own addresses (gw1 .2, gw2 .3 on 192.0.2.0/24, 2001:db8:1::/64 and
+# 198.51.100.0/24, 2001:db8:2::/64); the floating VIPs and back addresses
+# are added by whoever holds them.
+switch_topology() {
+	local br ns gw n
+	ip netns add sw || fail "netns"
+	ip -n sw link set lo up
+	for br in brf brb; do
+		ip -n sw link add $br type bridge
+		ip -n sw link set $br type bridge mcast_snooping 0
+		ip -n sw link set $br up
+	done
+	# port NS IF BRIDGE: a veth from NS (named IF) to BRIDGE in sw.
+	port() {
+		ip link add $2 netns $1 type veth peer $1-$2 netns sw || fail "veth $1 $2"
+		ip -n sw link set $1-$2 master $3 up
+		ip -n $1 link set $2 up
+	}
+	for ns in client gw1 gw2 server; do ip netns add $ns; ip -n $ns link set lo up; done
+	port client c0 brf; port server s0 brb
+	for gw in gw1 gw2; do port $gw front brf; port $gw back brb; done
+	ip -n client addr add 192.0.2.100/24 dev c0; ip -n client addr add 2001:db8:1::100/64 dev c0 nodad
+	ip -n server addr add 198.51.100.10/24 dev s0; ip -n server addr add 2001:db8:2::10/64 dev s0 nodad
+	n=2
+	for gw in gw1 gw2; do
+		ip -n $gw addr add 192.0.2.$n/24 dev front; ip -n $gw addr add 2001:db8:1::$n/64 dev front nodad
+		ip -n $gw addr add 198.51.100.$n/24 dev back; ip -n $gw addr add 2001:db8:2::$n/64 dev back nodad
+		n=$((n + 1))
+	done
+}
+
 # What must be equal between the primary's flows and the standby's.
 TABLE_FIELDS='[.[] | {id, family, client, client_port, vip, vport, back_address, back_port, server, server_port, state, service, client_isn, l1_isn, l2_isn, server_isn, l1_mss, l2_mss, l1_wscale_client, l1_wscale_gw, l2_wscale_server, l2_wscale_gw, l1_opts, l2_opts, released_c2s, released_s2c, fin_c2s, fin_s2c}] | sort_by(.id)'
 

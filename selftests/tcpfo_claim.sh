@@ -10,30 +10,7 @@
 . ./lib.sh
 
 load_tcpfo
-ip netns add sw || fail "netns"
-ip -n sw link set lo up
-for br in brf brb; do
-	ip -n sw link add $br type bridge
-	ip -n sw link set $br type bridge mcast_snooping 0
-	ip -n sw link set $br up
-done
-# port NS IF BRIDGE: a veth from NS (named IF) to BRIDGE in sw.
-port() {
-	ip link add $2 netns $1 type veth peer $1-$2 netns sw || fail "veth $1 $2"
-	ip -n sw link set $1-$2 master $3 up
-	ip -n $1 link set $2 up
-}
-for ns in client gw1 gw2 server; do ip netns add $ns; ip -n $ns link set lo up; done
-port client c0 brf; port server s0 brb
-for gw in gw1 gw2; do port $gw front brf; port $gw back brb; done
-ip -n client addr add 192.0.2.100/24 dev c0; ip -n client addr add 2001:db8:1::100/64 dev c0 nodad
-ip -n server addr add 198.51.100.10/24 dev s0; ip -n server addr add 2001:db8:2::10/64 dev s0 nodad
-n=2
-for gw in gw1 gw2; do
-	ip -n $gw addr add 192.0.2.$n/24 dev front; ip -n $gw addr add 2001:db8:1::$n/64 dev front nodad
-	ip -n $gw addr add 198.51.100.$n/24 dev back; ip -n $gw addr add 2001:db8:2::$n/64 dev back nodad
-	n=$((n + 1))
-done
+switch_topology
 mac() { ip -n $1 -br link show $2 | awk '{ print $3 }'; }
 # neigh NS ADDR: the link-layer address NS has for ADDR (empty if none).
 neigh() { ip -n $1 neigh show $2 | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'; }
