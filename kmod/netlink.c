@@ -215,40 +215,47 @@ err_size:
 	return -EMSGSIZE;
 }
 
-/* Send the releases a flow owes (after a confirm or a mode change). */
-static void tcpfo_nl_release_flow(struct tcpfo_net *tn, struct tcpfo_flow *flow)
+/*
+ * Send what a flow owes after a confirm or a mode change: the segments it
+ * held that may go now (all of them if @all), then its releases. Caller
+ * holds rcu_read_lock().
+ */
+static void tcpfo_nl_release_flow(struct tcpfo_net *tn, struct tcpfo_flow *flow,
+				  bool all)
 {
 	struct tcpfo_release rel[2];
+	struct sk_buff_head go;
 	bool send[2];
 	int d;
 
+	__skb_queue_head_init(&go);
 	spin_lock_bh(&flow->lock);
+	tcpfo_flow_take_held(flow, all, &go);
+	spin_unlock_bh(&flow->lock);
+	local_bh_disable();
+	/* First: the hook updates the legs as they pass, and the releases
+	 * are prepared from that state.
+	 */
+	tcpfo_flow_send_held(tn, flow->family, &go);
+	spin_lock(&flow->lock);
 	for (d = 0; d < 2; d++)
 		send[d] = !READ_ONCE(flow->unlinked) &&
 			  tcpfo_release_prepare(flow, d, &rel[d]);
-	spin_unlock_bh(&flow->lock);
+	spin_unlock(&flow->lock);
 	for (d = 0; d < 2; d++)
 		if (send[d])
 			tcpfo_release_send(tn, &rel[d]);
+	local_bh_enable();
 }
 
 static void tcpfo_nl_release_all(struct tcpfo_net *tn)
 {
 	struct tcpfo_flow *flow;
-	struct sk_buff_head go;
 	unsigned long index;
 
 	rcu_read_lock();
-	xa_for_each(&tn->flows.by_id, index, flow) {
-		__skb_queue_head_init(&go);
-		spin_lock_bh(&flow->lock);
-		tcpfo_flow_take_held(flow, true, &go);
-		spin_unlock_bh(&flow->lock);
-		local_bh_disable();
-		tcpfo_flow_send_held(tn, flow->family, &go);
-		tcpfo_nl_release_flow(tn, flow);
-		local_bh_enable();
-	}
+	xa_for_each(&tn->flows.by_id, index, flow)
+		tcpfo_nl_release_flow(tn, flow, true);
 	rcu_read_unlock();
 }
 
@@ -1336,9 +1343,6 @@ static int tcpfo_nl_flow_confirm(struct sk_buff *skb, struct genl_info *info)
 		flow = xa_load(&tn->flows.by_id,
 			       (unsigned long)nla_get_u64(tb[TCPFO_FLOW_A_ID]));
 		if (flow) {
-			struct sk_buff_head go;
-
-			__skb_queue_head_init(&go);
 			spin_lock_bh(&flow->lock);
 			/* Never beyond what the receivers acknowledged. */
 			for (d = 0; d < 2; d++)
@@ -1349,12 +1353,8 @@ static int tcpfo_nl_flow_confirm(struct sk_buff *skb, struct genl_info *info)
 				flow->stored_legs |=
 					nla_get_u32(tb[TCPFO_FLOW_A_STORED]) &
 					(TCPFO_STORED_L1 | TCPFO_STORED_L2);
-			tcpfo_flow_take_held(flow, false, &go);
 			spin_unlock_bh(&flow->lock);
-			local_bh_disable();
-			tcpfo_flow_send_held(tn, flow->family, &go);
-			tcpfo_nl_release_flow(tn, flow);
-			local_bh_enable();
+			tcpfo_nl_release_flow(tn, flow, false);
 		}
 		rcu_read_unlock();
 	}

@@ -706,14 +706,17 @@ static int run_watch(const char *file)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		for (i = 0; i < nflows; i++) {
 			struct watched *w = &flows[i];
+			int leg;
 
-			printf("l1 %lld.%09ld %u %lld %lld %llu %llu\n",
-			       (long long)ts.tv_sec, ts.tv_nsec, w->cport,
-			       w->l1_isn, w->server_isn, w->c2s, w->s2c);
-			if (w->bport)
-				printf("l2 %lld.%09ld %u %lld %lld %llu %llu\n",
-				       (long long)ts.tv_sec, ts.tv_nsec, w->bport,
-				       w->l1_isn, w->server_isn, w->c2s, w->s2c);
+			/* Keyed by the client's port on l1, the back port on l2. */
+			for (leg = 1; leg <= 2; leg++) {
+				unsigned int port = leg == 1 ? w->cport : w->bport;
+
+				if (port)
+					printf("l%d %lld.%09ld %u %lld %lld %llu %llu\n",
+					       leg, (long long)ts.tv_sec, ts.tv_nsec, port,
+					       w->l1_isn, w->server_isn, w->c2s, w->s2c);
+			}
 		}
 		fflush(stdout);
 		usleep(1000);
