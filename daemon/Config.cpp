@@ -443,13 +443,9 @@ Settings: "key = value" in FILE ("[section]" for dotted keys), or
   service "NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS"   (repeatable)
   peer.listen, peer.address ADDR:PORT   state link: our end, the peer's
   peer.key-file FILE         64 hex characters (openssl rand -hex 32)
-  peer.timeout TIME          primary: silent standby -> unprotected
-                             [heartbeat.interval x misses]
-  heartbeat.interval TIME    e.g. 50ms, 1s            [50ms]
-  heartbeat.misses N         missed beats to fail     [3]
-  takeover.front-interface IF, takeover.back-interface IF
-                             a primary claims and announces its VIPs
-                             and back addresses there; a standby drops them
+  peer.timeout TIME          standby silent -> unprotected [interval x misses]
+  heartbeat.interval TIME, heartbeat.misses N   e.g. 50ms, 1s; beats [50ms, 3]
+  takeover.front-interface IF, takeover.back-interface IF   VIPs, back addresses
   relay.pipe-size SIZE       per direction, 4K..16M   [64K]
   relay.notsent-lowat SIZE   unsent bytes per socket  [128K]
   relay.connect-timeout TIME to the backend           [5s]
