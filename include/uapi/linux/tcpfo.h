@@ -93,6 +93,44 @@
  * @TCPFO_CMD_FLOW_EVENT: multicast on TCPFO_MCGRP_FLOWS, no attributes: a
  *	doorbell saying tracked flows changed (created, released more, FIN,
  *	closed, removed). At most one is sent until the next FLOW_GET dump.
+ *
+ * Takeover (on the standby, in this order; see Documentation/failover.md):
+ *
+ * @TCPFO_CMD_TAKEOVER_LOCK: (admin) locks standby flows: the one with the
+ *	TCPFO_FLOW_A_ID of a TCPFO_A_FLOW nest (ENOENT if none), or every
+ *	standby flow when the request has none. While a flow is locked, every
+ *	segment arriving (PRE_ROUTING) on its L1 or L2 tuple is recorded
+ *	(TCPFO_FLOW_A_L1_SEEN / L2_SEEN) and dropped, so no socket and no
+ *	listener sees it and the stack sends no RST; an RST leaving
+ *	(LOCAL_OUT) on a locked tuple is dropped too. Locking a locked flow
+ *	is a no-op (what it recorded is kept).
+ * @TCPFO_CMD_TAKEOVER_PROBE: (admin) for the locked flow with the ID of a
+ *	TCPFO_A_FLOW nest, or for every locked flow: on each leg whose peer
+ *	has not answered since the lock (TCPFO_SEEN_ACK not set), sends the
+ *	peer a segment carrying one byte it already has (the byte before the
+ *	stored released point of the direction the gateway sends on that
+ *	leg, or the SYN's sequence number if none was released) with the
+ *	stored acknowledgement, window and timestamps. TCP answers such a
+ *	segment at once with a duplicate ACK (never rate limited: it carries
+ *	data), revealing its rcv_nxt, snd_nxt, window and ts_recent. Needs
+ *	the local addresses to be routable from this host (claim them first).
+ * @TCPFO_CMD_TAKEOVER_ACTIVATE: (admin) turns a locked standby flow into a
+ *	tracked flow of this gateway, for the sockets failoverd recreated
+ *	with TCP_REPAIR. Carries a TCPFO_A_FLOW nest with ID and the resume
+ *	state: RELEASED_C2S and RELEASED_S2C (the offsets the new sockets
+ *	start at: everything before them is acknowledged end to end), and per
+ *	leg *_TS_SENT (TSval base of the new socket), *_TS_RECENT (the peer's
+ *	TSval it echoes) and *_RIGHT_EDGE (the right edge it announces), all
+ *	optional; FIN_C2S / FIN_S2C if a FIN is part of the resumed state.
+ *	The flow stays locked (segments still dropped) until UNLOCK. ENOENT if
+ *	no such locked flow, EEXIST if a tracked flow holds one of its tuples.
+ * @TCPFO_CMD_TAKEOVER_UNLOCK: (admin) lifts the lock of the flow with the
+ *	ID of a TCPFO_A_FLOW nest and forgets its standby record; segments on
+ *	its tuples pass again (to the activated flow's sockets). With
+ *	TCPFO_FLOW_A_RESET in the nest the flow is not taken over: each peer
+ *	that answered gets an RST at its revealed receive point, and the
+ *	status counter TCPFO_A_TAKEOVER_RESETS goes up. Without a nest every
+ *	lock is lifted and the standby records are kept (takeover aborted).
  */
 enum tcpfo_cmd {
 	TCPFO_CMD_UNSPEC,
@@ -108,6 +146,10 @@ enum tcpfo_cmd {
 	TCPFO_CMD_FLOW_FORGET,
 	TCPFO_CMD_FLOW_EVENT,
 	TCPFO_CMD_FLOW_CONFIRM,
+	TCPFO_CMD_TAKEOVER_LOCK,
+	TCPFO_CMD_TAKEOVER_PROBE,
+	TCPFO_CMD_TAKEOVER_ACTIVATE,
+	TCPFO_CMD_TAKEOVER_UNLOCK,
 
 	__TCPFO_CMD_MAX
 };
@@ -167,6 +209,12 @@ enum tcpfo_protection {
  * @TCPFO_A_CONFIRMS: nest of TCPFO_A_FLOW nests. FLOW_CONFIRM request.
  * @TCPFO_A_PROTECTION: u32, enum tcpfo_protection. Status reply; optional
  *	in SET_CONFIG.
+ * @TCPFO_A_TAKEOVER_LOCKED: u32, standby flows locked now. Status reply.
+ * @TCPFO_A_TAKEOVER_DROPPED: u64, segments dropped on locked tuples
+ *	(recorded, kept from the sockets). Status reply.
+ * @TCPFO_A_TAKEOVER_PROBES: u64, probe segments sent. Status reply.
+ * @TCPFO_A_TAKEOVER_RESETS: u64, flows reset instead of taken over
+ *	(TAKEOVER_UNLOCK with RESET). Status reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -185,6 +233,10 @@ enum tcpfo_attr {
 	TCPFO_A_STANDBY_COUNT,
 	TCPFO_A_CONFIRMS,
 	TCPFO_A_PROTECTION,
+	TCPFO_A_TAKEOVER_LOCKED,
+	TCPFO_A_TAKEOVER_DROPPED,
+	TCPFO_A_TAKEOVER_PROBES,
+	TCPFO_A_TAKEOVER_RESETS,
 
 	__TCPFO_A_MAX
 };
@@ -299,6 +351,11 @@ enum tcpfo_flow_state {
  *	whose handshake (both ISNs) the standby has stored. In sync mode the
  *	module holds the segments that would acknowledge a leg's peer's SYN
  *	until that leg's bit is confirmed.
+ * @TCPFO_FLOW_A_LOCKED: flag, a standby flow under TAKEOVER_LOCK. Dump.
+ * @TCPFO_FLOW_A_L1_SEEN: nest of enum tcpfo_seen_attr: what the client
+ *	revealed while its flow was locked. Dump of locked flows only.
+ * @TCPFO_FLOW_A_L2_SEEN: likewise for the server.
+ * @TCPFO_FLOW_A_RESET: flag, in TAKEOVER_UNLOCK: reset the flow's peers.
  */
 #define TCPFO_STORED_L1		(1U << 0)
 #define TCPFO_STORED_L2		(1U << 1)
@@ -343,9 +400,52 @@ enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_L1_TS_RECENT,
 	TCPFO_FLOW_A_L2_TS_RECENT,
 	TCPFO_FLOW_A_STORED,
+	TCPFO_FLOW_A_LOCKED,
+	TCPFO_FLOW_A_L1_SEEN,
+	TCPFO_FLOW_A_L2_SEEN,
+	TCPFO_FLOW_A_RESET,
 
 	__TCPFO_FLOW_A_MAX
 };
 #define TCPFO_FLOW_A_MAX (__TCPFO_FLOW_A_MAX - 1)
+
+/* Bits of TCPFO_SEEN_A_FLAGS. */
+#define TCPFO_SEEN_ACK		(1U << 0)	/* a segment with ACK: ACK, NXT, WIN valid */
+#define TCPFO_SEEN_TS		(1U << 1)	/* TSVAL, TSECR valid */
+#define TCPFO_SEEN_SYN		(1U << 2)	/* a SYN: the peer restarted the handshake */
+#define TCPFO_SEEN_FIN		(1U << 3)	/* a FIN: it ends at NXT - 1 */
+#define TCPFO_SEEN_RST		(1U << 4)	/* an RST: the peer gave up */
+
+/**
+ * enum tcpfo_seen_attr - inside TCPFO_FLOW_A_L1_SEEN / L2_SEEN: what a peer
+ * revealed in the segments it sent on a locked tuple (all of them, probes
+ * answered or not). Sequence numbers are absolute.
+ *
+ * @TCPFO_SEEN_A_FLAGS: u32, TCPFO_SEEN_* bits.
+ * @TCPFO_SEEN_A_SEGS: u32, segments recorded since the lock.
+ * @TCPFO_SEEN_A_ACK: u32, highest acknowledgement: the peer's rcv_nxt in
+ *	the gateway's sequence space.
+ * @TCPFO_SEEN_A_NXT: u32, highest end sequence (SYN and FIN count one):
+ *	the peer's snd_nxt.
+ * @TCPFO_SEEN_A_WIN: u32, the window of the segment with the highest
+ *	acknowledgement, scaled by the peer's window scale (bytes).
+ * @TCPFO_SEEN_A_TSVAL: u32, the newest TSval (the peer's clock).
+ * @TCPFO_SEEN_A_TSECR: u32, the newest TSecr: the gateway TSval the peer
+ *	last accepted (its ts_recent). A new socket's TSvals must not be
+ *	below it.
+ */
+enum tcpfo_seen_attr {
+	TCPFO_SEEN_A_UNSPEC,
+	TCPFO_SEEN_A_FLAGS,
+	TCPFO_SEEN_A_SEGS,
+	TCPFO_SEEN_A_ACK,
+	TCPFO_SEEN_A_NXT,
+	TCPFO_SEEN_A_WIN,
+	TCPFO_SEEN_A_TSVAL,
+	TCPFO_SEEN_A_TSECR,
+
+	__TCPFO_SEEN_A_MAX
+};
+#define TCPFO_SEEN_A_MAX (__TCPFO_SEEN_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_TCPFO_H */
