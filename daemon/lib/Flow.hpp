@@ -58,6 +58,21 @@ std::string to_string(FlowState state);
 // "wscale", and "bitN" for a bit this build does not know.
 std::vector<std::string> option_names(std::uint32_t opts);
 
+// What a peer revealed while its flow was locked for a takeover
+// (TCPFO_FLOW_A_L1_SEEN / L2_SEEN): see enum tcpfo_seen_attr.
+struct SeenLeg {
+	std::uint32_t flags = 0;	// TCPFO_SEEN_*
+	std::uint32_t segs = 0;
+	std::optional<std::uint32_t> ack;	// the peer's rcv_nxt
+	std::optional<std::uint32_t> nxt;	// the peer's snd_nxt
+	std::optional<std::uint32_t> win;	// scaled, bytes from ack
+	std::optional<std::uint32_t> tsval;
+	std::optional<std::uint32_t> tsecr;	// the peer's ts_recent
+
+	bool answered() const noexcept { return (flags & TCPFO_SEEN_ACK) && ack; }
+	friend bool operator==(const SeenLeg &, const SeenLeg &) = default;
+};
+
 // One TCPFO_CMD_FLOW_GET record. Every attribute the module may leave out
 // (a leg not known yet, a FIN not seen) is optional; only the family is
 // always there.
@@ -100,6 +115,9 @@ struct Flow {
 	std::optional<std::uint32_t> l2_ts_sent;
 	std::optional<std::uint32_t> l1_ts_recent;
 	std::optional<std::uint32_t> l2_ts_recent;
+	bool locked = false;	// a standby flow under TAKEOVER_LOCK
+	std::optional<SeenLeg> l1_seen;
+	std::optional<SeenLeg> l2_seen;
 
 	friend bool operator==(const Flow &, const Flow &) = default;
 };

@@ -182,6 +182,61 @@ void put_flow_import(nl_msg *msg, const Flow &f)
 	});
 }
 
+void put_activation(nl_msg *msg, const Activation &a)
+{
+	nlattr *nest = nla_nest_start(msg, TCPFO_A_FLOW | NLA_F_NESTED);
+	if (!nest)
+		check_put(-1);
+	check_put(nla_put_u64(msg, TCPFO_FLOW_A_ID, a.id));
+	check_put(nla_put_u64(msg, TCPFO_FLOW_A_RELEASED_C2S, a.released_c2s));
+	check_put(nla_put_u64(msg, TCPFO_FLOW_A_RELEASED_S2C, a.released_s2c));
+	put_opt(msg, TCPFO_FLOW_A_L1_TS_SENT, a.l1_ts_sent);
+	put_opt(msg, TCPFO_FLOW_A_L2_TS_SENT, a.l2_ts_sent);
+	put_opt(msg, TCPFO_FLOW_A_L1_TS_RECENT, a.l1_ts_recent);
+	put_opt(msg, TCPFO_FLOW_A_L2_TS_RECENT, a.l2_ts_recent);
+	put_opt(msg, TCPFO_FLOW_A_L1_RIGHT_EDGE, a.l1_right_edge);
+	put_opt(msg, TCPFO_FLOW_A_L2_RIGHT_EDGE, a.l2_right_edge);
+	put_opt(msg, TCPFO_FLOW_A_FIN_C2S, a.fin_c2s);
+	put_opt(msg, TCPFO_FLOW_A_FIN_S2C, a.fin_s2c);
+	check_put(nla_nest_end(msg, nest));
+}
+
+void put_flow_id(nl_msg *msg, std::uint64_t id, bool reset)
+{
+	nlattr *nest = nla_nest_start(msg, TCPFO_A_FLOW | NLA_F_NESTED);
+	if (!nest)
+		check_put(-1);
+	check_put(nla_put_u64(msg, TCPFO_FLOW_A_ID, id));
+	if (reset)
+		check_put(nla_put_flag(msg, TCPFO_FLOW_A_RESET));
+	check_put(nla_nest_end(msg, nest));
+}
+
+namespace {
+
+std::optional<SeenLeg> get_seen(nlattr *nest, const char *name)
+{
+	if (!nest)
+		return std::nullopt;
+	nlattr *tb[TCPFO_SEEN_A_MAX + 1] = {};
+	if (nla_parse_nested(tb, TCPFO_SEEN_A_MAX, nest, nullptr) < 0)
+		malformed(std::string(name) + ": bad attributes");
+	SeenLeg s;
+	std::optional<std::uint32_t> flags, segs;
+	get_uint(tb[TCPFO_SEEN_A_FLAGS], flags, "SEEN_FLAGS");
+	get_uint(tb[TCPFO_SEEN_A_SEGS], segs, "SEEN_SEGS");
+	s.flags = flags.value_or(0);
+	s.segs = segs.value_or(0);
+	get_uint(tb[TCPFO_SEEN_A_ACK], s.ack, "SEEN_ACK");
+	get_uint(tb[TCPFO_SEEN_A_NXT], s.nxt, "SEEN_NXT");
+	get_uint(tb[TCPFO_SEEN_A_WIN], s.win, "SEEN_WIN");
+	get_uint(tb[TCPFO_SEEN_A_TSVAL], s.tsval, "SEEN_TSVAL");
+	get_uint(tb[TCPFO_SEEN_A_TSECR], s.tsecr, "SEEN_TSECR");
+	return s;
+}
+
+} // namespace
+
 Flow get_flow(nlattr *nest)
 {
 	nlattr *tb[TCPFO_FLOW_A_MAX + 1] = {};
@@ -240,6 +295,9 @@ Flow get_flow(nlattr *nest)
 	get_uint(tb[TCPFO_FLOW_A_L2_TS_SENT], f.l2_ts_sent, "L2_TS_SENT");
 	get_uint(tb[TCPFO_FLOW_A_L1_TS_RECENT], f.l1_ts_recent, "L1_TS_RECENT");
 	get_uint(tb[TCPFO_FLOW_A_L2_TS_RECENT], f.l2_ts_recent, "L2_TS_RECENT");
+	f.locked = tb[TCPFO_FLOW_A_LOCKED] != nullptr;
+	f.l1_seen = get_seen(tb[TCPFO_FLOW_A_L1_SEEN], "L1_SEEN");
+	f.l2_seen = get_seen(tb[TCPFO_FLOW_A_L2_SEEN], "L2_SEEN");
 	return f;
 }
 

@@ -104,6 +104,12 @@ Status parse_status_reply(const nlmsghdr *hdr)
 	if (tb[TCPFO_A_STANDBY_COUNT])
 		st.standby_flows = nla_get_u32(need(TCPFO_A_STANDBY_COUNT, 4,
 						    "STANDBY_COUNT"));
+	if (tb[TCPFO_A_TAKEOVER_LOCKED])
+		st.takeover_locked = nla_get_u32(need(TCPFO_A_TAKEOVER_LOCKED, 4,
+						      "TAKEOVER_LOCKED"));
+	st.takeover_dropped = optional_u64(TCPFO_A_TAKEOVER_DROPPED, "TAKEOVER_DROPPED");
+	st.takeover_probes = optional_u64(TCPFO_A_TAKEOVER_PROBES, "TAKEOVER_PROBES");
+	st.takeover_resets = optional_u64(TCPFO_A_TAKEOVER_RESETS, "TAKEOVER_RESETS");
 	return st;
 }
 
@@ -299,6 +305,57 @@ void KernelLink::forget_flow(std::uint64_t id)
 	} catch (const KernelError &e) {
 		rethrow_with_hint(e, ENOENT, "no such standby flow");
 	}
+}
+
+void KernelLink::takeover_lock()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_LOCK,
+				       TCPFO_GENL_VERSION);
+	sock_.transact(std::move(req), "locking the standby flows", ignore_reply);
+}
+
+void KernelLink::takeover_probe()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_PROBE,
+				       TCPFO_GENL_VERSION);
+	sock_.transact(std::move(req), "probing the locked flows' peers",
+		       ignore_reply);
+}
+
+void KernelLink::takeover_activate(const Activation &a)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_ACTIVATE,
+				       TCPFO_GENL_VERSION);
+	put_activation(req.get(), a);
+	try {
+		sock_.transact(std::move(req),
+			       "activating taken-over flow " + std::to_string(a.id),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
+	}
+}
+
+void KernelLink::takeover_unlock(std::uint64_t id, bool reset)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_UNLOCK,
+				       TCPFO_GENL_VERSION);
+	put_flow_id(req.get(), id, reset);
+	try {
+		sock_.transact(std::move(req),
+			       std::string(reset ? "resetting" : "unlocking") +
+				       " flow " + std::to_string(id),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
+	}
+}
+
+void KernelLink::takeover_unlock_all()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_UNLOCK,
+				       TCPFO_GENL_VERSION);
+	sock_.transact(std::move(req), "lifting every takeover lock", ignore_reply);
 }
 
 void KernelLink::forget_standby_flows()

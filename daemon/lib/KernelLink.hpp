@@ -4,6 +4,7 @@
 #pragma once
 
 #include "Flow.hpp"
+#include "FlowAttrs.hpp"
 #include "GenlSocket.hpp"
 #include "KernelApi.hpp"
 #include "Mode.hpp"
@@ -38,6 +39,10 @@ struct Status {
 	std::optional<std::uint64_t> dupacks_suppressed;
 	std::optional<std::uint32_t> standby_flows;
 	std::optional<std::uint32_t> protection;	// enum tcpfo_protection
+	std::optional<std::uint32_t> takeover_locked;
+	std::optional<std::uint64_t> takeover_dropped;
+	std::optional<std::uint64_t> takeover_probes;
+	std::optional<std::uint64_t> takeover_resets;
 };
 
 // A TCPFO_CMD_GET_STATUS reply (separate for tests). Throws
@@ -79,6 +84,17 @@ public:
 	// Remove one standby flow (ENOENT if none), or all of them.
 	void forget_flow(std::uint64_t id);
 	void forget_standby_flows();
+
+	// Takeover, on the standby (see the TCPFO_CMD_TAKEOVER_* commands):
+	// lock every standby flow; probe the peers not heard from since;
+	// make one a tracked flow at its resume points; lift its lock (and
+	// forget its record), resetting its peers instead if `reset`; or lift
+	// every lock, keeping the records (takeover aborted).
+	void takeover_lock();
+	void takeover_probe();
+	void takeover_activate(const Activation &activation);
+	void takeover_unlock(std::uint64_t id, bool reset);
+	void takeover_unlock_all();
 
 	// Sync mode, on the primary: the standby stored these points
 	// (TCPFO_CMD_FLOW_CONFIRM); flows the module no longer has are

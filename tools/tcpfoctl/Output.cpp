@@ -113,6 +113,10 @@ void print_status(std::ostream &out, const Status &st, bool json)
 			w.value(protection_name(*st.protection));
 		else
 			w.null();
+		put(w, "takeover_locked", st.takeover_locked);
+		put(w, "takeover_dropped", st.takeover_dropped);
+		put(w, "takeover_probes", st.takeover_probes);
+		put(w, "takeover_resets", st.takeover_resets);
 		w.end_object();
 		out << '\n';
 		return;
@@ -128,6 +132,14 @@ void print_status(std::ostream &out, const Status &st, bool json)
 	table.add_row({"dupacks suppressed", text(st.dupacks_suppressed)});
 	table.add_row({"standby flows", text(st.standby_flows)});
 	table.add_row({"protection", st.protection ? protection_name(*st.protection) : "-"});
+	// Takeover counters: only once a takeover happened in this namespace.
+	if (st.takeover_probes.value_or(0) || st.takeover_locked.value_or(0) ||
+	    st.takeover_resets.value_or(0)) {
+		table.add_row({"takeover locked", text(st.takeover_locked)});
+		table.add_row({"takeover dropped", text(st.takeover_dropped)});
+		table.add_row({"takeover probes", text(st.takeover_probes)});
+		table.add_row({"takeover resets", text(st.takeover_resets)});
+	}
 	table.print(out);
 }
 

@@ -76,31 +76,35 @@ std::vector<Service> two_services()
 TEST(Output, StatusJson)
 {
 	Status st{"0.1.0", Mode::sync, 18446744073709551615ull, 12, 3, 2, 40, 7, 9,
-		  TCPFO_PROT_UNPROTECTED};
+		  TCPFO_PROT_UNPROTECTED, 0, 5, 6, 1};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
 		  R"({"version":"0.1.0","mode":"sync","packets_seen":18446744073709551615,)"
 		  R"("packets_tracked":12,"flows":3,"services":2,"release_acks":40,)"
-		  R"("dupacks_suppressed":7,"standby_flows":9,"protection":"UNPROTECTED"})" "\n");
+		  R"("dupacks_suppressed":7,"standby_flows":9,"protection":"UNPROTECTED",)"
+		  R"("takeover_locked":0,"takeover_dropped":5,"takeover_probes":6,"takeover_resets":1})" "\n");
 }
 
 TEST(Output, StatusJsonWithoutTheNewerCountersHasNulls)
 {
 	Status st{"0.1.0", Mode::async, 1, 1, 0, 0, std::nullopt, std::nullopt,
-		  std::nullopt, std::nullopt};
+		  std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+		  std::nullopt};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
 		  R"({"version":"0.1.0","mode":"async","packets_seen":1,)"
 		  R"("packets_tracked":1,"flows":0,"services":0,"release_acks":null,)"
-		  R"("dupacks_suppressed":null,"standby_flows":null,"protection":null})" "\n");
+		  R"("dupacks_suppressed":null,"standby_flows":null,"protection":null,)"
+		  R"("takeover_locked":null,"takeover_dropped":null,"takeover_probes":null,)"
+		  R"("takeover_resets":null})" "\n");
 }
 
 TEST(Output, StatusColumns)
 {
 	Status st{"0.1.0", Mode::async, 100, 12, 3, 2, 5, std::nullopt, 0,
-		  TCPFO_PROT_PROTECTED};
+		  TCPFO_PROT_PROTECTED, 0, 0, 0, 0};
 	std::ostringstream out;
 	print_status(out, st, false);
 	EXPECT_EQ(out.str(),

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "Takeover.hpp"
+
+namespace tcpfo {
+
+namespace {
+
+// Serial-number order (RFC 1982) of 32-bit sequence numbers and TSvals.
+bool after(std::uint32_t a, std::uint32_t b)
+{
+	return static_cast<std::int32_t>(a - b) > 0;
+}
+
+// The offset a peer's acknowledgement `ack` stands for on a leg where the
+// gateway's ISN is `isn`, knowing that the peer had acknowledged at least
+// `released` bytes (the replicated point, a lower bound: it may have
+// acknowledged more before the last record left the primary).
+std::optional<std::uint64_t> acked_offset(std::uint32_t ack, std::uint32_t isn,
+					  std::uint64_t released)
+{
+	const std::uint32_t stored = isn + 1 + static_cast<std::uint32_t>(released);
+	const auto delta = static_cast<std::int32_t>(ack - stored);
+	if (delta < 0)
+		return std::nullopt;
+	return released + static_cast<std::uint64_t>(delta);
+}
+
+// Our receive window on the new socket: up to the right edge the peer was
+// last told, so the peer's retransmissions fit; a sane default if unknown.
+std::uint32_t receive_window(std::optional<std::uint32_t> edge, std::uint32_t rcv_nxt)
+{
+	constexpr std::uint32_t fallback = 65535;
+	if (!edge || !after(*edge, rcv_nxt))
+		return fallback;
+	return *edge - rcv_nxt;
+}
+
+} // namespace
+
+std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
+			     std::optional<std::uint32_t> peer_tsecr,
+			     const TimestampPolicy &ts)
+{
+	std::optional<std::uint32_t> estimate;
+	if (ts_sent) {
+		const std::int64_t ahead = static_cast<std::int64_t>(ts.sample_age_ms.value_or(0)) +
+					   ts.margin_ms + ts.skew_ms;
+		estimate = *ts_sent + static_cast<std::uint32_t>(ahead);
+	}
+	std::optional<std::uint32_t> floor;
+	if (peer_tsecr)
+		floor = *peer_tsecr + 1;
+	if (estimate && floor)
+		return after(*floor, *estimate) ? *floor : *estimate;
+	if (estimate)
+		return *estimate;
+	if (floor)
+		return *floor + ts.margin_ms;
+	return ts.margin_ms;
+}
+
+std::variant<TakeoverPlan, std::string>
+plan_takeover(const Flow &f, const TimestampPolicy &ts)
+{
+	if (!f.id || !f.service || !f.client || !f.client_port || !f.vip || !f.vport ||
+	    !f.client_isn || !f.l1_isn)
+		return std::string("its client leg was never fully replicated");
+	if (!f.back_address || !f.back_port || !f.server || !f.server_port ||
+	    !f.l2_isn || !f.server_isn)
+		return std::string("its server leg was never fully replicated "
+				   "(caught in its handshake)");
+	if (f.state && (*f.state == FlowState::closed || *f.state == FlowState::reset))
+		return std::string("it had ended (") + to_string(*f.state) + ")";
+	if (f.fin_c2s || f.fin_s2c)
+		return std::string("it is half-closed (not taken over yet)");
+	if (!f.l1_seen || !f.l1_seen->answered())
+		return std::string("the client never answered");
+	if (!f.l2_seen || !f.l2_seen->answered())
+		return std::string("the server never answered");
+	for (const auto *seen : {&*f.l1_seen, &*f.l2_seen}) {
+		const char *who = seen == &*f.l1_seen ? "client" : "server";
+		if (seen->flags & TCPFO_SEEN_RST)
+			return std::string("the ") + who + " reset it";
+		if (seen->flags & TCPFO_SEEN_SYN)
+			return std::string("the ") + who + " restarted its handshake";
+		if (seen->flags & TCPFO_SEEN_FIN)
+			return std::string("the ") + who + " sent a FIN (half-closed: "
+				"not taken over yet)";
+	}
+
+	const std::uint64_t released_c2s = f.released_c2s.value_or(0);
+	const std::uint64_t released_s2c = f.released_s2c.value_or(0);
+	// What each receiver really has: the client's ack on L1 counts s2c,
+	// the server's on L2 counts c2s.
+	const auto s2c = acked_offset(*f.l1_seen->ack, *f.l1_isn, released_s2c);
+	const auto c2s = acked_offset(*f.l2_seen->ack, *f.l2_isn, released_c2s);
+	if (!s2c)
+		return std::string("the client acknowledges less than the replicated "
+				   "released point");
+	if (!c2s)
+		return std::string("the server acknowledges less than the replicated "
+				   "released point");
+
+	TakeoverPlan p;
+	p.id = *f.id;
+	p.service = *f.service;
+	p.tuples = {{{*f.client, *f.client_port}, {*f.vip, *f.vport}},
+		    {{*f.back_address, *f.back_port}, {*f.server, *f.server_port}}};
+	p.gain_c2s = *c2s - released_c2s;
+	p.gain_s2c = *s2c - released_s2c;
+
+	// Each sender must still hold what the other side lacks: its
+	// snd_nxt is at or past where the new socket starts receiving.
+	const std::uint32_t l1_rcv = *f.client_isn + 1 + static_cast<std::uint32_t>(*c2s);
+	const std::uint32_t l2_rcv = *f.server_isn + 1 + static_cast<std::uint32_t>(*s2c);
+	if (f.l1_seen->nxt && after(l1_rcv, *f.l1_seen->nxt))
+		return std::string("the client has not sent what the server acknowledges");
+	if (f.l2_seen->nxt && after(l2_rcv, *f.l2_seen->nxt))
+		return std::string("the server has not sent what the client acknowledges");
+
+	auto leg = [&](RepairState &r, const Endpoint &local, const Endpoint &peer,
+		       std::uint32_t snd_nxt, std::uint32_t rcv_nxt,
+		       std::optional<std::uint16_t> mss, std::optional<std::uint16_t> wscale,
+		       std::optional<std::uint32_t> opts, const SeenLeg &seen,
+		       std::optional<std::uint32_t> ts_sent,
+		       std::optional<std::uint32_t> edge) {
+		r.local = local;
+		r.peer = peer;
+		r.snd_nxt = snd_nxt;
+		r.rcv_nxt = rcv_nxt;
+		r.mss = mss.value_or(536);
+		const std::uint32_t o = opts.value_or(0);
+		if ((o & TCPFO_OPT_WSCALE) && wscale)
+			r.wscale = RepairState::WindowScale{peer_wscale(*wscale),
+							    gateway_wscale(*wscale)};
+		r.sack = o & TCPFO_OPT_SACK;
+		r.timestamps = o & TCPFO_OPT_TIMESTAMP;
+		const bool seen_ts = (seen.flags & TCPFO_SEEN_TS) && seen.tsecr;
+		if (r.timestamps)
+			r.tsval = takeover_tsval(ts_sent, seen_ts ? seen.tsecr : std::nullopt, ts);
+		r.snd_wnd = seen.win.value_or(r.mss);
+		r.rcv_wnd = receive_window(edge, rcv_nxt);
+	};
+	leg(p.l1, p.tuples.l1.vip, p.tuples.l1.client, *f.l1_seen->ack, l1_rcv, f.l1_mss,
+	    f.l1_wscale, f.l1_opts, *f.l1_seen, f.l1_ts_sent, f.l1_right_edge);
+	leg(p.l2, p.tuples.l2.back, p.tuples.l2.server, *f.l2_seen->ack, l2_rcv, f.l2_mss,
+	    f.l2_wscale, f.l2_opts, *f.l2_seen, f.l2_ts_sent, f.l2_right_edge);
+
+	Activation &a = p.activation;
+	a.id = p.id;
+	a.released_c2s = *c2s;
+	a.released_s2c = *s2c;
+	if (p.l1.timestamps) {
+		a.l1_ts_sent = p.l1.tsval;
+		a.l1_ts_recent = (f.l1_seen->flags & TCPFO_SEEN_TS) && f.l1_seen->tsval
+					 ? f.l1_seen->tsval : f.l1_ts_recent;
+	}
+	if (p.l2.timestamps) {
+		a.l2_ts_sent = p.l2.tsval;
+		a.l2_ts_recent = (f.l2_seen->flags & TCPFO_SEEN_TS) && f.l2_seen->tsval
+					 ? f.l2_seen->tsval : f.l2_ts_recent;
+	}
+	a.l1_right_edge = p.l1.rcv_nxt + p.l1.rcv_wnd;
+	a.l2_right_edge = p.l2.rcv_nxt + p.l2.rcv_wnd;
+	return p;
+}
+
+} // namespace tcpfo

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+// Takeover planning: from a locked standby flow (the primary's replicated
+// record plus what each peer revealed while locked) to the two sockets the
+// standby recreates with TCP_REPAIR and the resume state its module tracks
+// them with. Pure: the orchestration is in Daemon, the socket work in
+// TcpRepair. See "Failover" in DESIGN.md and Documentation/failover.md.
+#pragma once
+
+#include "Flow.hpp"
+#include "FlowAttrs.hpp"
+#include "TcpRepair.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace tcpfo {
+
+struct TakeoverPlan {
+	std::uint64_t id = 0;
+	std::string service;
+	FlowPair tuples;
+	RepairState l1;		// client leg: VIP:port <-> client
+	RepairState l2;		// server leg: back address:port <-> server
+	Activation activation;	// resume points for the module
+	// How far the peers' receive points were past the replicated
+	// released points (bytes; never negative in a plan). In sync mode the
+	// stored points must never be above what the peers report.
+	std::uint64_t gain_c2s = 0;
+	std::uint64_t gain_s2c = 0;
+};
+
+struct TimestampPolicy {
+	// How long ago the primary read the TSvals it replicated, if known:
+	// the old sockets' clocks ran on for that long.
+	std::optional<std::uint64_t> sample_age_ms;
+	// Added on top: a socket's TSvals may lag its clock, and the
+	// primary kept sending until it died.
+	std::uint32_t margin_ms = 100;
+	// Test knob (failoverd --takeover.ts-skew): shifts the estimate,
+	// as a clock mapping that is off by this much would.
+	std::int64_t skew_ms = 0;
+};
+
+// The plan for `flow` (a locked standby flow with both legs' SEEN data),
+// or why it cannot be taken over (then its peers are reset and counted).
+std::variant<TakeoverPlan, std::string>
+plan_takeover(const Flow &flow, const TimestampPolicy &ts);
+
+// The TSval base of a new socket: at or above what the old one would send
+// now, and above the TSval the peer last accepted (its PAWS reference).
+std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
+			     std::optional<std::uint32_t> peer_tsecr,
+			     const TimestampPolicy &ts);
+
+} // namespace tcpfo
