@@ -59,6 +59,7 @@ po::options_description setting_options()
 		("heartbeat.misses", po::value<std::string>())
 		("takeover.front-interface", po::value<std::string>())
 		("takeover.back-interface", po::value<std::string>())
+		("takeover.ts-skew", po::value<std::string>())
 		("relay.pipe-size", po::value<std::string>())
 		("relay.notsent-lowat", po::value<std::string>())
 		("relay.connect-timeout", po::value<std::string>());
@@ -289,6 +290,22 @@ Config build_config(const po::variables_map &vm)
 	};
 	s.read("takeover.front-interface", interface(c.takeover.front_interface));
 	s.read("takeover.back-interface", interface(c.takeover.back_interface));
+	// Test knob: skews the TSval estimate at a takeover (milliseconds,
+	// signed), as a clock mapping that is off would. Documented in the
+	// admin guide, not in --help.
+	s.read("takeover.ts-skew", [&c](const std::string &v) {
+		std::size_t used = 0;
+		long long ms = 0;
+		try {
+			ms = std::stoll(v, &used);
+		} catch (const std::exception &) {
+			used = 0;
+		}
+		if (used != v.size() || v.empty() || ms < -3'600'000 || ms > 3'600'000)
+			throw ParseError("'" + v + "' is not a number of milliseconds "
+					 "within +-3600000");
+		c.takeover.ts_skew_ms = ms;
+	});
 
 	auto size_in = [](std::uint64_t lo, std::uint64_t hi, std::uint64_t &out) {
 		return [lo, hi, &out](const std::string &v) {

@@ -69,6 +69,7 @@ struct Config {
 	struct {
 		std::string front_interface;
 		std::string back_interface;
+		std::int64_t ts_skew_ms = 0;	// test knob (takeover.ts-skew)
 	} takeover;
 
 	RelaySettings relay;

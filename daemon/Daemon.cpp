@@ -2,6 +2,9 @@
 #include "Daemon.hpp"
 
 #include "AddressClaim.hpp"
+#include "KernelLink.hpp"
+#include "Takeover.hpp"
+#include "TcpRepair.hpp"
 
 #include "ByteSize.hpp"
 #include "Duration.hpp"
@@ -133,7 +136,7 @@ Daemon::~Daemon()
 	stop_link();
 }
 
-void Daemon::stop_link()
+void Daemon::stop_link_thread()
 {
 	if (link_thread_.joinable()) {
 		const std::uint64_t one = 1;
@@ -141,6 +144,11 @@ void Daemon::stop_link()
 			log_.error("state link: cannot wake its thread");
 		link_thread_.join();
 	}
+}
+
+void Daemon::stop_link()
+{
+	stop_link_thread();
 	if (link_) {
 		log_.info("state link: " + to_string(link_->counters()));
 		link_.reset();
@@ -190,8 +198,137 @@ void Daemon::claim_addresses()
 	}
 }
 
+namespace {
+
+// How long the standby keeps probing peers that have not answered.
+constexpr auto kProbeTimeout = std::chrono::seconds(3);
+
+std::string ms_since(std::chrono::steady_clock::time_point t)
+{
+	return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+				      std::chrono::steady_clock::now() - t)
+				      .count()) +
+	       " ms";
+}
+
+// Closes a recreated socket without a FIN or an RST on every path.
+struct SilentFd {
+	UniqueFd fd;
+	~SilentFd() { close_silently(fd); }
+};
+
+} // namespace
+
+std::string Daemon::take_over(const std::string &why)
+{
+	if (config_.role == Role::primary)
+		throw std::runtime_error("this node is the primary: nothing to take over");
+	using Clock = std::chrono::steady_clock;
+	const auto t0 = Clock::now();
+	log_.warning("takeover: " + why);
+
+	// 1. Nothing more from the old primary: its records would race ours.
+	stop_link_thread();
+	std::map<std::uint64_t, std::uint64_t> ages;
+	if (link_)
+		ages = link_->ts_sample_ages_ms();
+	stop_link();
+
+	KernelLink k;
+	// 2. The peers' segments are kept from our sockets and listeners
+	// (no RST escapes) and recorded, before the addresses are ours.
+	k.takeover_lock();
+	// 3. The switch sends the peers' packets here from now on.
+	config_.role = Role::primary;
+	claim_addresses();
+	const auto t_claimed = Clock::now();
+
+	// 4. Each peer tells its true receive point.
+	std::vector<Flow> locked;
+	auto delay = std::chrono::milliseconds(2);
+	unsigned rounds = 0;
+	for (;;) {
+		k.takeover_probe();
+		++rounds;
+		std::this_thread::sleep_for(delay);
+		delay = std::min(delay * 2, std::chrono::milliseconds(200));
+		locked.clear();
+		bool all = true;
+		for (Flow &f : k.list_flows()) {
+			if (!f.standby || !f.locked)
+				continue;
+			all = all && f.l1_seen && f.l1_seen->answered() && f.l2_seen &&
+			      f.l2_seen->answered();
+			locked.push_back(std::move(f));
+		}
+		if (all || Clock::now() - t_claimed >= kProbeTimeout)
+			break;
+	}
+	log_.info("takeover: " + std::to_string(locked.size()) + " flow(s) locked, " +
+		  std::to_string(rounds) + " probe round(s), " + ms_since(t_claimed));
+
+	// 5. Both legs of each flow recreated where the peers are.
+	std::size_t taken = 0, reset = 0;
+	std::uint64_t gained = 0;
+	for (const Flow &f : locked) {
+		TimestampPolicy ts;
+		ts.skew_ms = config_.takeover.ts_skew_ms;
+		if (f.id)
+			if (auto a = ages.find(*f.id); a != ages.end())
+				ts.sample_age_ms = a->second;
+		auto plan = plan_takeover(f, ts);
+		std::string failure;
+		if (auto *reason = std::get_if<std::string>(&plan)) {
+			failure = *reason;
+		} else {
+			const TakeoverPlan &p = std::get<TakeoverPlan>(plan);
+			SilentFd c, s;
+			try {
+				c.fd = restore_socket(p.l1);
+				s.fd = restore_socket(p.l2);
+				k.takeover_activate(p.activation);
+				k.takeover_unlock(p.id, false);
+				prompt_peer(c.fd.get());
+				prompt_peer(s.fd.get());
+				relay_.adopt(p.service, p.tuples, std::move(c.fd), std::move(s.fd));
+				++taken;
+				gained += p.gain_c2s + p.gain_s2c;
+				continue;
+			} catch (const std::exception &e) {
+				failure = e.what();
+			}
+		}
+		++reset;
+		log_.warning("takeover: flow " + std::to_string(f.id.value_or(0)) +
+			     " reset: " + failure);
+		try {
+			if (f.id)
+				k.takeover_unlock(*f.id, true);
+		} catch (const std::exception &e) {
+			log_.error(std::string("takeover: ") + e.what());
+		}
+	}
+	// Whatever is still locked (a flow stored meanwhile) is let go.
+	k.takeover_unlock_all();
+
+	// 6. This node serves alone: releases no longer wait for a standby.
+	try {
+		k.set_mode(Mode::async, TCPFO_PROT_UNPROTECTED);
+	} catch (const std::exception &e) {
+		log_.error(std::string("takeover: setting the module's mode: ") + e.what());
+	}
+	const std::string summary =
+		"took over " + std::to_string(taken) + " flow(s), reset " +
+		std::to_string(reset) + ", in " + ms_since(t0) + " (peers were " +
+		std::to_string(gained) + " bytes past the replicated points)";
+	log_.warning("takeover: done: " + summary + "; this node is the primary now");
+	return summary;
+}
+
 std::string Daemon::answer(const std::string &request)
 {
+	if (request == "failover")
+		return take_over("tcpfoctl failover") + "\n";
 	if (request != "peer" && request != "peer json")
 		throw std::runtime_error("unknown request '" + request + "'");
 	StateLink::PeerInfo i;

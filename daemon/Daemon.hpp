@@ -43,6 +43,11 @@ public:
 
 private:
 	void claim_addresses();
+	// Standby: takes every stored flow over (lock, claim the addresses,
+	// learn the peers' receive points, recreate both legs, relay) and
+	// becomes the primary. Returns a one-line summary; throws if this
+	// node cannot take over.
+	std::string take_over(const std::string &why);
 	void on_signal();
 	void reload();
 
@@ -63,6 +68,7 @@ private:
 	std::unique_ptr<StateLink> link_;
 	std::thread link_thread_;
 	void stop_link();
+	void stop_link_thread();
 	std::unique_ptr<ControlSocket> control_;
 
 	std::string answer(const std::string &request);

@@ -83,7 +83,8 @@ std::string to_string(const RelayCounters &c)
 	       ", reset " + std::to_string(c.reset) + ", backend failed " +
 	       std::to_string(c.backend_failed) + ", dropped " +
 	       std::to_string(c.dropped) + ", bytes c2s " +
-	       std::to_string(c.bytes_c2s) + " s2c " + std::to_string(c.bytes_s2c);
+	       std::to_string(c.bytes_c2s) + " s2c " + std::to_string(c.bytes_s2c) +
+	       ", taken over " + std::to_string(c.taken_over);
 }
 
 Relay::Relay(EventLoop &loop, FlowApi &kernel, Logger &log, RelaySettings settings)
@@ -111,6 +112,7 @@ RelayCounters Relay::counters() const noexcept
 	c.dropped = counters_.dropped.load();
 	c.bytes_c2s = counters_.bytes_c2s.load();
 	c.bytes_s2c = counters_.bytes_s2c.load();
+	c.taken_over = counters_.taken_over.load();
 	return c;
 }
 
@@ -440,6 +442,40 @@ void Relay::start_flow(const Service &service, UniqueFd client)
 		log_.debug("relay: " + describe(tuples, service.name) + ": connecting " +
 			   tuples.l2.back.to_string() + " -> " +
 			   tuples.l2.server.to_string());
+}
+
+void Relay::adopt(const std::string &service, const FlowPair &tuples,
+		  UniqueFd client, UniqueFd server)
+{
+	set_leg_options(client.get(), settings_);
+	set_leg_options(server.get(), settings_);
+	auto flow = std::make_unique<RelayFlow>(service, tuples, std::move(client),
+						std::move(server),
+						SpliceChannel(settings_.pipe_size),
+						SpliceChannel(settings_.pipe_size));
+	flow->resume();
+	FlowId id = ++next_id_;
+	Entry entry;
+	entry.flow = std::move(flow);
+	auto [it, inserted] = flows_.emplace(id, std::move(entry));
+	counters_.taken_over++;
+	counters_.active++;
+	RelayFlow &f = *it->second.flow;
+	try {
+		loop_.add(f.fd(Leg::client), flow_events, [this, id](std::uint32_t ev) {
+			on_socket(id, Leg::client, ev);
+		});
+		loop_.add(f.fd(Leg::server), flow_events, [this, id](std::uint32_t ev) {
+			on_socket(id, Leg::server, ev);
+		});
+	} catch (...) {
+		retire(it);
+		f.reset();
+		account(counters_.reset);
+		flows_.erase(it);
+		throw;
+	}
+	settle(it, f.pump());
 }
 
 void Relay::on_socket(FlowId id, Leg leg, std::uint32_t events)

@@ -38,6 +38,7 @@ struct RelayCounters {
 	std::uint64_t dropped = 0;	  // no descriptors or ports left
 	std::uint64_t bytes_c2s = 0;
 	std::uint64_t bytes_s2c = 0;
+	std::uint64_t taken_over = 0;	  // adopted at a takeover (not accepted)
 };
 
 // "accepted 3, active 1, closed 1, reset 0, ..." for the log.
@@ -64,6 +65,13 @@ public:
 	// Stops accepting and closes every flow normally (FIN both ways;
 	// the module is told to let go first). For a daemon stop.
 	void stop() noexcept;
+
+	// Relays a flow whose two sockets were recreated at a takeover
+	// (established, nonblocking, tracked by the module already). Throws
+	// if it cannot be watched; the sockets are then closed silently by
+	// the caller's handles only if they were not moved in.
+	void adopt(const std::string &service, const FlowPair &tuples,
+		   UniqueFd client, UniqueFd server);
 
 	RelayCounters counters() const noexcept;
 
@@ -132,7 +140,8 @@ private:
 	// Read by counters() from any thread.
 	struct {
 		std::atomic<std::uint64_t> accepted{0}, active{0}, closed{0}, reset{0},
-			backend_failed{0}, dropped{0}, bytes_c2s{0}, bytes_s2c{0};
+			backend_failed{0}, dropped{0}, bytes_c2s{0}, bytes_s2c{0},
+			taken_over{0};
 	} counters_;
 
 	LogRateLimit untracked_log_;

@@ -34,6 +34,15 @@ bool RelayFlow::has_requested_pipe_size() const noexcept
 	return c2s_.has_requested_size() && s2c_.has_requested_size();
 }
 
+void RelayFlow::resume() noexcept
+{
+	phase_ = Phase::relaying;
+	c2s_.sink_connected();
+	c2s_.sink_ready();
+	c2s_.source_ready();
+	s2c_.source_ready();
+}
+
 int RelayFlow::connect()
 {
 	SocketAddress sa = to_socket_address(tuples_.l2.server);

@@ -61,6 +61,10 @@ public:
 	// Whether both pipes got the configured size.
 	bool has_requested_pipe_size() const noexcept;
 
+	// Both legs are established already (sockets recreated at a
+	// takeover): relay from now on, no connect().
+	void resume() noexcept;
+
 	// Starts the nonblocking connect() to the server. Returns 0, or the
 	// errno of an immediate failure (then the flow has backend_failed).
 	int connect();

@@ -375,10 +375,14 @@ void StateLink::on_frame(const wire::Frame &f)
 		return;
 	}
 	switch (f.type) {
-	case FrameType::heartbeat:
-		wire::decode_heartbeat(f.payload);
+	case FrameType::heartbeat: {
+		const wire::Heartbeat hb = wire::decode_heartbeat(f.payload);
 		last_heartbeat_ = Clock::now();
+		// The peer's clock minus ours, as of now (one-way delay
+		// included): maps the TSval samples in its records.
+		peer_clock_offset_ns_ = static_cast<std::int64_t>(hb.mono_ns - mono_ns());
 		return;
+	}
 	case FrameType::ack: {
 		const std::uint64_t seq = wire::decode_ack(f.payload);
 		if (!primary_ || !encoder_ || seq > encoder_->last_seq())
@@ -652,6 +656,21 @@ void StateLink::set_protected(bool on)
 		log_.warning(sync ? "state link: UNPROTECTED: the standby is not in sync; "
 				    "releasing without it"
 				  : "state link: UNPROTECTED: the standby is not in sync");
+}
+
+std::map<std::uint64_t, std::uint64_t> StateLink::ts_sample_ages_ms() const
+{
+	std::map<std::uint64_t, std::uint64_t> ages;
+	if (!peer_clock_offset_ns_)
+		return ages;
+	const auto peer_now = static_cast<std::int64_t>(mono_ns()) + *peer_clock_offset_ns_;
+	for (const auto &[id, r] : stored_) {
+		if (!r.ts_sample_mono_ns)
+			continue;
+		const std::int64_t age = peer_now - static_cast<std::int64_t>(r.ts_sample_mono_ns);
+		ages[id] = age > 0 ? static_cast<std::uint64_t>(age) / 1'000'000u : 0;
+	}
+	return ages;
 }
 
 void StateLink::heartbeat_tick()

@@ -70,6 +70,10 @@ public:
 	// From any thread: a snapshot the link's thread refreshes after
 	// every event it handles.
 	PeerInfo info() const;
+	// Standby, with the link's thread stopped: per stored flow, how long
+	// ago (ms, on the primary's clock as mapped by its heartbeats) the
+	// primary read the TSvals it replicated. Empty before a heartbeat.
+	std::map<std::uint64_t, std::uint64_t> ts_sample_ages_ms() const;
 	Counters counters_snapshot() const;
 	const Counters &counters() const noexcept { return counters_; }
 	// Frames sent but not acknowledged by the standby (primary).
@@ -143,6 +147,7 @@ private:
 	std::uint64_t full_end_seq_ = 0;	// the full sync's last frame
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
+	std::optional<std::int64_t> peer_clock_offset_ns_;	// standby
 	std::uint64_t ticks_ = 0;
 	// Group commit: up to batches_in_flight() batches go out
 	// unacknowledged (sync: 4, releases wait for them; async: 1, nothing

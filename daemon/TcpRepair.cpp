@@ -149,6 +149,12 @@ UniqueFd restore_socket(const RepairState &s)
 	return fd;
 }
 
+void prompt_peer(int fd)
+{
+	set_int(fd, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR on");
+	set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off (window probe)");
+}
+
 void close_silently(UniqueFd &fd) noexcept
 {
 	if (!fd)

@@ -44,6 +44,13 @@ RepairState capture_repair_state(int fd);
 // std::system_error naming the step that failed.
 UniqueFd restore_socket(const RepairState &s);
 
+// Makes an established socket send one ACK now: repair mode on and off
+// again (TCP_REPAIR_OFF sends a window probe: an old sequence number and
+// our rcv_nxt). The peer learns where we are; an acknowledgement that
+// advances its snd_una prompts its retransmission at once instead of at
+// its next retransmission timeout.
+void prompt_peer(int fd);
+
 // Closes without a FIN or an RST: the socket goes into repair mode first.
 void close_silently(UniqueFd &fd) noexcept;
 

@@ -28,7 +28,7 @@ constexpr std::string_view service_del_usage =
 
 // Asks failoverd over its control socket; prints the answer as is.
 void ask_daemon(const GlobalOptions &options, const std::string &request,
-		std::ostream &out)
+		std::ostream &out, int timeout_s = 5)
 {
 	sockaddr_un sa{};
 	sa.sun_family = AF_UNIX;
@@ -48,7 +48,7 @@ void ask_daemon(const GlobalOptions &options, const std::string &request,
 					 options.control_socket + ": " +
 					 std::strerror(errno) +
 					 " (is it running? --control-socket)");
-	timeval tv{5, 0};
+	timeval tv{timeout_s, 0};
 	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	const std::string line = request + "\n";
 	if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) !=
@@ -161,8 +161,7 @@ void service_command(const GlobalOptions &options,
 }
 
 // Operator contract commands whose daemon side does not exist yet.
-constexpr std::array<std::string_view, 2> planned = {
-	"failover", "switchover"};
+constexpr std::array<std::string_view, 1> planned = {"switchover"};
 
 } // namespace
 
@@ -192,6 +191,11 @@ void run_command(const GlobalOptions &options,
 		if (!rest.empty())
 			throw UsageError("'peer' takes no arguments");
 		ask_daemon(options, options.json ? "peer json" : "peer", out);
+	} else if (command == "failover") {
+		if (!rest.empty())
+			throw UsageError("'failover' takes no arguments");
+		// Probing peers that do not answer takes a few seconds.
+		ask_daemon(options, "failover", out, 60);
 	} else if (std::find(planned.begin(), planned.end(), command) !=
 		   planned.end()) {
 		throw std::runtime_error("'" + std::string(command) +

@@ -27,6 +27,7 @@ Commands:
   peer                        the state link as failoverd sees it: role,
                               mode, link, peer, protected (sync), last
                               heartbeat, replication lag
+  failover                    on the standby: take every flow over now
 
 Options (before the command):
   -j, --json                  JSON output for scripts
