@@ -9,7 +9,7 @@ pkgs=(
 	libgtest-dev googletest libssl-dev clang libclang-rt-14-dev
 	linux-image-amd64 linux-headers-amd64 kmod
 	qemu-system-x86 busybox-static cpio
-	iproute2 ethtool tcpdump iperf3 curl jq util-linux coreutils dash bash gawk
+	iproute2 ethtool nftables tcpdump iperf3 curl jq util-linux coreutils dash bash gawk
 )
 missing=()
 for p in "${pkgs[@]}"; do

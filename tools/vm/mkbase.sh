@@ -20,7 +20,7 @@ ln -s ../lib "$root/usr/lib"
 bins="/usr/bin/dash /usr/bin/bash /usr/bin/timeout /usr/bin/stdbuf
       /usr/bin/unshare /usr/bin/nsenter /usr/bin/setpriv
       /bin/ip /sbin/tc /sbin/bridge /usr/bin/ss /usr/bin/nstat
-      /usr/sbin/ethtool /usr/bin/tcpdump /usr/bin/iperf3 /usr/bin/curl /usr/bin/jq
+      /usr/sbin/ethtool /usr/sbin/nft /usr/bin/tcpdump /usr/bin/iperf3 /usr/bin/curl /usr/bin/jq
       /usr/bin/kmod /usr/bin/grep /usr/bin/sed /usr/bin/sha256sum /usr/bin/sort /usr/bin/seq /usr/bin/date"
 for b in $bins; do
 	real=$(readlink -f "$b") || die "missing $b"
