@@ -199,6 +199,89 @@ void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state)
 	tcpfo_flows_event(flow->tn);
 }
 
+struct tcpfo_flow *tcpfo_flow_new(struct tcpfo_net *tn, u8 family,
+				  const char *service, gfp_t gfp)
+{
+	struct tcpfo_flow *flow = kzalloc(sizeof(*flow), gfp);
+
+	if (!flow)
+		return NULL;
+	spin_lock_init(&flow->lock);
+	__skb_queue_head_init(&flow->held);
+	flow->tn = tn;
+	flow->family = family;
+	flow->state = TCPFO_FLOW_SYN_RECV;
+	flow->last_active = jiffies;
+	flow->state_since = flow->last_active;
+	flow->node[TCPFO_L1].leg = TCPFO_L1;
+	flow->node[TCPFO_L2].leg = TCPFO_L2;
+	strscpy(flow->service, service, sizeof(flow->service));
+	return flow;
+}
+
+int tcpfo_flow_adopt(struct tcpfo_net *tn, struct tcpfo_flow *flow,
+		     unsigned long id)
+{
+	struct tcpfo_flow_table *ft = &tn->flows;
+	unsigned int i;
+	int err;
+
+	if (atomic_inc_return(&tn->flow_count) > READ_ONCE(tcpfo_max_flows)) {
+		err = -ENOSPC;
+		goto err_count;
+	}
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		struct tcpfo_leg *leg = &flow->leg[i];
+
+		tcpfo_tuple_init(&flow->node[i].key, flow->family,
+				 &leg->local_addr, leg->local_port,
+				 &leg->peer_addr, leg->peer_port);
+	}
+
+	spin_lock_bh(&ft->lock);
+	if (xa_load(&ft->by_id, id)) {
+		err = -EBUSY;
+		goto err_unlock;
+	}
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		err = rhashtable_lookup_insert_fast(&ft->ht,
+						    &flow->node[i].rhead,
+						    tcpfo_flow_rht_params);
+		if (err)
+			goto err_unhash;
+		flow->hashed[i] = true;
+	}
+	err = xa_err(xa_store(&ft->by_id, id, flow, GFP_ATOMIC));
+	if (err)
+		goto err_unhash;
+	flow->id = id;
+	/* Ids of flows created here later stay clear of the adopted one. */
+	if (ft->next_id <= id)
+		ft->next_id = id + 1;
+	flow->indexed = true;
+	tcpfo_flows_changed(ft);
+	spin_unlock_bh(&ft->lock);
+
+	queue_delayed_work(system_power_efficient_wq, &ft->gc,
+			   TCPFO_GC_INTERVAL);
+	tcpfo_flows_event(tn);
+	return 0;
+
+err_unhash:
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		if (!flow->hashed[i])
+			continue;
+		rhashtable_remove_fast(&ft->ht, &flow->node[i].rhead,
+				       tcpfo_flow_rht_params);
+		flow->hashed[i] = false;
+	}
+err_unlock:
+	spin_unlock_bh(&ft->lock);
+err_count:
+	atomic_dec(&tn->flow_count);
+	return err;
+}
+
 struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 				     const struct tcpfo_syn_info *syn)
 {
@@ -212,20 +295,9 @@ struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 		goto err_count;
 	}
 
-	flow = kzalloc(sizeof(*flow), GFP_ATOMIC);
+	flow = tcpfo_flow_new(tn, syn->family, service, GFP_ATOMIC);
 	if (!flow)
 		goto err_count;
-
-	spin_lock_init(&flow->lock);
-	__skb_queue_head_init(&flow->held);
-	flow->tn = tn;
-	flow->family = syn->family;
-	flow->state = TCPFO_FLOW_SYN_RECV;
-	flow->last_active = jiffies;
-	flow->state_since = flow->last_active;
-	flow->node[TCPFO_L1].leg = TCPFO_L1;
-	flow->node[TCPFO_L2].leg = TCPFO_L2;
-	strscpy(flow->service, service, sizeof(flow->service));
 
 	l1 = &flow->leg[TCPFO_L1];
 	l1->local_addr = syn->daddr;

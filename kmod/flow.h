@@ -276,6 +276,22 @@ struct tcpfo_flow_node *tcpfo_flow_lookup(struct tcpfo_net *tn,
 struct tcpfo_flow *tcpfo_flow_create(struct tcpfo_net *tn, const char *service,
 				     const struct tcpfo_syn_info *syn);
 
+/*
+ * A zeroed flow with its lock, queue and service name set up, in state
+ * SYN_RECV, neither counted nor hashed (kfree() it if unused).
+ */
+struct tcpfo_flow *tcpfo_flow_new(struct tcpfo_net *tn, u8 family,
+				  const char *service, gfp_t gfp);
+
+/*
+ * Track a flow built elsewhere (a takeover: both legs filled in, tuples
+ * set in leg[].local_* / peer_*) under @id: both tuples hashed at once.
+ * -EEXIST if a tracked flow holds one of them, -EBUSY if @id is taken,
+ * -ENOSPC beyond max_flows; the caller still owns @flow on error.
+ */
+int tcpfo_flow_adopt(struct tcpfo_net *tn, struct tcpfo_flow *flow,
+		     unsigned long id);
+
 /* Caller holds flow->lock: state change, with its timestamp. */
 void tcpfo_flow_set_state(struct tcpfo_flow *flow, u8 state);
 

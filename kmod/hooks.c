@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "netns.h"
 #include "service.h"
+#include "takeover.h"
 #include "track.h"
 
 /*
@@ -71,6 +72,18 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 	struct tcpfo_tuple key;
 
 	this_cpu_inc(tn->stats->packets_seen);
+
+	/*
+	 * Takeover locks come before everything else, SYNs included: a
+	 * locked tuple's segments must reach neither a socket nor the flow
+	 * table. Free while nothing is locked.
+	 */
+	if (atomic_read(&tn->takeover.count)) {
+		unsigned int verdict = tcpfo_takeover_hook(tn, skb, state, pkt);
+
+		if (verdict != TCPFO_TAKEOVER_PASS)
+			return verdict;
+	}
 
 	/*
 	 * Segments sent without a socket are the kernel's own: our release

@@ -25,6 +25,7 @@
 #include "seq.h"
 #include "service.h"
 #include "standby.h"
+#include "takeover.h"
 #include "xmit.h"
 
 static struct genl_family tcpfo_genl_family;
@@ -163,7 +164,11 @@ static size_t tcpfo_status_size(void)
 	       nla_total_size_64bit(sizeof(u64)) +	/* DUPACKS_SUPPRESSED */
 	       nla_total_size_64bit(sizeof(u64)) +	/* FLOWS_OVER_LIMIT */
 	       nla_total_size(sizeof(u32)) +		/* STANDBY_COUNT */
-	       nla_total_size(sizeof(u32));		/* PROTECTION */
+	       nla_total_size(sizeof(u32)) +		/* PROTECTION */
+	       nla_total_size(sizeof(u32)) +		/* TAKEOVER_LOCKED */
+	       nla_total_size_64bit(sizeof(u64)) +	/* TAKEOVER_DROPPED */
+	       nla_total_size_64bit(sizeof(u64)) +	/* TAKEOVER_PROBES */
+	       nla_total_size_64bit(sizeof(u64));	/* TAKEOVER_RESETS */
 }
 
 static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
@@ -203,7 +208,15 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 			      stats.flows_over_limit, TCPFO_A_PAD) ||
 	    nla_put_u32(msg, TCPFO_A_STANDBY_COUNT,
 			atomic_read(&tn->standby.count)) ||
-	    nla_put_u32(msg, TCPFO_A_PROTECTION, READ_ONCE(tn->protection)))
+	    nla_put_u32(msg, TCPFO_A_PROTECTION, READ_ONCE(tn->protection)) ||
+	    nla_put_u32(msg, TCPFO_A_TAKEOVER_LOCKED,
+			atomic_read(&tn->takeover.count)) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_DROPPED,
+			      stats.takeover_dropped, TCPFO_A_PAD) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_PROBES,
+			      stats.takeover_probes, TCPFO_A_PAD) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_RESETS,
+			      stats.takeover_resets, TCPFO_A_PAD))
 		goto err_size;
 
 	genlmsg_end(msg, hdr);
@@ -920,22 +933,99 @@ static u16 tcpfo_leg_wscales(const struct tcpfo_leg *leg)
 	return (u16)leg->gw_wscale << 8 | leg->peer_wscale;
 }
 
+/* The flow attributes that come once per leg, by enum tcpfo_leg_id. */
+struct tcpfo_nl_leg_attrs {
+	int	mss, wscale, opts;
+	int	edge, ts_sent, ts_recent;	/* the resume state */
+	int	seen;
+};
+
+static const struct tcpfo_nl_leg_attrs tcpfo_nl_legs[TCPFO_NR_LEGS] = {
+	[TCPFO_L1] = {
+		.mss = TCPFO_FLOW_A_L1_MSS,
+		.wscale = TCPFO_FLOW_A_L1_WSCALE,
+		.opts = TCPFO_FLOW_A_L1_OPTS,
+		.edge = TCPFO_FLOW_A_L1_RIGHT_EDGE,
+		.ts_sent = TCPFO_FLOW_A_L1_TS_SENT,
+		.ts_recent = TCPFO_FLOW_A_L1_TS_RECENT,
+		.seen = TCPFO_FLOW_A_L1_SEEN,
+	},
+	[TCPFO_L2] = {
+		.mss = TCPFO_FLOW_A_L2_MSS,
+		.wscale = TCPFO_FLOW_A_L2_WSCALE,
+		.opts = TCPFO_FLOW_A_L2_OPTS,
+		.edge = TCPFO_FLOW_A_L2_RIGHT_EDGE,
+		.ts_sent = TCPFO_FLOW_A_L2_TS_SENT,
+		.ts_recent = TCPFO_FLOW_A_L2_TS_RECENT,
+		.seen = TCPFO_FLOW_A_L2_SEEN,
+	},
+};
+
 static int tcpfo_nl_put_leg_ts(struct sk_buff *skb,
-			       const struct tcpfo_leg *leg, int edge,
-			       int ts_sent, int ts_recent)
+			       const struct tcpfo_leg *leg,
+			       const struct tcpfo_nl_leg_attrs *a)
 {
-	if (leg->sent_any && nla_put_u32(skb, edge, leg->right_edge))
+	if (leg->sent_any && nla_put_u32(skb, a->edge, leg->right_edge))
 		return -EMSGSIZE;
-	if (leg->ts_sent_valid && nla_put_u32(skb, ts_sent, leg->ts_sent))
+	if (leg->ts_sent_valid && nla_put_u32(skb, a->ts_sent, leg->ts_sent))
 		return -EMSGSIZE;
 	if (leg->ts_recent_valid &&
-	    nla_put_u32(skb, ts_recent, leg->ts_recent))
+	    nla_put_u32(skb, a->ts_recent, leg->ts_recent))
 		return -EMSGSIZE;
 	return 0;
 }
 
+/* What a standby flow's lock recorded, for its dump. */
+struct tcpfo_nl_lock_view {
+	struct tcpfo_seen	seen[TCPFO_NR_LEGS];
+	bool			locked[TCPFO_NR_LEGS];
+};
+
+static int tcpfo_nl_put_seen(struct sk_buff *skb, int type,
+			     const struct tcpfo_seen *sn)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, TCPFO_SEEN_A_FLAGS, sn->flags) ||
+	    nla_put_u32(skb, TCPFO_SEEN_A_SEGS, sn->segs))
+		goto err_cancel;
+	if ((sn->flags & TCPFO_SEEN_ACK) &&
+	    (nla_put_u32(skb, TCPFO_SEEN_A_ACK, sn->ack) ||
+	     nla_put_u32(skb, TCPFO_SEEN_A_NXT, sn->nxt) ||
+	     nla_put_u32(skb, TCPFO_SEEN_A_WIN, sn->win)))
+		goto err_cancel;
+	if ((sn->flags & TCPFO_SEEN_TS) &&
+	    (nla_put_u32(skb, TCPFO_SEEN_A_TSVAL, sn->tsval) ||
+	     nla_put_u32(skb, TCPFO_SEEN_A_TSECR, sn->tsecr)))
+		goto err_cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int tcpfo_nl_put_lock(struct sk_buff *skb,
+			     const struct tcpfo_nl_lock_view *lv)
+{
+	unsigned int i;
+
+	if (nla_put_flag(skb, TCPFO_FLOW_A_LOCKED))
+		return -EMSGSIZE;
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		if (lv->locked[i] &&
+		    tcpfo_nl_put_seen(skb, tcpfo_nl_legs[i].seen, &lv->seen[i]))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
 static int tcpfo_nl_put_flow(struct sk_buff *skb,
-			     const struct tcpfo_flow_info *fi, bool standby)
+			     const struct tcpfo_flow_info *fi, bool standby,
+			     const struct tcpfo_nl_lock_view *lv)
 {
 	const struct tcpfo_leg *l1 = &fi->leg[TCPFO_L1];
 	const struct tcpfo_leg *l2 = &fi->leg[TCPFO_L2];
@@ -963,12 +1053,10 @@ static int tcpfo_nl_put_flow(struct sk_buff *skb,
 	    (standby && nla_put_flag(skb, TCPFO_FLOW_A_STANDBY)) ||
 	    (!standby && nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms)))
 		goto err_cancel;
-	if (tcpfo_nl_put_leg_ts(skb, l1, TCPFO_FLOW_A_L1_RIGHT_EDGE,
-				TCPFO_FLOW_A_L1_TS_SENT,
-				TCPFO_FLOW_A_L1_TS_RECENT) ||
-	    tcpfo_nl_put_leg_ts(skb, l2, TCPFO_FLOW_A_L2_RIGHT_EDGE,
-				TCPFO_FLOW_A_L2_TS_SENT,
-				TCPFO_FLOW_A_L2_TS_RECENT))
+	if (tcpfo_nl_put_leg_ts(skb, l1, &tcpfo_nl_legs[TCPFO_L1]) ||
+	    tcpfo_nl_put_leg_ts(skb, l2, &tcpfo_nl_legs[TCPFO_L2]))
+		goto err_cancel;
+	if (lv && tcpfo_nl_put_lock(skb, lv))
 		goto err_cancel;
 
 	if (l1->peer_mss &&
@@ -1037,6 +1125,7 @@ static int tcpfo_nl_standby_dump(struct sk_buff *skb,
 				 struct tcpfo_net *tn)
 {
 	struct tcpfo_flow_dump_ctx *ctx = (void *)cb->ctx;
+	struct tcpfo_nl_lock_view lv;
 	struct tcpfo_standby_flow *sf;
 	unsigned long index;
 	int err = 0;
@@ -1052,7 +1141,10 @@ static int tcpfo_nl_standby_dump(struct sk_buff *skb,
 			err = -EMSGSIZE;
 			break;
 		}
-		err = tcpfo_nl_put_flow(skb, &sf->info, true);
+		err = tcpfo_nl_put_flow(skb, &sf->info, true,
+					tcpfo_takeover_seen(tn, index, lv.seen,
+							    lv.locked) ?
+					&lv : NULL);
 		if (err) {
 			genlmsg_cancel(skb, hdr);
 			break;
@@ -1074,40 +1166,57 @@ static int tcpfo_nl_u32_opt(const struct nlattr *a, u32 *out)
 	return 1;
 }
 
-/* Window scales and options of one leg from the import request. */
+/*
+ * The resume state of one leg (right edge, TSval sent, TSval echoed), all
+ * optional: in FLOW_IMPORT and TAKEOVER_ACTIVATE. Returns what is present
+ * in @valid[0..2] in that order.
+ */
+static void tcpfo_nl_leg_resume(struct nlattr **tb,
+				const struct tcpfo_nl_leg_attrs *a,
+				u32 *edge, u32 *ts_sent, u32 *ts_recent,
+				bool valid[3])
+{
+	valid[0] = tcpfo_nl_u32_opt(tb[a->edge], edge);
+	valid[1] = tcpfo_nl_u32_opt(tb[a->ts_sent], ts_sent);
+	valid[2] = tcpfo_nl_u32_opt(tb[a->ts_recent], ts_recent);
+}
+
+/* Window scales, options and resume state of one leg from the import. */
 static int tcpfo_nl_import_leg(struct netlink_ext_ack *extack,
 			       struct nlattr **tb, struct tcpfo_leg *leg,
-			       int mss, int wscale, int opts, int edge,
-			       int ts_sent, int ts_recent)
+			       const struct tcpfo_nl_leg_attrs *a)
 {
+	bool valid[3];
 	u32 v;
 
-	if (tb[mss])
-		leg->peer_mss = nla_get_u16(tb[mss]);
-	if (tb[wscale]) {
-		u16 ws = nla_get_u16(tb[wscale]);
+	if (tb[a->mss])
+		leg->peer_mss = nla_get_u16(tb[a->mss]);
+	if (tb[a->wscale]) {
+		u16 ws = nla_get_u16(tb[a->wscale]);
 
 		if ((ws & 0xff) > TCPFO_MAX_WSCALE || (ws >> 8) > TCPFO_MAX_WSCALE) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[wscale],
+			NL_SET_ERR_MSG_ATTR(extack, tb[a->wscale],
 					    "window scale above 14");
 			return -EINVAL;
 		}
 		leg->peer_wscale = ws & 0xff;
 		leg->gw_wscale = ws >> 8;
 	}
-	if (tb[opts]) {
-		v = nla_get_u32(tb[opts]);
+	if (tb[a->opts]) {
+		v = nla_get_u32(tb[a->opts]);
 		if (v & ~(TCPFO_OPT_SACK | TCPFO_OPT_TIMESTAMP |
 			  TCPFO_OPT_WSCALE)) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[opts],
+			NL_SET_ERR_MSG_ATTR(extack, tb[a->opts],
 					    "unknown option bits");
 			return -EINVAL;
 		}
 		leg->peer_opts = leg->gw_opts = v;
 	}
-	leg->sent_any = tcpfo_nl_u32_opt(tb[edge], &leg->right_edge);
-	leg->ts_sent_valid = tcpfo_nl_u32_opt(tb[ts_sent], &leg->ts_sent);
-	leg->ts_recent_valid = tcpfo_nl_u32_opt(tb[ts_recent], &leg->ts_recent);
+	tcpfo_nl_leg_resume(tb, a, &leg->right_edge, &leg->ts_sent,
+			    &leg->ts_recent, valid);
+	leg->sent_any = valid[0];
+	leg->ts_sent_valid = valid[1];
+	leg->ts_recent_valid = valid[2];
 	return 0;
 }
 
@@ -1173,11 +1282,7 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	l1->peer_isn = nla_get_u32(tb[TCPFO_FLOW_A_CLIENT_ISN]);
 	l1->peer_syn_seen = true;
 	l1->gw_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_L1_ISN], &l1->gw_isn);
-	err = tcpfo_nl_import_leg(extack, tb, l1, TCPFO_FLOW_A_L1_MSS,
-				  TCPFO_FLOW_A_L1_WSCALE, TCPFO_FLOW_A_L1_OPTS,
-				  TCPFO_FLOW_A_L1_RIGHT_EDGE,
-				  TCPFO_FLOW_A_L1_TS_SENT,
-				  TCPFO_FLOW_A_L1_TS_RECENT);
+	err = tcpfo_nl_import_leg(extack, tb, l1, &tcpfo_nl_legs[TCPFO_L1]);
 	if (err)
 		goto err_free;
 
@@ -1211,11 +1316,7 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	l2->gw_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_L2_ISN], &l2->gw_isn);
 	l2->peer_syn_seen = tcpfo_nl_u32_opt(tb[TCPFO_FLOW_A_SERVER_ISN],
 					     &l2->peer_isn);
-	err = tcpfo_nl_import_leg(extack, tb, l2, TCPFO_FLOW_A_L2_MSS,
-				  TCPFO_FLOW_A_L2_WSCALE, TCPFO_FLOW_A_L2_OPTS,
-				  TCPFO_FLOW_A_L2_RIGHT_EDGE,
-				  TCPFO_FLOW_A_L2_TS_SENT,
-				  TCPFO_FLOW_A_L2_TS_RECENT);
+	err = tcpfo_nl_import_leg(extack, tb, l2, &tcpfo_nl_legs[TCPFO_L2]);
 	if (err)
 		goto err_free;
 
@@ -1361,6 +1462,182 @@ static int tcpfo_nl_flow_confirm(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* ---- takeover ------------------------------------------------------------ */
+
+/* LOCK and PROBE: a flow nest with the id, or none (every flow). */
+static const struct nla_policy tcpfo_takeover_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy tcpfo_takeover_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_takeover_policy),
+};
+
+static const struct nla_policy tcpfo_unlock_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RESET]	= { .type = NLA_FLAG },
+};
+
+static const struct nla_policy tcpfo_unlock_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_unlock_policy),
+};
+
+static const struct nla_policy tcpfo_activate_policy[TCPFO_FLOW_A_MAX + 1] = {
+	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RELEASED_C2S] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_RELEASED_S2C] = { .type = NLA_U64 },
+	[TCPFO_FLOW_A_FIN_C2S]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_FIN_S2C]	= { .type = NLA_U64 },
+	[TCPFO_FLOW_A_L1_RIGHT_EDGE] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_RIGHT_EDGE] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_TS_SENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_TS_SENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L1_TS_RECENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_L2_TS_RECENT] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy tcpfo_activate_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_activate_policy),
+};
+
+/*
+ * The flow a takeover request names: the TCPFO_FLOW_A_ID of its flow nest
+ * (parsed into @tb with @policy), or every flow (*@all) when the request
+ * has no nest.
+ */
+static int tcpfo_nl_takeover_target(struct genl_info *info,
+				    const struct nla_policy *policy,
+				    struct nlattr **tb, bool *all,
+				    unsigned long *id)
+{
+	struct nlattr *nest = info->attrs[TCPFO_A_FLOW];
+	int err;
+
+	*all = !nest;
+	*id = 0;
+	if (!nest)
+		return 0;
+	err = nla_parse_nested(tb, TCPFO_FLOW_A_MAX, nest, policy,
+			       info->extack);
+	if (err)
+		return err;
+	if (TCPFO_FLOW_REQUIRE(info->extack, nest, tb, TCPFO_FLOW_A_ID, "id"))
+		return -EINVAL;
+	*id = nla_get_u64(tb[TCPFO_FLOW_A_ID]);
+	return 0;
+}
+
+static int tcpfo_nl_takeover_lock(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	unsigned long id;
+	bool all;
+	int err;
+
+	err = tcpfo_nl_takeover_target(info, tcpfo_takeover_policy, tb, &all,
+				       &id);
+	if (err)
+		return err;
+	mutex_lock(&tn->lock);
+	err = tcpfo_takeover_lock(tn, all, id, info->extack);
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
+static int tcpfo_nl_takeover_probe(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	unsigned long id;
+	bool all;
+	int err;
+
+	err = tcpfo_nl_takeover_target(info, tcpfo_takeover_policy, tb, &all,
+				       &id);
+	if (err)
+		return err;
+	mutex_lock(&tn->lock);
+	err = tcpfo_takeover_probe(tn, all, id, info->extack);
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
+static int tcpfo_nl_takeover_activate(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct tcpfo_resume rs;
+	struct nlattr *nest;
+	unsigned long id;
+	unsigned int i;
+	bool all;
+	int err;
+
+	err = tcpfo_nl_takeover_target(info, tcpfo_activate_policy, tb, &all,
+				       &id);
+	if (err)
+		return err;
+	if (all) {
+		NL_SET_ERR_MSG(extack, "flow nest is missing");
+		return -EINVAL;
+	}
+	nest = info->attrs[TCPFO_A_FLOW];
+	if (TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_RELEASED_C2S,
+			       "released c2s") ||
+	    TCPFO_FLOW_REQUIRE(extack, nest, tb, TCPFO_FLOW_A_RELEASED_S2C,
+			       "released s2c"))
+		return -EINVAL;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.released[TCPFO_C2S] = nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_C2S]);
+	rs.released[TCPFO_S2C] = nla_get_u64(tb[TCPFO_FLOW_A_RELEASED_S2C]);
+	if (tb[TCPFO_FLOW_A_FIN_C2S]) {
+		rs.fin[TCPFO_C2S] = nla_get_u64(tb[TCPFO_FLOW_A_FIN_C2S]);
+		rs.fin_seen[TCPFO_C2S] = true;
+	}
+	if (tb[TCPFO_FLOW_A_FIN_S2C]) {
+		rs.fin[TCPFO_S2C] = nla_get_u64(tb[TCPFO_FLOW_A_FIN_S2C]);
+		rs.fin_seen[TCPFO_S2C] = true;
+	}
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		bool valid[3];
+
+		tcpfo_nl_leg_resume(tb, &tcpfo_nl_legs[i], &rs.right_edge[i],
+				    &rs.ts_sent[i], &rs.ts_recent[i], valid);
+		rs.right_edge_valid[i] = valid[0];
+		rs.ts_sent_valid[i] = valid[1];
+		rs.ts_recent_valid[i] = valid[2];
+	}
+
+	mutex_lock(&tn->lock);
+	err = tcpfo_takeover_activate(tn, id, &rs, extack);
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
+static int tcpfo_nl_takeover_unlock(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	unsigned long id;
+	bool all;
+	int err;
+
+	err = tcpfo_nl_takeover_target(info, tcpfo_unlock_policy, tb, &all,
+				       &id);
+	if (err)
+		return err;
+	mutex_lock(&tn->lock);
+	err = tcpfo_takeover_unlock(tn, all, id,
+				    !all && nla_get_flag(tb[TCPFO_FLOW_A_RESET]),
+				    info->extack);
+	mutex_unlock(&tn->lock);
+	return err;
+}
+
 /*
  * The doorbell. The work runs in process context; tcpfo_nl_ready guards
  * against a namespace's work running while the family is not registered
@@ -1438,7 +1715,7 @@ static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genl_dump_check_consistent(cb, hdr);
-		err = tcpfo_nl_put_flow(skb, fi, false);
+		err = tcpfo_nl_put_flow(skb, fi, false, NULL);
 		if (err) {
 			genlmsg_cancel(skb, hdr);
 			break;
@@ -1533,6 +1810,34 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 		.cmd		= TCPFO_CMD_FLOW_FORGET,
 		.doit		= tcpfo_nl_flow_forget,
 		.policy		= tcpfo_flow_forget_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_TAKEOVER_LOCK,
+		.doit		= tcpfo_nl_takeover_lock,
+		.policy		= tcpfo_takeover_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_TAKEOVER_PROBE,
+		.doit		= tcpfo_nl_takeover_probe,
+		.policy		= tcpfo_takeover_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_TAKEOVER_ACTIVATE,
+		.doit		= tcpfo_nl_takeover_activate,
+		.policy		= tcpfo_activate_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_TAKEOVER_UNLOCK,
+		.doit		= tcpfo_nl_takeover_unlock,
+		.policy		= tcpfo_unlock_req_policy,
 		.maxattr	= TCPFO_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},

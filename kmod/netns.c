@@ -32,6 +32,9 @@ void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out)
 		out->release_acks += READ_ONCE(s->release_acks);
 		out->dupacks_suppressed += READ_ONCE(s->dupacks_suppressed);
 		out->flows_over_limit += READ_ONCE(s->flows_over_limit);
+		out->takeover_dropped += READ_ONCE(s->takeover_dropped);
+		out->takeover_probes += READ_ONCE(s->takeover_probes);
+		out->takeover_resets += READ_ONCE(s->takeover_resets);
 	}
 }
 
@@ -60,12 +63,18 @@ static int __net_init tcpfo_net_init(struct net *net)
 	if (err)
 		goto err_stats;
 
+	err = tcpfo_takeover_init(tn);
+	if (err)
+		goto err_flows;
+
 	/* Last: from here on packets reach the hooks. */
 	err = tcpfo_hooks_register(net);
 	if (err)
-		goto err_flows;
+		goto err_takeover;
 	return 0;
 
+err_takeover:
+	tcpfo_takeover_exit(tn);
 err_flows:
 	tcpfo_flows_exit(tn);
 err_stats:
@@ -95,6 +104,8 @@ static void __net_exit tcpfo_net_exit(struct net *net)
 	WARN_ON_ONCE(atomic_read(&tn->flow_count));
 	/* No flow is left to ring the doorbell. */
 	cancel_work_sync(&tn->event_work);
+	/* Locks point at standby ids only; either order works. */
+	tcpfo_takeover_exit(tn);
 	tcpfo_standby_exit(tn);
 	tcpfo_services_flush(tn);
 	free_percpu(tn->stats);

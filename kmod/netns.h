@@ -16,6 +16,7 @@
 #include "flow.h"
 #include "service.h"
 #include "standby.h"
+#include "takeover.h"
 
 /*
  * Hot counters, bumped per packet with this_cpu_inc() (safe from process and
@@ -27,6 +28,9 @@ struct tcpfo_pcpu_stats {
 	u64	release_acks;	/* crafted release ACKs sent */
 	u64	dupacks_suppressed; /* clamped duplicate ACKs dropped */
 	u64	flows_over_limit; /* service SYNs not tracked: table full */
+	u64	takeover_dropped; /* segments dropped on locked tuples */
+	u64	takeover_probes; /* takeover probes sent */
+	u64	takeover_resets; /* flows reset instead of taken over */
 };
 
 struct tcpfo_net {
@@ -44,6 +48,7 @@ struct tcpfo_net {
 	struct tcpfo_flow_table	flows;
 	struct tcpfo_pcpu_stats __percpu *stats;
 	struct tcpfo_standby_table standby;
+	struct tcpfo_lock_table	takeover;	/* writers hold lock */
 	/* Bit 0: a TCPFO_CMD_FLOW_EVENT doorbell is pending (sent or about
 	 * to be) and no FLOW_GET dump has started since.
 	 */
@@ -74,6 +79,9 @@ struct tcpfo_stats {
 	u64	release_acks;
 	u64	dupacks_suppressed;
 	u64	flows_over_limit;
+	u64	takeover_dropped;
+	u64	takeover_probes;
+	u64	takeover_resets;
 };
 
 void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out);

@@ -84,6 +84,7 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
 	return true;
 }
 
+/* Header and options; the payload (rel->payload bytes) follows. */
 static unsigned int tcpfo_release_tcplen(const struct tcpfo_release *rel)
 {
 	return sizeof(struct tcphdr) + (rel->ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
@@ -98,7 +99,10 @@ static void tcpfo_release_fill_tcp(struct tcphdr *th,
 	th->seq = htonl(rel->seq);
 	th->ack_seq = htonl(rel->ack);
 	th->doff = tcplen / 4;
-	th->ack = 1;
+	if (rel->flags)
+		tcp_flag_byte(th) = rel->flags;
+	else
+		th->ack = 1;
 	th->window = htons(rel->win);
 	if (rel->ts) {
 		__be32 *ptr = (__be32 *)(th + 1);
@@ -116,6 +120,16 @@ static void tcpfo_release_csum(struct sk_buff *skb, struct tcphdr *th)
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = (unsigned char *)th - skb->head;
 	skb->csum_offset = offsetof(struct tcphdr, check);
+}
+
+/*
+ * Takeover segments (rel->flags set) are rare and carry a payload byte:
+ * they get their complete checksum here (CHECKSUM_NONE), valid whatever
+ * the path does with them.
+ */
+static bool tcpfo_segment_sw_csum(const struct tcpfo_release *rel)
+{
+	return rel->flags;
 }
 
 static int tcpfo_release_send_v4(struct net *net,
@@ -138,7 +152,8 @@ static int tcpfo_release_send_v4(struct net *net,
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 
-	skb = alloc_skb(LL_MAX_HEADER + sizeof(*iph) + tcplen, GFP_ATOMIC);
+	skb = alloc_skb(LL_MAX_HEADER + sizeof(*iph) + tcplen + rel->payload,
+			GFP_ATOMIC);
 	if (!skb) {
 		ip_rt_put(rt);
 		return -ENOMEM;
@@ -159,10 +174,18 @@ static int tcpfo_release_send_v4(struct net *net,
 	/* tot_len and the header checksum: __ip_local_out(). */
 
 	skb_set_transport_header(skb, skb->len);
-	th = skb_put_zero(skb, tcplen);
+	th = skb_put_zero(skb, tcplen + rel->payload);
 	tcpfo_release_fill_tcp(th, rel, tcplen);
-	th->check = ~tcp_v4_check(tcplen, iph->saddr, iph->daddr, 0);
-	tcpfo_release_csum(skb, th);
+	if (tcpfo_segment_sw_csum(rel)) {
+		th->check = tcp_v4_check(tcplen + rel->payload, iph->saddr,
+					 iph->daddr,
+					 csum_partial(th, tcplen + rel->payload,
+						      0));
+		skb->ip_summed = CHECKSUM_NONE;
+	} else {
+		th->check = ~tcp_v4_check(tcplen, iph->saddr, iph->daddr, 0);
+		tcpfo_release_csum(skb, th);
+	}
 
 	skb->protocol = htons(ETH_P_IP);
 	skb_dst_set(skb, &rt->dst);
@@ -196,7 +219,8 @@ static int tcpfo_release_send_v6(struct net *net,
 	if (IS_ERR(dst))
 		return PTR_ERR(dst);
 
-	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcplen, GFP_ATOMIC);
+	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcplen + rel->payload,
+			GFP_ATOMIC);
 	if (!skb) {
 		dst_release(dst);
 		return -ENOMEM;
@@ -212,17 +236,26 @@ static int tcpfo_release_send_v6(struct net *net,
 	/* payload_len: __ip6_local_out(). */
 
 	skb_set_transport_header(skb, skb->len);
-	th = skb_put_zero(skb, tcplen);
+	th = skb_put_zero(skb, tcplen + rel->payload);
 	tcpfo_release_fill_tcp(th, rel, tcplen);
-	th->check = ~tcp_v6_check(tcplen, &ip6h->saddr, &ip6h->daddr, 0);
-	tcpfo_release_csum(skb, th);
+	if (tcpfo_segment_sw_csum(rel)) {
+		th->check = tcp_v6_check(tcplen + rel->payload, &ip6h->saddr,
+					 &ip6h->daddr,
+					 csum_partial(th, tcplen + rel->payload,
+						      0));
+		skb->ip_summed = CHECKSUM_NONE;
+	} else {
+		th->check = ~tcp_v6_check(tcplen, &ip6h->saddr, &ip6h->daddr,
+					  0);
+		tcpfo_release_csum(skb, th);
+	}
 
 	skb->protocol = htons(ETH_P_IPV6);
 	skb_dst_set(skb, dst);
 	return ip6_local_out(net, NULL, skb);
 }
 
-void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel)
+int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel)
 {
 	int err;
 
@@ -230,6 +263,11 @@ void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel)
 		err = tcpfo_release_send_v4(tn->net, rel);
 	else
 		err = tcpfo_release_send_v6(tn->net, rel);
-	if (!net_xmit_eval(err))
+	return net_xmit_eval(err);
+}
+
+void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel)
+{
+	if (!tcpfo_segment_send(tn, rel))
 		this_cpu_inc(tn->stats->release_acks);
 }

@@ -26,6 +26,14 @@ struct tcpfo_release {
 	u16			win;
 	u8			family;
 	bool			ts;
+	/*
+	 * Takeover segments (takeover.c) only; zero for release ACKs.
+	 * @flags: TCPHDR_* to send instead of a pure ACK; @payload: bytes of
+	 * payload (0 or 1, the probe byte). Such segments get a complete
+	 * software checksum (CHECKSUM_NONE).
+	 */
+	u8			flags;
+	u8			payload;
 };
 
 /*
@@ -38,5 +46,12 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int leg,
 
 /* Send a prepared release; no locks held. Softirq or process context. */
 void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
+
+/*
+ * Craft and send any segment @rel describes (ip_local_out/ip6_local_out,
+ * routed from its own addresses, no socket); returns 0 or a negative
+ * errno. No locks held.
+ */
+int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
 
 #endif /* _TCPFO_XMIT_H */

@@ -19,6 +19,20 @@
  *                                  S2C" and (paired) "l2 T BPORT ...", T =
  *                                  CLOCK_REALTIME once the dump finished
  *                                  (an unknown ISN is -1)
+ *   tcpfo-nlprobe lock [ID]        TAKEOVER_LOCK of standby flow ID (every
+ *                                  standby flow without ID)
+ *   tcpfo-nlprobe probe [ID]       TAKEOVER_PROBE (every locked flow)
+ *   tcpfo-nlprobe activate ID C2S S2C
+ *                                  TAKEOVER_ACTIVATE at these released points
+ *   tcpfo-nlprobe unlock [ID [reset]]
+ *                                  TAKEOVER_UNLOCK (every lock without ID)
+ *                                  the takeover commands print the errno name
+ *                                  (0 = success) and the extack message
+ *   tcpfo-nlprobe seen             per locked standby flow and locked leg:
+ *                                  "seen ID l1|l2 flags=F segs=N [ack=A nxt=N
+ *                                  win=W] [tsval=V tsecr=E]" (F: ack syn fin
+ *                                  rst ts joined by '+', or none)
+ *   tcpfo-nlprobe takeover-status  "locked N dropped N probes N resets N"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,6 +105,11 @@ static void put_u16(struct msg *m, uint16_t type, uint16_t v)
 static void put_u32(struct msg *m, uint16_t type, uint32_t v)
 {
 	put(m, type, &v, 4);
+}
+
+static void put_u64(struct msg *m, uint16_t type, uint64_t v)
+{
+	put(m, type, &v, 8);
 }
 
 static struct nlattr *nest_start(struct msg *m, uint16_t type)
@@ -443,6 +462,63 @@ CASE(b_add_zero_vip)
 	nest_end(m, n);
 }
 
+/* A takeover request for flow @id, with an extra attribute if @extra. */
+static void takeover_req(struct msg *m, uint8_t cmd, uint64_t id, int extra)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, cmd);
+	n = nest_start(m, TCPFO_A_FLOW);
+	put_u64(m, TCPFO_FLOW_A_ID, id);
+	if (extra)
+		put_u32(m, extra, 1);
+	nest_end(m, n);
+}
+CASE(b_lock_unknown) { takeover_req(m, TCPFO_CMD_TAKEOVER_LOCK, 987654, 0); }
+CASE(b_probe_unknown) { takeover_req(m, TCPFO_CMD_TAKEOVER_PROBE, 987654, 0); }
+CASE(b_unlock_unknown) { takeover_req(m, TCPFO_CMD_TAKEOVER_UNLOCK, 987654, 0); }
+CASE(b_activate_unknown)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_ACTIVATE);
+	n = nest_start(m, TCPFO_A_FLOW);
+	put_u64(m, TCPFO_FLOW_A_ID, 987654);
+	put_u64(m, TCPFO_FLOW_A_RELEASED_C2S, 0);
+	put_u64(m, TCPFO_FLOW_A_RELEASED_S2C, 0);
+	nest_end(m, n);
+}
+CASE(b_activate_no_nest) { msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_ACTIVATE); }
+CASE(b_activate_no_released) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, 0); }
+CASE(b_activate_isn) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, TCPFO_FLOW_A_CLIENT_ISN); }
+CASE(b_lock_no_id)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_LOCK);
+	n = nest_start(m, TCPFO_A_FLOW);
+	nest_end(m, n);
+}
+CASE(b_unlock_reset_no_id)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_UNLOCK);
+	n = nest_start(m, TCPFO_A_FLOW);
+	put_raw(m, TCPFO_FLOW_A_RESET, NLA_HDRLEN, NULL, 0);
+	nest_end(m, n);
+}
+CASE(b_probe_id_u32)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_PROBE);
+	n = nest_start(m, TCPFO_A_FLOW);
+	put_u32(m, TCPFO_FLOW_A_ID, 1);
+	nest_end(m, n);
+}
+CASE(b_lock_reset_flag) { takeover_req(m, TCPFO_CMD_TAKEOVER_LOCK, 1, TCPFO_FLOW_A_RESET); }
+
 static const struct {
 	const char *name;
 	build_fn build;
@@ -473,6 +549,17 @@ static const struct {
 	{ "del with empty nest", b_del_nothing, EINVAL },
 	{ "del with vip but no port", b_del_vip_without_port, EINVAL },
 	{ "add with vip 0.0.0.0", b_add_zero_vip, EINVAL },
+	{ "lock of an unknown id", b_lock_unknown, ENOENT },
+	{ "probe of an unknown id", b_probe_unknown, ENOENT },
+	{ "unlock of an unknown id", b_unlock_unknown, ENOENT },
+	{ "activate of an unknown id", b_activate_unknown, ENOENT },
+	{ "activate without flow nest", b_activate_no_nest, EINVAL },
+	{ "activate without released points", b_activate_no_released, EINVAL },
+	{ "activate with a client ISN", b_activate_isn, EINVAL },
+	{ "lock with an empty flow nest", b_lock_no_id, EINVAL },
+	{ "unlock with reset but no id", b_unlock_reset_no_id, EINVAL },
+	{ "probe with a 4-byte id", b_probe_id_u32, EINVAL },
+	{ "lock with the reset flag", b_lock_reset_flag, EINVAL },
 };
 
 static int run_malformed(void)
@@ -583,6 +670,219 @@ static int run_errno(const char *what)
 	}
 	e = xfer(&m, why, sizeof(why));
 	printf("%s%s%s\n", ename(e), why[0] ? " " : "", why);
+	return 0;
+}
+
+/* lock/probe/unlock/activate: print "ERRNO [extack]"; exit 0 if sent. */
+static int run_takeover(int argc, char **argv)
+{
+	const char *what = argv[1];
+	struct nlattr *n = NULL;
+	char why[512];
+	struct msg m;
+	uint8_t cmd;
+	int e;
+
+	if (!strcmp(what, "lock"))
+		cmd = TCPFO_CMD_TAKEOVER_LOCK;
+	else if (!strcmp(what, "probe"))
+		cmd = TCPFO_CMD_TAKEOVER_PROBE;
+	else if (!strcmp(what, "unlock"))
+		cmd = TCPFO_CMD_TAKEOVER_UNLOCK;
+	else
+		cmd = TCPFO_CMD_TAKEOVER_ACTIVATE;
+	msg_init(&m, family_id, 0, cmd);
+	if (argc >= 3) {
+		n = nest_start(&m, TCPFO_A_FLOW);
+		put_u64(&m, TCPFO_FLOW_A_ID, strtoull(argv[2], NULL, 0));
+	}
+	if (cmd == TCPFO_CMD_TAKEOVER_UNLOCK && argc >= 4 &&
+	    !strcmp(argv[3], "reset"))
+		put_raw(&m, TCPFO_FLOW_A_RESET, NLA_HDRLEN, NULL, 0);
+	if (cmd == TCPFO_CMD_TAKEOVER_ACTIVATE && argc >= 5) {
+		put_u64(&m, TCPFO_FLOW_A_RELEASED_C2S, strtoull(argv[3], NULL, 0));
+		put_u64(&m, TCPFO_FLOW_A_RELEASED_S2C, strtoull(argv[4], NULL, 0));
+	}
+	if (n)
+		nest_end(&m, n);
+	e = xfer(&m, why, sizeof(why));
+	printf("%s%s%s\n", ename(e), why[0] ? " " : "", why);
+	return 0;
+}
+
+/* Calls @fn for every attribute nested in @nest. */
+#define for_each_nested(a, nest, rem)						\
+	for (rem = (nest)->nla_len - NLA_HDRLEN,					\
+	     a = (struct nlattr *)((char *)(nest) + NLA_HDRLEN);			\
+	     rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem;	\
+	     rem -= NLA_ALIGN(a->nla_len),						\
+	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+
+static void print_seen(uint64_t id, int leg, struct nlattr *nest)
+{
+	static const char *const names[] = { "ack", "ts", "syn", "fin", "rst" };
+	uint32_t v[TCPFO_SEEN_A_MAX + 1] = { 0 };
+	int have[TCPFO_SEEN_A_MAX + 1] = { 0 };
+	struct nlattr *a;
+	int rem, i, any = 0;
+
+	for_each_nested(a, nest, rem) {
+		int t = a->nla_type & NLA_TYPE_MASK;
+
+		if (t > 0 && t <= TCPFO_SEEN_A_MAX && a->nla_len == NLA_HDRLEN + 4) {
+			memcpy(&v[t], a + 1, 4);
+			have[t] = 1;
+		}
+	}
+	printf("seen %llu l%d flags=", (unsigned long long)id, leg);
+	for (i = 0; i < 5; i++) {
+		if (v[TCPFO_SEEN_A_FLAGS] & (1U << i)) {
+			printf("%s%s", any ? "+" : "", names[i]);
+			any = 1;
+		}
+	}
+	printf("%s segs=%u", any ? "" : "none", v[TCPFO_SEEN_A_SEGS]);
+	if (have[TCPFO_SEEN_A_ACK])
+		printf(" ack=%u nxt=%u win=%u", v[TCPFO_SEEN_A_ACK],
+		       v[TCPFO_SEEN_A_NXT], v[TCPFO_SEEN_A_WIN]);
+	if (have[TCPFO_SEEN_A_TSVAL])
+		printf(" tsval=%u tsecr=%u", v[TCPFO_SEEN_A_TSVAL],
+		       v[TCPFO_SEEN_A_TSECR]);
+	printf("\n");
+}
+
+/* One FLOW_GET dump; calls @fn with each TCPFO_A_FLOW nest. */
+static int dump_flows(void (*fn)(struct nlattr *flow))
+{
+	static unsigned char rbuf[65536];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nlmsghdr *n;
+	struct msg m;
+
+	msg_init(&m, family_id, NLM_F_DUMP, TCPFO_CMD_FLOW_GET);
+	n = (struct nlmsghdr *)m.buf;
+	n->nlmsg_flags &= ~NLM_F_ACK;
+	n->nlmsg_len = m.len;
+	if (sendto(nl_fd, m.buf, m.len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return errno;
+	for (;;) {
+		ssize_t r = recv(nl_fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *h;
+
+		if (r < 0)
+			return errno;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)r);
+		     h = NLMSG_NEXT(h, r)) {
+			struct nlattr *a;
+			int rem;
+
+			if (h->nlmsg_seq != n->nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			rem = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+			a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+			while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+			       a->nla_len <= rem) {
+				if ((a->nla_type & NLA_TYPE_MASK) == TCPFO_A_FLOW)
+					fn(a);
+				rem -= NLA_ALIGN(a->nla_len);
+				a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+			}
+		}
+	}
+}
+
+static void seen_flow(struct nlattr *flow)
+{
+	struct nlattr *a, *seen[3] = { NULL };
+	uint64_t id = 0;
+	int rem, locked = 0, leg;
+
+	for_each_nested(a, flow, rem) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case TCPFO_FLOW_A_ID:
+			memcpy(&id, a + 1, 8);
+			break;
+		case TCPFO_FLOW_A_LOCKED:
+			locked = 1;
+			break;
+		case TCPFO_FLOW_A_L1_SEEN:
+			seen[1] = a;
+			break;
+		case TCPFO_FLOW_A_L2_SEEN:
+			seen[2] = a;
+			break;
+		}
+	}
+	if (!locked)
+		return;
+	printf("locked %llu\n", (unsigned long long)id);
+	for (leg = 1; leg <= 2; leg++)
+		if (seen[leg])
+			print_seen(id, leg, seen[leg]);
+}
+
+static int run_seen(void)
+{
+	int e = dump_flows(seen_flow);
+
+	if (e)
+		fprintf(stderr, "tcpfo-nlprobe: seen: %s\n", ename(e));
+	fflush(stdout);
+	return e ? 1 : 0;
+}
+
+static int run_takeover_status(void)
+{
+	static unsigned char rbuf[8192];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	unsigned long long dropped = 0, probes = 0, resets = 0;
+	unsigned int locked = 0;
+	struct nlmsghdr *n, *h;
+	struct nlattr *a;
+	struct msg m;
+	ssize_t r;
+	int rem;
+
+	msg_init(&m, family_id, 0, TCPFO_CMD_GET_STATUS);
+	n = (struct nlmsghdr *)m.buf;
+	n->nlmsg_flags &= ~NLM_F_ACK;
+	n->nlmsg_len = m.len;
+	if (sendto(nl_fd, m.buf, m.len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (r = recv(nl_fd, rbuf, sizeof(rbuf), 0)) < 0) {
+		perror("tcpfo-nlprobe: takeover-status");
+		return 1;
+	}
+	h = (struct nlmsghdr *)rbuf;
+	if (!NLMSG_OK(h, (size_t)r) || h->nlmsg_type != family_id) {
+		fprintf(stderr, "tcpfo-nlprobe: takeover-status: no status reply\n");
+		return 1;
+	}
+	rem = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+	while (rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem) {
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case TCPFO_A_TAKEOVER_LOCKED:
+			memcpy(&locked, a + 1, 4);
+			break;
+		case TCPFO_A_TAKEOVER_DROPPED:
+			memcpy(&dropped, a + 1, 8);
+			break;
+		case TCPFO_A_TAKEOVER_PROBES:
+			memcpy(&probes, a + 1, 8);
+			break;
+		case TCPFO_A_TAKEOVER_RESETS:
+			memcpy(&resets, a + 1, 8);
+			break;
+		}
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	printf("locked %u dropped %llu probes %llu resets %llu\n", locked,
+	       dropped, probes, resets);
 	return 0;
 }
 
@@ -730,7 +1030,9 @@ int main(int argc, char **argv)
 	int one = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: tcpfo-nlprobe malformed | fuzz N SEED | errno CMD | watch-standby FILE\n");
+		fprintf(stderr, "usage: tcpfo-nlprobe malformed | fuzz N SEED | errno CMD | watch-standby FILE |\n"
+				"       lock [ID] | probe [ID] | activate ID C2S S2C | unlock [ID [reset]] |\n"
+				"       seen | takeover-status\n");
 		return 2;
 	}
 	nl_fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
@@ -753,6 +1055,16 @@ int main(int argc, char **argv)
 		return run_errno(argv[2]);
 	if (!strcmp(argv[1], "watch-standby") && argc == 3)
 		return run_watch(argv[2]);
+	if ((!strcmp(argv[1], "lock") || !strcmp(argv[1], "probe")) && argc <= 3)
+		return run_takeover(argc, argv);
+	if (!strcmp(argv[1], "unlock") && argc <= 4)
+		return run_takeover(argc, argv);
+	if (!strcmp(argv[1], "activate") && argc == 5)
+		return run_takeover(argc, argv);
+	if (!strcmp(argv[1], "seen") && argc == 2)
+		return run_seen();
+	if (!strcmp(argv[1], "takeover-status") && argc == 2)
+		return run_takeover_status();
 	fprintf(stderr, "tcpfo-nlprobe: bad arguments\n");
 	return 2;
 }

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Takeover on the standby (see takeover.h and the TAKEOVER_* commands in
+ * the uapi header).
+ *
+ * Once the primary is gone, failoverd locks the standby flows: from then
+ * on every segment the peers send on their tuples is recorded and dropped
+ * in PRE_ROUTING, before the flow table and the SYN path look at it, so
+ * neither a listener nor the half-built repaired sockets see it and the
+ * stack answers nothing (an ACK meeting the VIP's listener or no socket
+ * would draw an RST that kills the client's connection). RSTs the stack
+ * sends on locked tuples anyway are dropped in LOCAL_OUT.
+ *
+ * Probes make the peers talk: one byte they already have, which TCP
+ * answers at once with a duplicate ACK (not rate limited: it carries
+ * data) showing its rcv_nxt, snd_nxt, window and TSval. From that and the
+ * standby record failoverd builds the sockets, then ACTIVATE turns the
+ * record into a tracked flow, and UNLOCK lets the peers' segments through
+ * to the new sockets. A flow that cannot be taken over is reset instead
+ * (UNLOCK with RESET), at the point the peer revealed, so it is accepted.
+ */
+
+#include <linux/netfilter.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <net/netlink.h>
+#include <net/tcp.h>
+
+#include "hooks.h"
+#include "netns.h"
+#include "seq.h"
+#include "standby.h"
+#include "takeover.h"
+#include "xmit.h"
+
+static const struct rhashtable_params tcpfo_lock_rht_params = {
+	.head_offset		= offsetof(struct tcpfo_lock_node, rhead),
+	.key_offset		= offsetof(struct tcpfo_lock_node, key),
+	.key_len		= sizeof(struct tcpfo_tuple),
+	.automatic_shrinking	= true,
+};
+
+int tcpfo_takeover_init(struct tcpfo_net *tn)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	int err;
+
+	xa_init(&tt->by_id);
+	atomic_set(&tt->count, 0);
+	err = rhashtable_init(&tt->ht, &tcpfo_lock_rht_params);
+	if (err)
+		return err;
+	tt->ht_ready = true;
+	return 0;
+}
+
+void tcpfo_takeover_exit(struct tcpfo_net *tn)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	struct tcpfo_lock *lk;
+	unsigned long id;
+
+	/* No hook runs any more and no doit reaches a dying namespace. */
+	if (tt->ht_ready) {
+		rhashtable_destroy(&tt->ht);
+		tt->ht_ready = false;
+	}
+	xa_for_each(&tt->by_id, id, lk) {
+		xa_erase(&tt->by_id, id);
+		atomic_dec(&tt->count);
+		kfree(lk);
+	}
+	xa_destroy(&tt->by_id);
+}
+
+/* ---- the datapath ------------------------------------------------------- */
+
+/* Record what a peer's segment reveals. Caller holds lk->lock. */
+static void tcpfo_seen_record(struct tcpfo_seen *sn, u8 peer_wscale,
+			      const struct tcpfo_pkt *pkt,
+			      const struct tcpfo_tcp_opts *o)
+{
+	bool syn = pkt->flags & TCPHDR_SYN;
+	u32 end;
+
+	if (sn->segs != U32_MAX)
+		sn->segs++;
+	/*
+	 * An RST says the peer gave up; its numbers are those of whatever
+	 * it answers (or of a dead socket), not its stream: only the flag.
+	 */
+	if (pkt->flags & TCPHDR_RST) {
+		sn->flags |= TCPFO_SEEN_RST;
+		return;
+	}
+	if (syn)
+		sn->flags |= TCPFO_SEEN_SYN;
+	if (pkt->flags & TCPHDR_FIN)
+		sn->flags |= TCPFO_SEEN_FIN;
+
+	end = pkt->seq + pkt->payload + syn + !!(pkt->flags & TCPHDR_FIN);
+	if (!sn->nxt_valid || tcpfo_seq_after(end, sn->nxt))
+		sn->nxt = end;
+	sn->nxt_valid = true;
+
+	if (pkt->flags & TCPHDR_ACK) {
+		/* Ties take the newer segment: its window is the current. */
+		if (!(sn->flags & TCPFO_SEEN_ACK) ||
+		    !tcpfo_seq_before(pkt->ack, sn->ack)) {
+			sn->ack = pkt->ack;
+			/* SYN windows are never scaled. */
+			sn->win = syn ? pkt->win :
+				  (u32)pkt->win << tcpfo_wscale_cap(peer_wscale);
+		}
+		sn->flags |= TCPFO_SEEN_ACK;
+	}
+	if (o->has_ts) {
+		if (!(sn->flags & TCPFO_SEEN_TS)) {
+			sn->tsval = o->tsval;
+			sn->tsecr = o->tsecr;
+		} else {
+			sn->tsval = tcpfo_seq_max(sn->tsval, o->tsval);
+			sn->tsecr = tcpfo_seq_max(sn->tsecr, o->tsecr);
+		}
+		sn->flags |= TCPFO_SEEN_TS;
+	}
+}
+
+unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
+				 const struct nf_hook_state *state,
+				 const struct tcpfo_pkt *pkt)
+{
+	bool out = state->hook == NF_INET_LOCAL_OUT;
+	u8 buf[TCPFO_OPT_MAX_LEN];
+	struct tcpfo_lock_node *node;
+	struct tcpfo_tcp_opts o;
+	struct tcpfo_tuple key;
+	struct tcpfo_lock *lk;
+	const u8 *opt;
+
+	/*
+	 * Leaving: only the stack's RSTs are stopped (socket or ctl socket
+	 * segments). Socketless ones are the module's own: probes and the
+	 * RSTs of UNLOCK with RESET.
+	 */
+	if (out && (!(pkt->flags & TCPHDR_RST) || !state->sk))
+		return TCPFO_TAKEOVER_PASS;
+
+	tcpfo_tuple_init(&key, pkt->family, &pkt->saddr, pkt->sport,
+			 &pkt->daddr, pkt->dport);
+	node = rhashtable_lookup(&tn->takeover.ht, &key, tcpfo_lock_rht_params);
+	if (!node)
+		return TCPFO_TAKEOVER_PASS;
+	lk = tcpfo_lock_node_lock(node);
+
+	if (!out) {
+		/* On loopback our own segments arrive here too. */
+		if (!tcpfo_pkt_from(pkt, &lk->peer_addr[node->leg],
+				    lk->peer_port[node->leg]))
+			return TCPFO_TAKEOVER_PASS;
+		opt = tcpfo_pkt_opts(skb, pkt, buf);
+		/* Corrupt or truncated: dropped, but it reveals nothing. */
+		if (opt && !nf_checksum(skb, state->hook, pkt->thoff,
+					IPPROTO_TCP, pkt->family)) {
+			tcpfo_opts_parse(opt, pkt->doff - sizeof(struct tcphdr),
+					 &o);
+			spin_lock_bh(&lk->lock);
+			tcpfo_seen_record(&lk->seen[node->leg],
+					  lk->peer_wscale[node->leg], pkt, &o);
+			spin_unlock_bh(&lk->lock);
+		}
+	}
+	this_cpu_inc(tn->stats->takeover_dropped);
+	return NF_DROP;
+}
+
+/* ---- locks -------------------------------------------------------------- */
+
+/* Caller holds tn->lock. */
+static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	unsigned int i;
+
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		if (!lk->hashed[i])
+			continue;
+		rhashtable_remove_fast(&tt->ht, &lk->node[i].rhead,
+				       tcpfo_lock_rht_params);
+		lk->hashed[i] = false;
+	}
+	xa_erase(&tt->by_id, lk->id);
+	atomic_dec(&tt->count);
+	/* A hook on another CPU may be recording into it. */
+	kfree_rcu(lk, rcu);
+}
+
+/* Whether the record knows the leg's tuple. */
+static bool tcpfo_leg_known(const struct tcpfo_flow_info *fi,
+			    unsigned int legid)
+{
+	return legid == TCPFO_L1 || fi->paired;
+}
+
+/*
+ * Lock the standby flow @fi: create its lock or, if it exists, add the
+ * legs its record now knows and the lock does not hold yet. Caller holds
+ * tn->lock.
+ */
+static int tcpfo_lock_one(struct tcpfo_net *tn,
+			  const struct tcpfo_flow_info *fi,
+			  struct netlink_ext_ack *extack)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	struct tcpfo_lock *lk;
+	bool fresh = false;
+	unsigned int i;
+	int err;
+
+	lk = xa_load(&tt->by_id, fi->id);
+	if (!lk) {
+		lk = kzalloc(sizeof(*lk), GFP_KERNEL);
+		if (!lk) {
+			NL_SET_ERR_MSG(extack, "out of memory");
+			return -ENOMEM;
+		}
+		spin_lock_init(&lk->lock);
+		lk->id = fi->id;
+		err = xa_err(xa_store(&tt->by_id, fi->id, lk, GFP_KERNEL));
+		if (err) {
+			kfree(lk);
+			NL_SET_ERR_MSG(extack, "cannot index the lock");
+			return err;
+		}
+		/* Before the first tuple is visible: hooks test it first. */
+		atomic_inc(&tt->count);
+		fresh = true;
+	}
+
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		const struct tcpfo_leg *leg = &fi->leg[i];
+		struct tcpfo_lock_node *node = &lk->node[i];
+
+		if (lk->hashed[i] || !tcpfo_leg_known(fi, i))
+			continue;
+		node->leg = i;
+		tcpfo_tuple_init(&node->key, fi->family, &leg->local_addr,
+				 leg->local_port, &leg->peer_addr,
+				 leg->peer_port);
+		lk->peer_addr[i] = leg->peer_addr;
+		lk->peer_port[i] = leg->peer_port;
+		lk->peer_wscale[i] = tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
+				     leg->peer_wscale : 0;
+		err = rhashtable_lookup_insert_fast(&tt->ht, &node->rhead,
+						    tcpfo_lock_rht_params);
+		if (err) {
+			/* extack messages are static strings in 6.1. */
+			if (err != -EEXIST)
+				NL_SET_ERR_MSG(extack,
+					       "cannot hash a tuple of the flow");
+			else if (i == TCPFO_L1)
+				NL_SET_ERR_MSG(extack,
+					       "the client tuple is locked for another flow");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "the server tuple is locked for another flow");
+			if (fresh)
+				tcpfo_lock_free(tn, lk);
+			return err;
+		}
+		lk->hashed[i] = true;
+	}
+	return 0;
+}
+
+int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
+			struct netlink_ext_ack *extack)
+{
+	struct tcpfo_standby_flow *sf;
+	unsigned long index;
+	int err;
+
+	lockdep_assert_held(&tn->lock);
+	if (!all) {
+		sf = xa_load(&tn->standby.by_id, id);
+		if (!sf) {
+			NL_SET_ERR_MSG(extack, "no standby flow with this id");
+			return -ENOENT;
+		}
+		return tcpfo_lock_one(tn, &sf->info, extack);
+	}
+	/* Stops at the first failure; UNLOCK without a flow undoes it all. */
+	xa_for_each(&tn->standby.by_id, index, sf) {
+		err = tcpfo_lock_one(tn, &sf->info, extack);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool tcpfo_takeover_seen(struct tcpfo_net *tn, unsigned long id,
+			 struct tcpfo_seen seen[TCPFO_NR_LEGS],
+			 bool locked[TCPFO_NR_LEGS])
+{
+	struct tcpfo_lock *lk;
+	unsigned int i;
+
+	if (!atomic_read(&tn->takeover.count))
+		return false;
+	lk = xa_load(&tn->takeover.by_id, id);
+	if (!lk)
+		return false;
+	spin_lock_bh(&lk->lock);
+	memcpy(seen, lk->seen, sizeof(lk->seen));
+	spin_unlock_bh(&lk->lock);
+	for (i = 0; i < TCPFO_NR_LEGS; i++)
+		locked[i] = READ_ONCE(lk->hashed[i]);
+	return true;
+}
+
+static void tcpfo_seen_copy(struct tcpfo_lock *lk, unsigned int legid,
+			    struct tcpfo_seen *out)
+{
+	spin_lock_bh(&lk->lock);
+	*out = lk->seen[legid];
+	spin_unlock_bh(&lk->lock);
+}
+
+/* The lock and standby record of @id, or -ENOENT with a message. */
+static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
+			     struct tcpfo_lock **lk,
+			     struct tcpfo_standby_flow **sf,
+			     struct netlink_ext_ack *extack)
+{
+	*lk = xa_load(&tn->takeover.by_id, id);
+	if (!*lk) {
+		NL_SET_ERR_MSG(extack, "no locked flow with this id");
+		return -ENOENT;
+	}
+	*sf = xa_load(&tn->standby.by_id, id);
+	if (!*sf) {
+		NL_SET_ERR_MSG(extack, "the locked flow's standby record is gone");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- probes ------------------------------------------------------------- */
+
+/*
+ * One probe on leg @legid of @fi: from the leg's local end, one byte of
+ * the direction the gateway sends there that the peer surely has (the
+ * last released one: offset R-1 is sequence gw_isn + R; with R = 0 the
+ * SYN's number), acknowledging what the primary released of the peer's
+ * direction, with the stored right edge and timestamps. Old data: the peer
+ * answers at once with a duplicate ACK (tcp_data_queue()'s out-of-window
+ * path, or tcp_validate_incoming()'s if PAWS rejects it).
+ */
+static int tcpfo_probe_leg(struct tcpfo_net *tn,
+			   const struct tcpfo_flow_info *fi,
+			   unsigned int legid)
+{
+	const struct tcpfo_leg *leg = &fi->leg[legid];
+	unsigned int gw_dir = !legid, peer_dir = legid;
+	struct tcpfo_release seg;
+	u8 ws;
+
+	memset(&seg, 0, sizeof(seg));
+	seg.family = fi->family;
+	seg.saddr = leg->local_addr;
+	seg.daddr = leg->peer_addr;
+	seg.sport = leg->local_port;
+	seg.dport = leg->peer_port;
+	seg.seq = leg->gw_isn + (u32)fi->released[gw_dir];
+	seg.ack = tcpfo_off_to_seq(leg->peer_isn, fi->released[peer_dir]);
+	ws = tcpfo_leg_gw_wscale(leg);
+	/*
+	 * The window only counts if the probe's ack advances the peer's
+	 * snd_una (tcp_may_update_window(): the seq is old). Keep the edge
+	 * the primary announced; without one, announce what an unscaled
+	 * SYN-ACK could have (64 KiB - 1): the peer cannot have been told
+	 * less than that shrinks to, and the new socket widens it anyway.
+	 */
+	seg.win = leg->sent_any ?
+		  tcpfo_window_for_edge(seg.ack, leg->right_edge, ws) :
+		  tcpfo_window_field(TCPFO_WIN_FIELD_MAX, ws);
+	seg.ts = tcpfo_leg_opts(leg) & TCPFO_OPT_TIMESTAMP;
+	seg.tsval = leg->ts_sent_valid ? leg->ts_sent : 0;
+	seg.tsecr = leg->ts_recent_valid ? leg->ts_recent : 0;
+	seg.flags = TCPHDR_ACK;
+	seg.payload = 1;
+	return tcpfo_segment_send(tn, &seg);
+}
+
+/* Probe the legs of one locked flow whose peer has not answered. */
+static int tcpfo_probe_flow(struct tcpfo_net *tn, struct tcpfo_lock *lk,
+			    const struct tcpfo_flow_info *fi,
+			    struct netlink_ext_ack *extack)
+{
+	struct tcpfo_seen seen;
+	unsigned int i;
+	int ret = 0, err;
+
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		if (!lk->hashed[i] || !tcpfo_leg_synced(&fi->leg[i]))
+			continue;
+		tcpfo_seen_copy(lk, i, &seen);
+		if (seen.flags & TCPFO_SEEN_ACK)
+			continue;
+		err = tcpfo_probe_leg(tn, fi, i);
+		if (err) {
+			if (ret)
+				continue;
+			if (i == TCPFO_L1)
+				NL_SET_ERR_MSG(extack,
+					       "cannot send the client probe: is the VIP claimed?");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "cannot send the server probe: is the back address claimed?");
+			ret = err;
+			continue;
+		}
+		this_cpu_inc(tn->stats->takeover_probes);
+	}
+	return ret;
+}
+
+int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
+			 struct netlink_ext_ack *extack)
+{
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_lock *lk;
+	unsigned long index;
+	int ret = 0, err;
+
+	lockdep_assert_held(&tn->lock);
+	if (!all) {
+		err = tcpfo_locked_flow(tn, id, &lk, &sf, extack);
+		return err ?: tcpfo_probe_flow(tn, lk, &sf->info, extack);
+	}
+	/* Every flow gets its chance; the first failure is reported. */
+	xa_for_each(&tn->takeover.by_id, index, lk) {
+		sf = xa_load(&tn->standby.by_id, index);
+		if (!sf)
+			continue;
+		err = tcpfo_probe_flow(tn, lk, &sf->info, ret ? NULL : extack);
+		ret = ret ?: err;
+	}
+	return ret;
+}
+
+/* ---- activation --------------------------------------------------------- */
+
+/*
+ * Fill leg @legid of the new tracked flow so that track.c, clamp.c and
+ * xmit.c treat the repaired sockets' segments as those of a flow that was
+ * established here, at the resume point:
+ *  - the handshake part (ISNs, MSS, scales, options, tuple) is the
+ *    primary's, and both SYNs count as seen (clamp.c and track.c act only
+ *    on synced legs; no SYN will ever come);
+ *  - the gateway's socket: it sends from the released point of its
+ *    direction and acknowledges up to the released point of the peer's
+ *    (snd_nxt, rcv_nxt): neither is ahead of what the peer acknowledged
+ *    or sent, so nothing is held and the first peer ACK beyond snd_nxt's
+ *    released point moves R (track.c needs ack in (R, snd_nxt]);
+ *  - what the peer was told: that ack, the right edge the new socket
+ *    announces (never left of the ack), its TSecr: the clamp and the
+ *    duplicate-ACK filter compare the socket's next segment with these,
+ *    and sent_any makes them count;
+ *  - the peer: it acknowledged the gateway's snd_nxt (an RST from the
+ *    gateway is judged against peer_ack) and sent up to rcv_nxt.
+ * edge_max also covers what the peer sent while locked (seen NXT): a peer
+ * only sends inside an edge it was shown, and track.c ignores segments
+ * beyond edge_max as implausible, which would stall releases until the
+ * new socket's first window.
+ */
+static void tcpfo_activate_leg(struct tcpfo_flow *flow, unsigned int legid,
+			       const struct tcpfo_leg *rec,
+			       const struct tcpfo_resume *rs,
+			       const struct tcpfo_seen *seen)
+{
+	struct tcpfo_leg *leg = &flow->leg[legid];
+	unsigned int gw_dir = !legid, peer_dir = legid;
+	u8 ws;
+
+	leg->local_addr = rec->local_addr;
+	leg->peer_addr = rec->peer_addr;
+	leg->local_port = rec->local_port;
+	leg->peer_port = rec->peer_port;
+	leg->peer_isn = rec->peer_isn;
+	leg->gw_isn = rec->gw_isn;
+	leg->peer_mss = rec->peer_mss;
+	leg->peer_wscale = rec->peer_wscale;
+	leg->gw_wscale = rec->gw_wscale;
+	leg->peer_opts = rec->peer_opts;
+	leg->gw_opts = rec->gw_opts;
+	leg->peer_syn_seen = true;
+	leg->gw_syn_seen = true;
+
+	leg->snd_nxt = tcpfo_off_to_seq(leg->gw_isn, rs->released[gw_dir]);
+	leg->rcv_nxt = tcpfo_off_to_seq(leg->peer_isn, rs->released[peer_dir]);
+	leg->rcv_nxt_valid = true;
+	leg->ts_sent = rs->ts_sent[legid];
+	leg->ts_sent_valid = rs->ts_sent_valid[legid];
+
+	ws = tcpfo_leg_gw_wscale(leg);
+	leg->ack_sent = leg->rcv_nxt;
+	leg->right_edge = rs->right_edge_valid[legid] ? rs->right_edge[legid] :
+			  leg->ack_sent;
+	leg->win_sent = tcpfo_window_for_edge(leg->ack_sent, leg->right_edge,
+					      ws);
+	leg->edge_max = leg->right_edge;
+	if ((seen->flags & TCPFO_SEEN_ACK) && seen->nxt_valid)
+		leg->edge_max = tcpfo_seq_max(leg->edge_max, seen->nxt);
+	leg->tsecr_sent = rs->ts_recent[legid];
+	leg->sent_any = true;
+
+	leg->ts_recent = rs->ts_recent[legid];
+	leg->ts_recent_valid = rs->ts_recent_valid[legid];
+	leg->peer_ack = leg->snd_nxt;
+	leg->peer_ack_valid = true;
+	leg->peer_end = leg->rcv_nxt;
+}
+
+int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
+			    const struct tcpfo_resume *rs,
+			    struct netlink_ext_ack *extack)
+{
+	struct tcpfo_seen seen[TCPFO_NR_LEGS];
+	const struct tcpfo_flow_info *fi;
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_flow *flow;
+	struct tcpfo_lock *lk;
+	unsigned int i, d;
+	int err;
+
+	lockdep_assert_held(&tn->lock);
+	err = tcpfo_locked_flow(tn, id, &lk, &sf, extack);
+	if (err)
+		return err;
+	if (lk->activated) {
+		NL_SET_ERR_MSG(extack, "flow is already activated");
+		return -EEXIST;
+	}
+	fi = &sf->info;
+	if (!fi->paired || !tcpfo_leg_synced(&fi->leg[TCPFO_L1]) ||
+	    !tcpfo_leg_synced(&fi->leg[TCPFO_L2])) {
+		NL_SET_ERR_MSG(extack,
+			       "standby flow is not established on both legs (tuple or ISNs unknown)");
+		return -EINVAL;
+	}
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		u32 ack = tcpfo_off_to_seq(fi->leg[i].peer_isn,
+					   rs->released[i]);
+
+		if (rs->right_edge_valid[i] &&
+		    tcpfo_seq_before(rs->right_edge[i], ack)) {
+			if (i == TCPFO_L1)
+				NL_SET_ERR_MSG(extack,
+					       "L1 right edge is before the acknowledged point");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "L2 right edge is before the acknowledged point");
+			return -EINVAL;
+		}
+	}
+	for (d = 0; d < 2; d++) {
+		if (rs->fin_seen[d] && rs->fin[d] + 1 < rs->released[d]) {
+			if (d == TCPFO_C2S)
+				NL_SET_ERR_MSG(extack,
+					       "FIN c2s is before the released point");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "FIN s2c is before the released point");
+			return -EINVAL;
+		}
+	}
+	/* The server leg may have become known after the lock. */
+	err = tcpfo_lock_one(tn, fi, extack);
+	if (err)
+		return err;
+
+	flow = tcpfo_flow_new(tn, fi->family, fi->service, GFP_KERNEL);
+	if (!flow) {
+		NL_SET_ERR_MSG(extack, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		tcpfo_seen_copy(lk, i, &seen[i]);
+		tcpfo_activate_leg(flow, i, &fi->leg[i], rs, &seen[i]);
+	}
+	/* Not visible yet: no flow->lock needed. */
+	for (d = 0; d < 2; d++) {
+		flow->released[d] = rs->released[d];
+		flow->confirmed[d] = rs->released[d];
+		flow->fin[d] = rs->fin[d];
+		flow->fin_seen[d] = rs->fin_seen[d];
+	}
+	flow->paired = true;
+	/* Both handshakes are the primary's, which the standby stored. */
+	flow->stored_legs = TCPFO_STORED_L1 | TCPFO_STORED_L2;
+	flow->state = rs->fin_seen[TCPFO_C2S] || rs->fin_seen[TCPFO_S2C] ?
+		      TCPFO_FLOW_CLOSING : TCPFO_FLOW_ESTABLISHED;
+
+	err = tcpfo_flow_adopt(tn, flow, id);
+	if (err) {
+		kfree(flow);
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG(extack,
+				       "a tracked flow holds one of the flow's tuples");
+		else if (err == -EBUSY)
+			NL_SET_ERR_MSG(extack, "a tracked flow has this id");
+		else if (err == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "flow table full (max_flows)");
+		else
+			NL_SET_ERR_MSG(extack, "cannot track the flow");
+		return err == -EBUSY ? -EEXIST : err;
+	}
+	lk->activated = true;
+	return 0;
+}
+
+/* ---- unlocking ---------------------------------------------------------- */
+
+/* An RST to each peer that answered, at the point it revealed. */
+static void tcpfo_reset_peers(struct tcpfo_net *tn, struct tcpfo_lock *lk,
+			      const struct tcpfo_flow_info *fi)
+{
+	struct tcpfo_release seg;
+	struct tcpfo_seen seen;
+	unsigned int i;
+
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		const struct tcpfo_leg *leg = &fi->leg[i];
+
+		if (!lk->hashed[i])
+			continue;
+		tcpfo_seen_copy(lk, i, &seen);
+		if (!(seen.flags & TCPFO_SEEN_ACK))
+			continue;
+		memset(&seg, 0, sizeof(seg));
+		seg.family = fi->family;
+		seg.saddr = leg->local_addr;
+		seg.daddr = leg->peer_addr;
+		seg.sport = leg->local_port;
+		seg.dport = leg->peer_port;
+		/* RFC 5961: accepted only at exactly its rcv_nxt. */
+		seg.seq = seen.ack;
+		seg.flags = TCPHDR_RST;
+		tcpfo_segment_send(tn, &seg);
+	}
+}
+
+/* A flow activated and then reset: its tracked flow goes too. */
+static void tcpfo_reset_tracked(struct tcpfo_net *tn, unsigned long id)
+{
+	struct tcpfo_flow *flow;
+
+	rcu_read_lock();
+	flow = xa_load(&tn->flows.by_id, id);
+	if (flow) {
+		spin_lock_bh(&flow->lock);
+		tcpfo_flow_set_state(flow, TCPFO_FLOW_RESET);
+		spin_unlock_bh(&flow->lock);
+		tcpfo_flow_unlink(tn, flow);
+	}
+	rcu_read_unlock();
+}
+
+int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
+			  bool reset, struct netlink_ext_ack *extack)
+{
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_lock *lk;
+	unsigned long index;
+
+	lockdep_assert_held(&tn->lock);
+	if (all) {
+		xa_for_each(&tn->takeover.by_id, index, lk)
+			tcpfo_lock_free(tn, lk);
+		return 0;
+	}
+	lk = xa_load(&tn->takeover.by_id, id);
+	if (!lk) {
+		NL_SET_ERR_MSG(extack, "no locked flow with this id");
+		return -ENOENT;
+	}
+	if (reset) {
+		sf = xa_load(&tn->standby.by_id, id);
+		if (sf)
+			tcpfo_reset_peers(tn, lk, &sf->info);
+		if (lk->activated)
+			tcpfo_reset_tracked(tn, id);
+		this_cpu_inc(tn->stats->takeover_resets);
+	}
+	tcpfo_lock_free(tn, lk);
+	tcpfo_standby_forget(tn, id);
+	return 0;
+}

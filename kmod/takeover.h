@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Takeover on the standby: locks on the tuples of standby flows, what the
+ * peers reveal while locked, probes that make them reveal it, and the
+ * activation of a locked standby flow as a tracked flow of this gateway.
+ *
+ * A lock is one object per standby flow id, reachable from the L1 tuple
+ * and (if known) the L2 tuple through its own rhashtable, and by id
+ * through an xarray. Membership changes only in genl doits, under
+ * tcpfo_net.lock; the hooks look tuples up under RCU and record into the
+ * lock's seen data under lock->lock. Locks are freed with kfree_rcu(). The
+ * seen data lives in the lock, not in the standby record, so a record
+ * replaced by FLOW_IMPORT keeps what its peers revealed.
+ */
+#ifndef _TCPFO_TAKEOVER_H
+#define _TCPFO_TAKEOVER_H
+
+#include <linux/atomic.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "flow.h"
+
+struct netlink_ext_ack;
+struct nf_hook_state;
+struct sk_buff;
+struct tcpfo_net;
+struct tcpfo_pkt;
+
+/* What one peer revealed on a locked tuple (TCPFO_SEEN_A_*). */
+struct tcpfo_seen {
+	u32	flags;		/* TCPFO_SEEN_* */
+	u32	segs;
+	u32	ack;
+	u32	nxt;
+	u32	win;		/* bytes, scaled */
+	u32	tsval;
+	u32	tsecr;
+	bool	nxt_valid;
+};
+
+struct tcpfo_lock_node {
+	struct rhash_head	rhead;
+	struct tcpfo_tuple	key;
+	u8			leg;	/* enum tcpfo_leg_id: index in lock */
+};
+
+struct tcpfo_lock {
+	struct tcpfo_lock_node	node[TCPFO_NR_LEGS];
+	struct rcu_head		rcu;
+	unsigned long		id;	/* the standby flow's id */
+	spinlock_t		lock;	/* seen */
+	struct tcpfo_seen	seen[TCPFO_NR_LEGS];
+	/*
+	 * Copied from the standby record when the leg was locked: what the
+	 * hook needs without looking at the record (which may be replaced).
+	 */
+	union tcpfo_addr	peer_addr[TCPFO_NR_LEGS];
+	__be16			peer_port[TCPFO_NR_LEGS];
+	u8			peer_wscale[TCPFO_NR_LEGS]; /* 0 if not agreed */
+	/* Under tcpfo_net.lock. */
+	bool			hashed[TCPFO_NR_LEGS];
+	bool			activated;
+};
+
+static inline struct tcpfo_lock *tcpfo_lock_node_lock(struct tcpfo_lock_node *n)
+{
+	return container_of(n - n->leg, struct tcpfo_lock, node[0]);
+}
+
+struct tcpfo_lock_table {
+	struct rhashtable	ht;	/* tcpfo_tuple -> tcpfo_lock_node */
+	struct xarray		by_id;	/* standby flow id -> tcpfo_lock */
+	atomic_t		count;	/* locked flows; 0: hooks skip it all */
+	bool			ht_ready;
+};
+
+int tcpfo_takeover_init(struct tcpfo_net *tn);
+/* Namespace exit: hooks gone, a grace period passed. Frees every lock. */
+void tcpfo_takeover_exit(struct tcpfo_net *tn);
+
+/* Hook verdict meaning "not a locked tuple: carry on". */
+#define TCPFO_TAKEOVER_PASS	(~0U)
+
+/*
+ * From the hooks, only when tn->takeover.count is not 0: a segment on a
+ * locked tuple arriving (recorded, NF_DROP) or a socket's RST leaving
+ * (NF_DROP). TCPFO_TAKEOVER_PASS for everything else. Under RCU.
+ */
+unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
+				 const struct nf_hook_state *state,
+				 const struct tcpfo_pkt *pkt);
+
+/* Resume state of TAKEOVER_ACTIVATE, by leg where per leg. */
+struct tcpfo_resume {
+	u64	released[2];	/* by enum tcpfo_dir */
+	u64	fin[2];
+	bool	fin_seen[2];
+	u32	right_edge[TCPFO_NR_LEGS];
+	u32	ts_sent[TCPFO_NR_LEGS];
+	u32	ts_recent[TCPFO_NR_LEGS];
+	bool	right_edge_valid[TCPFO_NR_LEGS];
+	bool	ts_sent_valid[TCPFO_NR_LEGS];
+	bool	ts_recent_valid[TCPFO_NR_LEGS];
+};
+
+/*
+ * The operations behind the TAKEOVER_* commands. Caller holds
+ * tcpfo_net.lock. @all: every standby flow (LOCK) or every locked flow
+ * (PROBE, UNLOCK), @id ignored. Errors carry an extack message.
+ */
+int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
+			struct netlink_ext_ack *extack);
+int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
+			 struct netlink_ext_ack *extack);
+int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
+			    const struct tcpfo_resume *rs,
+			    struct netlink_ext_ack *extack);
+int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
+			  bool reset, struct netlink_ext_ack *extack);
+
+/*
+ * For dumps, under RCU: whether standby flow @id is locked, and if so a
+ * copy of what its peers revealed and which legs are locked.
+ */
+bool tcpfo_takeover_seen(struct tcpfo_net *tn, unsigned long id,
+			 struct tcpfo_seen seen[TCPFO_NR_LEGS],
+			 bool locked[TCPFO_NR_LEGS]);
+
+#endif /* _TCPFO_TAKEOVER_H */
