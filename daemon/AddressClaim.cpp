@@ -9,6 +9,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <poll.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -18,6 +19,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -157,6 +159,65 @@ void announce_v6(const std::string &ifname, const Address &a)
 }
 
 } // namespace
+
+std::optional<bool> address_answers(const std::string &ifname, const Address &a,
+				    std::chrono::milliseconds wait)
+{
+	if (a.family() != AF_INET)
+		return std::nullopt;
+	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			     htons(ETH_P_ARP)));
+	if (!fd)
+		fail(errno, "ARP probe for " + a.to_string() + ": socket");
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	sockaddr_ll at{};
+	at.sll_family = AF_PACKET;
+	at.sll_protocol = htons(ETH_P_ARP);
+	at.sll_ifindex = static_cast<int>(ifindex_of(ifname));
+	if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0)
+		fail(errno, "ARP probe for " + a.to_string() + ": bind to " + ifname);
+	struct __attribute__((packed)) Arp {
+		arphdr h;
+		std::uint8_t sha[6], spa[4], tha[6], tpa[4];
+	} arp{};
+	// RFC 5227 probe: sender address 0.0.0.0 teaches nobody anything.
+	arp.h.ar_hrd = htons(ARPHRD_ETHER);
+	arp.h.ar_pro = htons(ETH_P_IP);
+	arp.h.ar_hln = 6;
+	arp.h.ar_pln = 4;
+	arp.h.ar_op = htons(ARPOP_REQUEST);
+	std::memcpy(arp.sha, mac.data(), 6);
+	std::memcpy(arp.tpa, a.bytes().data(), 4);
+	sockaddr_ll to = at;
+	to.sll_halen = 6;
+	std::memset(to.sll_addr, 0xff, 6);
+	const auto deadline = std::chrono::steady_clock::now() + wait;
+	// Three probes spread over the wait: one lost frame decides nothing.
+	for (int sent = 0;; ) {
+		const auto now = std::chrono::steady_clock::now();
+		if (now >= deadline)
+			return false;
+		if (sent < 3 && now >= deadline - wait + sent * wait / 3) {
+			if (::sendto(fd.get(), &arp, sizeof(arp), 0,
+				     reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0)
+				fail(errno, "ARP probe for " + a.to_string() + " on " + ifname);
+			++sent;
+		}
+		pollfd p{fd.get(), POLLIN, 0};
+		const auto left = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+						   deadline - now),
+					   wait / 3);
+		::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count())));
+		Arp in{};
+		for (ssize_t n; (n = ::recv(fd.get(), &in, sizeof(in), 0)) > 0;) {
+			if (n == static_cast<ssize_t>(sizeof(in)) &&
+			    in.h.ar_op == htons(ARPOP_REPLY) &&
+			    std::memcmp(in.spa, a.bytes().data(), 4) == 0 &&
+			    std::memcmp(in.sha, mac.data(), 6) != 0)
+				return true;
+		}
+	}
+}
 
 bool claim_address(const std::string &ifname, const Address &a)
 {

@@ -8,6 +8,8 @@
 
 #include "Address.hpp"
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 namespace tcpfo {
@@ -24,5 +26,12 @@ bool release_address(const std::string &ifname, const Address &a);
 // broadcast ARP request with sender = target = @a, or an NA to ff02::1
 // with override set and the target link-layer address option.
 void announce_address(const std::string &ifname, const Address &a);
+
+// Whether another host answers for @a on @ifname within @wait: ARP probes
+// (RFC 5227, sender 0.0.0.0) and a reply from another hardware address.
+// nullopt for IPv6 (not checked). The standby asks before it takes over
+// on silence: a primary that still holds the VIP is alive.
+std::optional<bool> address_answers(const std::string &ifname, const Address &a,
+				    std::chrono::milliseconds wait);
 
 } // namespace tcpfo

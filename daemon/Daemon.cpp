@@ -65,6 +65,24 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 							"eventfd");
 			link_loop_.add(link_wake_.get(), EPOLLIN,
 				       [this](std::uint32_t) { link_loop_.stop(); });
+			if (config_.role == Role::standby) {
+				lost_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+				if (!lost_fd_)
+					throw std::system_error(errno, std::generic_category(),
+								"eventfd");
+				loop_.add(lost_fd_.get(), EPOLLIN,
+					  [this](std::uint32_t) { on_primary_lost(); });
+				link_->on_primary_lost([this](const std::string &why, bool silent) {
+					{
+						std::lock_guard lock(lost_mutex_);
+						lost_reason_ = why;
+						lost_silent_ = silent;
+					}
+					const std::uint64_t one = 1;
+					if (::write(lost_fd_.get(), &one, sizeof(one)) < 0)
+						log_.error("state link: cannot wake the main loop");
+				});
+			}
 			link_thread_ = std::thread([this] { link_loop_.run(); });
 		} catch (...) {
 			stop_link();
@@ -323,6 +341,56 @@ std::string Daemon::take_over(const std::string &why)
 		std::to_string(gained) + " bytes past the replicated points)";
 	log_.warning("takeover: done: " + summary + "; this node is the primary now");
 	return summary;
+}
+
+// Automatic detection: the state link saw the primary go.
+void Daemon::on_primary_lost()
+{
+	std::uint64_t n = 0;
+	if (::read(lost_fd_.get(), &n, sizeof(n)) < 0 || config_.role == Role::primary)
+		return;
+	std::string why;
+	bool silent = false;
+	{
+		std::lock_guard lock(lost_mutex_);
+		why = lost_reason_;
+		silent = lost_silent_;
+	}
+	// Silence alone may be a cut state link: the primary must be silent
+	// on the front segment too (it would still answer for its VIPs).
+	if (silent) {
+		const std::string &front = config_.takeover.front_interface;
+		if (front.empty()) {
+			log_.warning("state link: the primary is silent (" + why +
+				     "); without [takeover] front-interface nothing "
+				     "confirms it is gone: not taking over on my own "
+				     "(tcpfoctl failover does)");
+			return;
+		}
+		for (const Service &s : config_.services) {
+			try {
+				auto answers = address_answers(front, s.vip.address,
+							       std::chrono::milliseconds(300));
+				if (answers && *answers) {
+					log_.warning("state link: the primary is silent (" + why +
+						     ") but " + s.vip.address.to_string() +
+						     " still answers on " + front +
+						     ": it is alive; not taking over "
+						     "(tcpfoctl failover forces it)");
+					return;
+				}
+				if (answers)
+					break;	// one IPv4 VIP silent is enough
+			} catch (const std::exception &e) {
+				log_.warning(std::string("takeover: front check: ") + e.what());
+			}
+		}
+	}
+	try {
+		take_over("primary lost: " + why);
+	} catch (const std::exception &e) {
+		log_.error(std::string("takeover failed: ") + e.what());
+	}
 }
 
 std::string Daemon::answer(const std::string &request)

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace tcpfo {
@@ -69,6 +70,11 @@ private:
 	std::thread link_thread_;
 	void stop_link();
 	void stop_link_thread();
+	void on_primary_lost();
+	UniqueFd lost_fd_;	// eventfd: the link thread saw the primary go
+	std::mutex lost_mutex_;
+	std::string lost_reason_;
+	bool lost_silent_ = false;
 	std::unique_ptr<ControlSocket> control_;
 
 	std::string answer(const std::string &request);

@@ -177,10 +177,13 @@ void StateLink::connect_start()
 		  [this](std::uint32_t ev) { on_io(ev); });
 }
 
-void StateLink::close_link(const std::string &reason, bool error)
+void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 {
 	if (!conn_)
 		return;
+	// A standby whose primary held a synced session and then went silent
+	// or dropped the link: its owner takes over (after this returns).
+	const bool lost = gone != Gone::no && !primary_ && session_ && full_done_;
 	const std::string what = std::string("state link: ") +
 				 (session_ ? "closed: " : "gave up: ") + reason;
 	if (error)
@@ -211,6 +214,8 @@ void StateLink::close_link(const std::string &reason, bool error)
 		if (!retry_timer_)
 			retry_timer_ = timers_.start(kRetry, [this] { connect_start(); });
 	}
+	if (lost && primary_lost_)
+		primary_lost_(reason, gone == Gone::silent);
 }
 
 void StateLink::send(wire::FrameType type, const std::vector<std::uint8_t> &payload)
@@ -246,7 +251,7 @@ void StateLink::flush()
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		close_link(std::string("send: ") + std::strerror(errno), true);
+		close_link(std::string("send: ") + std::strerror(errno), true, Gone::closed);
 		return;
 	}
 	if (out_pos_ == out_.size()) {
@@ -306,7 +311,7 @@ void StateLink::on_io(std::uint32_t events)
 					close_link(n == 0 ? "the peer closed the connection"
 							  : std::string("recv: ") +
 								    std::strerror(errno),
-						   n != 0);
+						   n != 0, Gone::closed);
 				}
 				return;
 			}
@@ -689,7 +694,7 @@ void StateLink::heartbeat_tick()
 							  std::chrono::milliseconds>(silent)
 							  .count()) +
 				   " ms",
-			   true);
+			   true, Gone::silent);
 		return;
 	}
 	if (!session_)

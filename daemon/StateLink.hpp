@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,14 @@ public:
 	// From any thread: a snapshot the link's thread refreshes after
 	// every event it handles.
 	PeerInfo info() const;
+	// Standby: called on the link's thread when the primary of a synced
+	// session goes silent past heartbeat.interval x misses or drops the
+	// link (its host died, or its failoverd): the reason for the log,
+	// and whether it went silent (rather than closing the connection).
+	void on_primary_lost(std::function<void(const std::string &, bool)> callback)
+	{
+		primary_lost_ = std::move(callback);
+	}
 	// Standby, with the link's thread stopped: per stored flow, how long
 	// ago (ms, on the primary's clock as mapped by its heartbeats) the
 	// primary read the TSvals it replicated. Empty before a heartbeat.
@@ -88,7 +97,9 @@ private:
 	void connect_start();
 	void on_io(std::uint32_t events);
 	void on_connected();
-	void close_link(const std::string &reason, bool error);
+	enum class Gone { no, closed, silent };
+	// gone: the peer closed the connection or went silent.
+	void close_link(const std::string &reason, bool error, Gone gone = Gone::no);
 	void send(wire::FrameType type, const std::vector<std::uint8_t> &payload);
 	void send_hello();
 	void flush();
@@ -148,6 +159,7 @@ private:
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::optional<std::int64_t> peer_clock_offset_ns_;	// standby
+	std::function<void(const std::string &, bool)> primary_lost_;
 	std::uint64_t ticks_ = 0;
 	// Group commit: up to batches_in_flight() batches go out
 	// unacknowledged (sync: 4, releases wait for them; async: 1, nothing
