@@ -36,6 +36,7 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	log_.info("open-file limit " + std::to_string(files) + " (4 per relayed flow)");
 
 	kernel_.set_mode(config_.mode);
+	drop_orphan_flows();
 	// Declared before the listeners open: the module sees every SYN.
 	services_.declare(config_.services);
 	if (!relay_.set_services(config_.services)) {
@@ -179,7 +180,7 @@ void Daemon::stop_link()
 void Daemon::claim_addresses()
 {
 	struct Item {
-		const std::string &ifname;
+		std::string ifname;
 		Address address;
 	};
 	std::vector<Item> items;
@@ -213,6 +214,24 @@ void Daemon::claim_addresses()
 		}
 		log_.info(std::string("primary: ") + (added ? "claimed " : "holds ") + what +
 			  announced);
+	}
+	if (!primary || items.empty())
+		return;
+	// Again later: an announcement sent while the interface was still
+	// coming up (IPv6 without a usable link-local address yet) or lost
+	// by a busy switch would leave neighbours pointing elsewhere.
+	for (auto after : {std::chrono::seconds(1), std::chrono::seconds(3)}) {
+		timers_.start(after, [this, items] {
+			if (config_.role != Role::primary)
+				return;
+			for (const Item &i : items) {
+				try {
+					announce_address(i.ifname, i.address);
+				} catch (const std::exception &e) {
+					log_.debug(std::string("announcing again: ") + e.what());
+				}
+			}
+		});
 	}
 }
 
@@ -341,6 +360,37 @@ std::string Daemon::take_over(const std::string &why)
 		std::to_string(gained) + " bytes past the replicated points)";
 	log_.warning("takeover: done: " + summary + "; this node is the primary now");
 	return summary;
+}
+
+// Flows the module still tracks from a failoverd that died (crash, kill,
+// or a takeover's old primary coming back): their sockets died with it, so
+// nothing relays them; left in the table they would be replicated, and a
+// standby would try to take over connections that no longer exist.
+void Daemon::drop_orphan_flows()
+{
+	std::size_t dropped = 0;
+	try {
+		KernelLink k;
+		for (const Flow &f : k.list_flows()) {
+			if (f.standby || !f.client || !f.client_port || !f.vip || !f.vport)
+				continue;
+			try {
+				k.del_flow({{*f.client, *f.client_port}, {*f.vip, *f.vport}});
+				++dropped;
+			} catch (const std::exception &) {
+				// Gone meanwhile.
+			}
+		}
+	} catch (const ModuleNotLoaded &) {
+		return;
+	} catch (const std::exception &e) {
+		log_.warning(std::string("dropping flows left by an earlier run: ") + e.what());
+		return;
+	}
+	if (dropped)
+		log_.warning("dropped " + std::to_string(dropped) +
+			     " flow(s) the module still tracked from an earlier run "
+			     "(their sockets are gone)");
 }
 
 // Automatic detection: the state link saw the primary go.

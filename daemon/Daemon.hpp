@@ -44,6 +44,7 @@ public:
 
 private:
 	void claim_addresses();
+	void drop_orphan_flows();
 	// Standby: takes every stored flow over (lock, claim the addresses,
 	// learn the peers' receive points, recreate both legs, relay) and
 	// becomes the primary. Returns a one-line summary; throws if this
@@ -59,6 +60,7 @@ private:
 	KernelApi &kernel_;
 	ServiceRegistry services_;
 	EventLoop loop_;
+	TimerQueue timers_{loop_};
 	Relay relay_;
 	// Replication to / from the peer, when one is configured, on a
 	// thread and event loop of its own: its dumps and syncs never delay

@@ -130,10 +130,6 @@ TEST(TakeoverTest, RefusesWhatCannotBeResumed)
 	EXPECT_EQ(reason(f), "the client reset it");
 
 	f = locked_flow();
-	*f.l1_seen->nxt = 1000 + 1 + 1100;	// the server cannot have 1200
-	EXPECT_NE(reason(f).find("has not sent"), std::string::npos);
-
-	f = locked_flow();
 	f.fin_c2s = 1500;
 	EXPECT_NE(reason(f).find("half-closed"), std::string::npos);
 }

@@ -1,0 +1,148 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Failover on a switch: gw1 (primary) relays transfers both ways, IPv4 and
+# IPv6, with its standby gw2 in sync; gw1 dies (links cut first, then its
+# failoverd SIGKILLed) in the middle of the transfers; `tcpfoctl failover`
+# on gw2 takes every flow over. Judged by the peers and the wire: every
+# stream arrives complete and intact at both ends (payloads encode their
+# offsets: loss, duplication and reordering are caught exactly), no RST
+# reaches the client or the server, TSvals never go backwards on either
+# leg, and gw2 reset no flow. Once in sync mode, once in async mode.
+# timeout: 400
+. ./lib.sh
+
+FLOWS=${FLOWS:-4}
+BYTES=${BYTES:-6000000}
+load_tcpfo
+switch_topology
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KEY
+# The peers' links are rate limited: the transfers last long enough for
+# the failover to land in their middle.
+ip netns exec client tc qdisc add dev c0 root tbf rate 10mbit burst 64k latency 200ms
+ip netns exec server tc qdisc add dev s0 root tbf rate 10mbit burst 64k latency 200ms
+start_backend
+
+conf() { # NODE ROLE MODE
+	cat <<C
+node = $1
+role = $2
+mode = $3
+control-socket = /run/tcpfo/$1.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+[peer]
+$( [ $2 = primary ] && echo "address = 192.0.2.3:$SL_PORT" || echo "listen = 192.0.2.3:$SL_PORT")
+key-file = $PEER_KEY
+[heartbeat]
+interval = 100ms
+misses = 100
+[takeover]
+front-interface = front
+back-interface = back
+[relay]
+connect-timeout = 30s
+C
+}
+
+# tsval_monotonic FILE: every TCP connection's TSvals, per sender, never
+# decrease (serial order) in the capture.
+tsval_monotonic() {
+	tcpdump -nn -tt -r "$1" 'tcp' 2>/dev/null | awk '
+	{
+		for (i = 1; i < NF; i++) if ($i == "IP" || $i == "IP6") break
+		key = $(i + 1) ">" $(i + 3); ts = ""
+		for (i = 1; i < NF; i++) if ($i == "TS" && $(i + 1) == "val") { ts = $(i + 2); break }
+		if (ts == "") next
+		if (key in last) {
+			d = ts - last[key]
+			if (d < -2147483648) d += 4294967296
+			if (d > 2147483648) d -= 4294967296
+			if (d < 0) { print "TSval went back on " key ": " last[key] " -> " ts; bad++ }
+		}
+		last[key] = ts
+	}
+	END { exit bad > 0 }'
+}
+
+run() { # MODE
+	local mode=$1 i pids n
+	note "== $mode mode: $FLOWS flows, $BYTES bytes each way"
+	conf gw2 standby $mode > /tmp/gw2.conf
+	conf gw1 primary $mode > /tmp/gw1.conf
+	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+	G2=$!
+	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "standby did not listen"; }
+	ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+	G1=$!
+	wait_for 30 grep -q "state link: protected" /tmp/gw1.log ||
+		{ cat /tmp/gw1.log /tmp/gw2.log; fail "$mode: gw1 never got protected"; }
+
+	# Neighbours learn where the floating addresses are from the
+	# announcements (repeated after 1 s and 3 s): gw1 again after a run
+	# that ended on gw2.
+	m1f=$(ip -n gw1 -br link show front | awk '{ print $3 }')
+	m1b=$(ip -n gw1 -br link show back | awk '{ print $3 }')
+	ip netns exec client ping -c1 -W1 $VIP4 > /dev/null 2>&1
+	ip netns exec client ping -c1 -W1 $VIP6 > /dev/null 2>&1
+	ip netns exec server ping -c1 -W1 $BACK4 > /dev/null 2>&1
+	ip netns exec server ping -c1 -W1 $BACK6 > /dev/null 2>&1
+	wait_for 10 sh -c "ip -n client neigh show $VIP4 | grep -q $m1f && ip -n client neigh show $VIP6 | grep -q $m1f && ip -n server neigh show $BACK4 | grep -q $m1b && ip -n server neigh show $BACK6 | grep -q $m1b" ||
+		{ ip -n client neigh; ip -n server neigh; fail "$mode: the peers do not reach gw1's floating addresses"; }
+
+	capture_start client /tmp/fo-client.pcap tcp
+	CAP_C=$CAP_PID
+	capture_start server /tmp/fo-server.pcap tcp
+	CAP_S=$CAP_PID
+	pids=
+	for i in $(seq 1 $FLOWS); do
+		if [ $((i % 2)) -eq 1 ]; then addr=$VIP4; else addr=$VIP6; fi
+		ip netns exec client tcpfo-stream client $addr $VPORT --up $BYTES --down $BYTES \
+			--seed $i > /tmp/fo-stream$i.out 2>&1 &
+		pids="$pids $!"
+	done
+	# The fault lands once every flow moved bytes both ways (the first
+	# seen through gw1 after ~1 s of a ~20 s transfer).
+	wait_for 60 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '[.[] | select(.state == \"established\" and .released_c2s > 100000 and .released_s2c > 100000)] | length == $FLOWS' > /dev/null" ||
+		{ ip netns exec gw1 tcpfoctl flows; tail -5 /tmp/fo-stream*.out
+		  tail -20 /tmp/gw1.log; fail "$mode: gw1 never had $FLOWS flows in motion"; }
+	ip netns exec gw1 tcpfoctl -j flows > /tmp/fo-gw1-flows.json
+	ip netns exec gw2 tcpfoctl flows > /tmp/fo-gw2-flows.txt
+	ip -n gw1 link set front down
+	ip -n gw1 link set back down
+	kill -9 $G1; wait $G1 2>/dev/null
+	note "$mode: gw1 is dead (links down, failoverd killed)"
+	ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock failover > /tmp/fo-summary.txt 2>&1 ||
+		{ cat /tmp/fo-summary.txt /tmp/gw2.log; fail "$mode: tcpfoctl failover failed"; }
+	note "$mode: $(cat /tmp/fo-summary.txt)"
+	grep -q "took over $FLOWS flow(s), reset 0" /tmp/fo-summary.txt ||
+		{ cat /tmp/gw2.log /tmp/fo-gw2-flows.txt; jq -c '.[]' /tmp/fo-gw1-flows.json
+		  ip netns exec gw2 tcpfoctl status; fail "$mode: not every flow was taken over"; }
+
+	n=0
+	for p in $pids; do
+		n=$((n + 1))
+		wait $p || { cat /tmp/fo-stream$n.out; tail -30 /tmp/gw2.log; ip netns exec gw2 tcpfoctl flows; fail "$mode: stream $n broken after the failover"; }
+	done
+	note "$mode: all $FLOWS streams complete and intact both ways"
+	CAP_PID=$CAP_C; capture_stop /tmp/fo-client.pcap
+	CAP_PID=$CAP_S; capture_stop /tmp/fo-server.pcap
+	for f in /tmp/fo-client.pcap /tmp/fo-server.pcap; do
+		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
+		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head; fail "$mode: $rst RST(s) in $f"; }
+		tsval_monotonic $f || fail "$mode: TSvals went backwards in $f"
+	done
+	ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock peer | grep -q '^role *primary' ||
+		fail "$mode: gw2 does not say it is the primary"
+	kill $G2; wait $G2
+	# gw1's host comes back (link down flushed its IPv6 addresses).
+	ip -n gw1 link set front up
+	ip -n gw1 link set back up
+	ip -n gw1 addr add 2001:db8:1::2/64 dev front nodad 2>/dev/null
+	ip -n gw1 addr add 2001:db8:2::2/64 dev back nodad 2>/dev/null
+	# gw2 holds the floating addresses now; the next run starts clean.
+	for a in $VIP4/32 $VIP6/128; do ip -n gw2 addr del $a dev front 2>/dev/null; done
+	for a in $BACK4/32 $BACK6/128; do ip -n gw2 addr del $a dev back 2>/dev/null; done
+}
+
+for m in ${MODES:-sync async}; do run $m; done
+exit 0
