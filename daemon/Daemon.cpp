@@ -305,7 +305,7 @@ std::string Daemon::take_over(const std::string &why)
 		  std::to_string(rounds) + " probe round(s), " + ms_since(t_claimed));
 
 	// 5. Both legs of each flow recreated where the peers are.
-	std::size_t taken = 0, reset = 0;
+	std::size_t taken = 0, reset = 0, ended = 0;
 	std::uint64_t gained = 0;
 	for (const Flow &f : locked) {
 		TimestampPolicy ts;
@@ -315,8 +315,16 @@ std::string Daemon::take_over(const std::string &why)
 				ts.sample_age_ms = a->second;
 		auto plan = plan_takeover(f, ts);
 		std::string failure;
-		if (auto *reason = std::get_if<std::string>(&plan)) {
-			failure = *reason;
+		if (auto *no = std::get_if<NotTaken>(&plan)) {
+			if (!no->reset) {
+				log_.info("takeover: flow " + std::to_string(f.id.value_or(0)) +
+					  " not taken over: " + no->reason);
+				++ended;
+				if (f.id)
+					k.takeover_unlock(*f.id, false);
+				continue;
+			}
+			failure = no->reason;
 		} else {
 			const TakeoverPlan &p = std::get<TakeoverPlan>(plan);
 			SilentFd c, s;
@@ -327,7 +335,8 @@ std::string Daemon::take_over(const std::string &why)
 				k.takeover_unlock(p.id, false);
 				prompt_peer(c.fd.get());
 				prompt_peer(s.fd.get());
-				relay_.adopt(p.service, p.tuples, std::move(c.fd), std::move(s.fd));
+				relay_.adopt(p.service, p.tuples, std::move(c.fd), std::move(s.fd),
+					     p.c2s_fin_passed, p.s2c_fin_passed);
 				++taken;
 				gained += p.gain_c2s + p.gain_s2c;
 				continue;
@@ -356,7 +365,8 @@ std::string Daemon::take_over(const std::string &why)
 	}
 	const std::string summary =
 		"took over " + std::to_string(taken) + " flow(s), reset " +
-		std::to_string(reset) + ", in " + ms_since(t0) + " (peers were " +
+		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +
+		ms_since(t0) + " (peers were " +
 		std::to_string(gained) + " bytes past the replicated points)";
 	log_.warning("takeover: done: " + summary + "; this node is the primary now");
 	return summary;

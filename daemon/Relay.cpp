@@ -445,7 +445,8 @@ void Relay::start_flow(const Service &service, UniqueFd client)
 }
 
 void Relay::adopt(const std::string &service, const FlowPair &tuples,
-		  UniqueFd client, UniqueFd server)
+		  UniqueFd client, UniqueFd server, bool c2s_fin_passed,
+		  bool s2c_fin_passed)
 {
 	set_leg_options(client.get(), settings_);
 	set_leg_options(server.get(), settings_);
@@ -453,7 +454,7 @@ void Relay::adopt(const std::string &service, const FlowPair &tuples,
 						std::move(server),
 						SpliceChannel(settings_.pipe_size),
 						SpliceChannel(settings_.pipe_size));
-	flow->resume();
+	flow->resume(c2s_fin_passed, s2c_fin_passed);
 	FlowId id = ++next_id_;
 	Entry entry;
 	entry.flow = std::move(flow);

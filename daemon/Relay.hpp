@@ -71,7 +71,8 @@ public:
 	// if it cannot be watched; the sockets are then closed silently by
 	// the caller's handles only if they were not moved in.
 	void adopt(const std::string &service, const FlowPair &tuples,
-		   UniqueFd client, UniqueFd server);
+		   UniqueFd client, UniqueFd server, bool c2s_fin_passed = false,
+		   bool s2c_fin_passed = false);
 
 	RelayCounters counters() const noexcept;
 

@@ -34,8 +34,12 @@ bool RelayFlow::has_requested_pipe_size() const noexcept
 	return c2s_.has_requested_size() && s2c_.has_requested_size();
 }
 
-void RelayFlow::resume() noexcept
+void RelayFlow::resume(bool c2s_fin_passed, bool s2c_fin_passed) noexcept
 {
+	if (c2s_fin_passed)
+		c2s_.source_finished_before();
+	if (s2c_fin_passed)
+		s2c_.source_finished_before();
 	phase_ = Phase::relaying;
 	c2s_.sink_connected();
 	c2s_.sink_ready();

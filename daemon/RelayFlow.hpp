@@ -62,8 +62,10 @@ public:
 	bool has_requested_pipe_size() const noexcept;
 
 	// Both legs are established already (sockets recreated at a
-	// takeover): relay from now on, no connect().
-	void resume() noexcept;
+	// takeover): relay from now on, no connect(). A direction whose FIN
+	// its receiver already has is finished at once (its sink repeats the
+	// FIN).
+	void resume(bool c2s_fin_passed = false, bool s2c_fin_passed = false) noexcept;
 
 	// Starts the nonblocking connect() to the server. Returns 0, or the
 	// errno of an immediate failure (then the flow has backend_failed).

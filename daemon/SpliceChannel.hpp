@@ -45,6 +45,10 @@ public:
 	// Until called, nothing is written to the sink and it is not shut
 	// down: its connect() is still under way.
 	void sink_connected() noexcept { sink_connected_ = true; }
+	// At a takeover: the source's FIN was read and passed on before this
+	// channel existed (the sink's peer has it); the sink is shut down
+	// again at the next pump, which repeats that FIN at its place.
+	void source_finished_before() noexcept { source_eof_ = true; }
 
 	// Moves what it can without blocking, stopping after about `budget`
 	// bytes so that other flows get their turn.

@@ -59,33 +59,30 @@ std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
 	return ts.margin_ms;
 }
 
-std::variant<TakeoverPlan, std::string>
+std::variant<TakeoverPlan, NotTaken>
 plan_takeover(const Flow &f, const TimestampPolicy &ts)
 {
+	using R = std::variant<TakeoverPlan, NotTaken>;
+	auto no = [](std::string why) { return R(NotTaken{std::move(why), true}); };
 	if (!f.id || !f.service || !f.client || !f.client_port || !f.vip || !f.vport ||
 	    !f.client_isn || !f.l1_isn)
-		return std::string("its client leg was never fully replicated");
+		return no(std::string("its client leg was never fully replicated"));
 	if (!f.back_address || !f.back_port || !f.server || !f.server_port ||
 	    !f.l2_isn || !f.server_isn)
-		return std::string("its server leg was never fully replicated "
-				   "(caught in its handshake)");
+		return no(std::string("its server leg was never fully replicated "
+				   "(caught in its handshake)"));
 	if (f.state && (*f.state == FlowState::closed || *f.state == FlowState::reset))
-		return std::string("it had ended (") + to_string(*f.state) + ")";
-	if (f.fin_c2s || f.fin_s2c)
-		return std::string("it is half-closed (not taken over yet)");
+		return R(NotTaken{"it had ended (" + to_string(*f.state) + ")", false});
 	if (!f.l1_seen || !f.l1_seen->answered())
-		return std::string("the client never answered");
+		return no(std::string("the client never answered"));
 	if (!f.l2_seen || !f.l2_seen->answered())
-		return std::string("the server never answered");
+		return no(std::string("the server never answered"));
 	for (const auto *seen : {&*f.l1_seen, &*f.l2_seen}) {
 		const char *who = seen == &*f.l1_seen ? "client" : "server";
 		if (seen->flags & TCPFO_SEEN_RST)
-			return std::string("the ") + who + " reset it";
+			return no(std::string("the ") + who + " reset it");
 		if (seen->flags & TCPFO_SEEN_SYN)
-			return std::string("the ") + who + " restarted its handshake";
-		if (seen->flags & TCPFO_SEEN_FIN)
-			return std::string("the ") + who + " sent a FIN (half-closed: "
-				"not taken over yet)";
+			return no(std::string("the ") + who + " restarted its handshake");
 	}
 
 	const std::uint64_t released_c2s = f.released_c2s.value_or(0);
@@ -95,14 +92,22 @@ plan_takeover(const Flow &f, const TimestampPolicy &ts)
 	const auto s2c = acked_offset(*f.l1_seen->ack, *f.l1_isn, released_s2c);
 	const auto c2s = acked_offset(*f.l2_seen->ack, *f.l2_isn, released_c2s);
 	if (!s2c)
-		return std::string("the client acknowledges less than the replicated "
-				   "released point");
+		return no(std::string("the client acknowledges less than the replicated "
+				   "released point"));
 	if (!c2s)
-		return std::string("the server acknowledges less than the replicated "
-				   "released point");
+		return no(std::string("the server acknowledges less than the replicated "
+				   "released point"));
+
+	// A FIN is one byte at the end of its direction: acknowledged, it was
+	// passed on. (The replicated FIN offset may lag in async mode; then
+	// the direction resumes as if open.)
+	if ((f.fin_c2s && *c2s > *f.fin_c2s + 1) || (f.fin_s2c && *s2c > *f.fin_s2c + 1))
+		return no(std::string("a peer acknowledges past the other's FIN"));
 
 	TakeoverPlan p;
 	p.id = *f.id;
+	p.c2s_fin_passed = f.fin_c2s && *c2s == *f.fin_c2s + 1;
+	p.s2c_fin_passed = f.fin_s2c && *s2c == *f.fin_s2c + 1;
 	p.service = *f.service;
 	p.tuples = {{{*f.client, *f.client_port}, {*f.vip, *f.vport}},
 		    {{*f.back_address, *f.back_port}, {*f.server, *f.server_port}}};
@@ -139,9 +144,13 @@ plan_takeover(const Flow &f, const TimestampPolicy &ts)
 		r.snd_wnd = seen.win.value_or(r.mss);
 		r.rcv_wnd = receive_window(edge, rcv_nxt);
 	};
-	leg(p.l1, p.tuples.l1.vip, p.tuples.l1.client, *f.l1_seen->ack, l1_rcv, f.l1_mss,
+	// A socket whose FIN its peer has starts just before it: the relay
+	// shuts it down at once and the FIN goes out again at its place.
+	leg(p.l1, p.tuples.l1.vip, p.tuples.l1.client,
+	    *f.l1_seen->ack - (p.s2c_fin_passed ? 1 : 0), l1_rcv, f.l1_mss,
 	    f.l1_wscale, f.l1_opts, *f.l1_seen, f.l1_ts_sent, f.l1_right_edge);
-	leg(p.l2, p.tuples.l2.back, p.tuples.l2.server, *f.l2_seen->ack, l2_rcv, f.l2_mss,
+	leg(p.l2, p.tuples.l2.back, p.tuples.l2.server,
+	    *f.l2_seen->ack - (p.c2s_fin_passed ? 1 : 0), l2_rcv, f.l2_mss,
 	    f.l2_wscale, f.l2_opts, *f.l2_seen, f.l2_ts_sent, f.l2_right_edge);
 
 	Activation &a = p.activation;
@@ -158,6 +167,8 @@ plan_takeover(const Flow &f, const TimestampPolicy &ts)
 		a.l2_ts_recent = (f.l2_seen->flags & TCPFO_SEEN_TS) && f.l2_seen->tsval
 					 ? f.l2_seen->tsval : f.l2_ts_recent;
 	}
+	a.fin_c2s = f.fin_c2s;
+	a.fin_s2c = f.fin_s2c;
 	a.l1_right_edge = p.l1.rcv_nxt + p.l1.rcv_wnd;
 	a.l2_right_edge = p.l2.rcv_nxt + p.l2.rcv_wnd;
 	return p;

@@ -29,6 +29,18 @@ struct TakeoverPlan {
 	// stored points must never be above what the peers report.
 	std::uint64_t gain_c2s = 0;
 	std::uint64_t gain_s2c = 0;
+	// A FIN its receiver already acknowledged: the new sending socket
+	// starts before it and repeats it (shutdown), the relay treats that
+	// direction as finished.
+	bool c2s_fin_passed = false;
+	bool s2c_fin_passed = false;
+};
+
+// Why a flow is not taken over, and whether its peers get an RST (a flow
+// that had ended needs none).
+struct NotTaken {
+	std::string reason;
+	bool reset = true;
 };
 
 struct TimestampPolicy {
@@ -45,7 +57,7 @@ struct TimestampPolicy {
 
 // The plan for `flow` (a locked standby flow with both legs' SEEN data),
 // or why it cannot be taken over (then its peers are reset and counted).
-std::variant<TakeoverPlan, std::string>
+std::variant<TakeoverPlan, NotTaken>
 plan_takeover(const Flow &flow, const TimestampPolicy &ts);
 
 // The TSval base of a new socket: at or above what the old one would send

@@ -62,7 +62,7 @@ TEST(TakeoverTest, ResumesWhereThePeersAre)
 	TimestampPolicy ts;
 	ts.sample_age_ms = 40;
 	auto r = plan_takeover(locked_flow(), ts);
-	ASSERT_TRUE(std::holds_alternative<TakeoverPlan>(r)) << std::get<std::string>(r);
+	ASSERT_TRUE(std::holds_alternative<TakeoverPlan>(r)) << std::get<NotTaken>(r).reason;
 	const auto &p = std::get<TakeoverPlan>(r);
 	EXPECT_EQ(p.activation.released_c2s, 1200u);
 	EXPECT_EQ(p.activation.released_s2c, 5300u);
@@ -109,8 +109,8 @@ TEST(TakeoverTest, RefusesWhatCannotBeResumed)
 {
 	auto reason = [](const Flow &f) {
 		auto r = plan_takeover(f, {});
-		return std::holds_alternative<std::string>(r) ? std::get<std::string>(r)
-							      : std::string("planned");
+		return std::holds_alternative<NotTaken>(r) ? std::get<NotTaken>(r).reason
+							   : std::string("planned");
 	};
 	Flow f = locked_flow();
 	f.l2_seen->flags = 0;
@@ -130,8 +130,38 @@ TEST(TakeoverTest, RefusesWhatCannotBeResumed)
 	EXPECT_EQ(reason(f), "the client reset it");
 
 	f = locked_flow();
-	f.fin_c2s = 1500;
-	EXPECT_NE(reason(f).find("half-closed"), std::string::npos);
+	f.state = FlowState::closed;
+	auto r = plan_takeover(f, {});
+	ASSERT_TRUE(std::holds_alternative<NotTaken>(r));
+	EXPECT_FALSE(std::get<NotTaken>(r).reset);	// ended: nobody to reset
+
+	f = locked_flow();
+	f.fin_c2s = 1100;	// the server acknowledged 1200: past the FIN
+	EXPECT_NE(reason(f).find("past the other's FIN"), std::string::npos);
+}
+
+TEST(TakeoverTest, HalfClosedCarriesOn)
+{
+	// The client's FIN at offset 1199 reached the server (it acks 1200).
+	Flow f = locked_flow();
+	f.fin_c2s = 1199;
+	auto r = plan_takeover(f, {});
+	ASSERT_TRUE(std::holds_alternative<TakeoverPlan>(r));
+	const auto &p = std::get<TakeoverPlan>(r);
+	EXPECT_TRUE(p.c2s_fin_passed);
+	EXPECT_FALSE(p.s2c_fin_passed);
+	// L2 starts before the FIN, which its shutdown repeats; L1 receives
+	// after it.
+	EXPECT_EQ(p.l2.snd_nxt, 3000u + 1 + 1199);
+	EXPECT_EQ(p.l1.rcv_nxt, 1000u + 1 + 1200);
+	EXPECT_EQ(p.activation.fin_c2s, 1199u);
+
+	// Not acknowledged yet: the client sends it again; nothing special.
+	f.fin_c2s = 1300;
+	r = plan_takeover(f, {});
+	ASSERT_TRUE(std::holds_alternative<TakeoverPlan>(r));
+	EXPECT_FALSE(std::get<TakeoverPlan>(r).c2s_fin_passed);
+	EXPECT_EQ(std::get<TakeoverPlan>(r).l2.snd_nxt, 3000u + 1 + 1200);
 }
 
 } // namespace
