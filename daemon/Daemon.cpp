@@ -294,8 +294,11 @@ std::string Daemon::take_over(const std::string &why)
 		for (Flow &f : k.list_flows()) {
 			if (!f.standby || !f.locked)
 				continue;
-			all = all && f.l1_seen && f.l1_seen->answered() && f.l2_seen &&
-			      f.l2_seen->answered();
+			// A flow that had ended has nobody left to answer.
+			const bool ended = f.state && (*f.state == FlowState::closed ||
+						       *f.state == FlowState::reset);
+			all = all && (ended || (f.l1_seen && f.l1_seen->answered() &&
+						f.l2_seen && f.l2_seen->answered()));
 			locked.push_back(std::move(f));
 		}
 		if (all || Clock::now() - t_claimed >= kProbeTimeout)

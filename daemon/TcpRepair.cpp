@@ -46,6 +46,17 @@ std::uint32_t queue_seq(int fd, int queue, const char *what)
 	return get<std::uint32_t>(fd, TCP_QUEUE_SEQ, what);
 }
 
+// Leaving repair mode resets the socket to SK_NO_REUSE (it was forced
+// reuse, which let bind() share the listener's address): without
+// SO_REUSEADDR, a listener opened later (a restarted failoverd) could not
+// bind while this socket or its TIME_WAIT lives.
+void allow_reuse(int fd)
+{
+	const int one = 1;
+	if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		fail("SO_REUSEADDR");
+}
+
 } // namespace
 
 RepairState capture_repair_state(int fd)
@@ -146,6 +157,7 @@ UniqueFd restore_socket(const RepairState &s)
 	w.rcv_wup = s.rcv_nxt;
 	set(f, TCP_REPAIR_WINDOW, &w, sizeof(w), "TCP_REPAIR_WINDOW");
 	set_int(f, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP, "TCP_REPAIR off");
+	allow_reuse(f);
 	return fd;
 }
 
@@ -153,6 +165,7 @@ void prompt_peer(int fd)
 {
 	set_int(fd, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR on");
 	set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off (window probe)");
+	allow_reuse(fd);
 }
 
 void close_silently(UniqueFd &fd) noexcept
