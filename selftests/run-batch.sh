@@ -68,5 +68,8 @@ for t in $tests; do
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
 	killall -9 failoverd tcpfo-stream 2>/dev/null
 	rmmod tcpfo 2>/dev/null
+	# What the next test starts with (a slow namespace cleanup or a
+	# leftover busy process shows here).
+	echo "# after $t: load $(cut -d' ' -f1-3 /proc/loadavg), $(lsmod | grep -c '^tcpfo ') tcpfo, $(ls /sys/class/net | wc -l) links"
 done
 echo "# TCPFO-SUMMARY pass=$pass fail=$fail skip=$skip"
