@@ -284,8 +284,16 @@ std::string Daemon::take_over(const std::string &why)
 	std::vector<Flow> locked;
 	auto delay = std::chrono::milliseconds(2);
 	unsigned rounds = 0;
+	std::string probe_error;
 	for (;;) {
-		k.takeover_probe();
+		// A probe that cannot go out now (the neighbour queue of a
+		// peer shared by many flows overflows while its address is
+		// resolved) goes again next round.
+		try {
+			k.takeover_probe();
+		} catch (const std::exception &e) {
+			probe_error = e.what();
+		}
 		++rounds;
 		std::this_thread::sleep_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
@@ -305,7 +313,8 @@ std::string Daemon::take_over(const std::string &why)
 			break;
 	}
 	log_.info("takeover: " + std::to_string(locked.size()) + " flow(s) locked, " +
-		  std::to_string(rounds) + " probe round(s), " + ms_since(t_claimed));
+		  std::to_string(rounds) + " probe round(s), " + ms_since(t_claimed) +
+		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
 
 	// 5. Both legs of each flow recreated where the peers are.
 	std::size_t taken = 0, reset = 0, ended = 0;

@@ -1,0 +1,125 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Benchmark (make bench, not a test): the stall a client sees at a
+# failover, from the last byte it received through gw1 before the fault to
+# the first byte through gw2 after it, for 1, 100 and 1,000 flows (one of
+# them downloading, the others idle: every flow is taken over, the active
+# one shows the stall), with `tcpfoctl failover` right after the fault, and
+# for one flow with automatic detection at the default heartbeat
+# (50ms x 3). Split: detection (fault to takeover start), takeover (as
+# failoverd reports it), the rest (until the first byte: the peers'
+# retransmission). The 1,000/1 stall ratio is measured in the same boot.
+# timeout: 1500
+. ./lib.sh
+
+# 1,000 relayed flows need more descriptors than the VM's default limit.
+ulimit -n 65536
+load_tcpfo
+switch_topology
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KEY
+ip netns exec server tc qdisc add dev s0 root tbf rate 20mbit burst 32k latency 200ms
+start_stream_server server $SERVER4 $SPORT
+
+conf() { # NODE ROLE
+	cat <<C
+node = $1
+role = $2
+mode = sync
+control-socket = /run/tcpfo/$1.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+[peer]
+$( [ $2 = primary ] && echo "address = 192.0.2.3:$SL_PORT" || echo "listen = 192.0.2.3:$SL_PORT")
+key-file = $PEER_KEY
+[heartbeat]
+interval = $HB_INTERVAL
+misses = $HB_MISSES
+[takeover]
+front-interface = front
+back-interface = back
+[relay]
+connect-timeout = 30s
+C
+}
+now() { date +%s.%N; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
+
+# round N HOW: N flows, HOW = manual | auto. Prints one result line.
+round() {
+	n=$1 how=$2
+	if [ $how = auto ]; then HB_INTERVAL=50ms HB_MISSES=3; else HB_INTERVAL=100ms HB_MISSES=100; fi
+	conf gw2 standby > /tmp/gw2.conf; conf gw1 primary > /tmp/gw1.conf
+	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+	g2=$!
+	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2"; }
+	ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+	g1=$!
+	wait_for 30 grep -q "state link: protected" /tmp/gw1.log || { cat /tmp/gw1.log; fail "gw1"; }
+	# The peers reach gw1 again (its announcements repeat after 1 s and 3 s).
+	m1f=$(ip -n gw1 -br link show front | awk '{ print $3 }')
+	m1b=$(ip -n gw1 -br link show back | awk '{ print $3 }')
+	ip netns exec client ping -c1 -W1 $VIP4 > /dev/null 2>&1
+	ip netns exec server ping -c1 -W1 $BACK4 > /dev/null 2>&1
+	wait_for 10 sh -c "ip -n client neigh show $VIP4 | grep -q $m1f && ip -n server neigh show $BACK4 | grep -q $m1b" ||
+		fail "$n: the peers do not reach gw1"
+	hold=
+	if [ $n -gt 1 ]; then
+		ip netns exec client tcpfo-hold client $VIP4 $VPORT $((n - 1)) > /tmp/hold.out 2>&1 &
+		hold=$!
+		wait_for 120 grep -q connected /tmp/hold.out || { cat /tmp/hold.out; fail "$n: idle flows"; }
+	fi
+	capture_start client /tmp/bf.pcap "tcp and src host $VIP4 and src port $VPORT and greater 200"
+	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 1000 --down 400000000 --quiet > /tmp/bf.out 2>&1 &
+	xfer=$!
+	wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -e '.standby_flows >= $n' > /dev/null" ||
+		fail "$n: the standby never held $n flows"
+	sleep 2
+	t_fault=$(now)
+	ip -n gw1 link set front down; ip -n gw1 link set back down
+	kill -9 $g1; wait $g1 2>/dev/null
+	if [ $how = manual ]; then
+		t_start=$(now)
+		ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock failover > /tmp/bf.sum 2>&1 ||
+			{ cat /tmp/bf.sum; fail "$n: failover"; }
+	else
+		# Detection: when gw2 logs that it starts (polled every 10 ms).
+		i=0
+		until grep -q "takeover: primary lost" /tmp/gw2.log; do
+			i=$((i + 1)); [ $i -lt 3000 ] || { cat /tmp/gw2.log; fail "$n: no takeover"; }
+			sleep 0.01
+		done
+		t_start=$(now)
+		wait_for 30 grep -q "takeover: done" /tmp/gw2.log || { cat /tmp/gw2.log; fail "$n: no takeover"; }
+		grep -o 'took over.*' /tmp/gw2.log > /tmp/bf.sum
+	fi
+	sleep 3
+	kill $xfer 2>/dev/null; wait $xfer 2>/dev/null
+	capture_stop /tmp/bf.pcap > /dev/null
+	[ -n "$hold" ] && { kill $hold; wait $hold 2>/dev/null; }
+	# The longest silence in the download around the fault (segments
+	# still in flight may arrive just after it).
+	stall=$(tcpdump -nn -tt -r /tmp/bf.pcap 2>/dev/null | awk -v t="$t_fault" '
+		$1 > t - 1 && $1 < t + 20 { if (prev && $1 - prev > gap) gap = $1 - prev; prev = $1 }
+		END { if (gap) printf "%.0f", gap * 1000; else print "?" }')
+	took=$(sed -n 's/.*in \([0-9]*\) ms.*/\1/p' /tmp/bf.sum)
+	taken=$(sed -n 's/.*took over \([0-9]*\) flow.*/\1/p' /tmp/bf.sum)
+	detect=-
+	[ -n "$t_start" ] && detect=$(ms "$t_fault" "$t_start")
+	printf '# flows %5d  %-6s  stall %6s ms  detection %5s ms  takeover %5s ms (%s taken over)\n' \
+		$n $how "$stall" "$detect" "${took:-?}" "${taken:-?}"
+	echo "$n $how $stall" >> /tmp/bf.results
+	kill $g2; wait $g2
+	ip -n gw1 link set front up; ip -n gw1 link set back up
+	ip -n gw1 addr add 2001:db8:1::2/64 dev front nodad 2>/dev/null
+	ip -n gw1 addr add 2001:db8:2::2/64 dev back nodad 2>/dev/null
+	for a in $VIP4/32 $VIP6/128; do ip -n gw2 addr del $a dev front 2>/dev/null; done
+	for a in $BACK4/32 $BACK6/128; do ip -n gw2 addr del $a dev back 2>/dev/null; done
+	sleep 2
+}
+
+: > /tmp/bf.results
+for n in ${BENCH_FLOWS:-1 100 1000}; do round $n manual; done
+round 1 auto
+awk '$2 == "manual" { s[$1] = $3 } END {
+	if (s[1] > 0 && s[1000] != "" && s[1000] != "?")
+		printf "# stall ratio 1000 flows / 1 flow: %.2f (target <= 1.5)\n", s[1000] / s[1] }' /tmp/bf.results
+exit 0
