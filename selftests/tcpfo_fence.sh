@@ -114,4 +114,5 @@ answers=$(tcpdump -nn -tt -r /tmp/fence-c.pcap 2>/dev/null |
 	grep -E "($VIP4|$VIP6)\.$VPORT > " | head)
 [ -z "$answers" ] || { echo "$answers"; fail "the fenced VIP answered"; }
 note "fenced drops: $(status_num gw fenced_drops), SYNs unanswered: $syns"
+dmesg | grep 'tcpfo:' | tail -n 4
 exit 0
