@@ -36,6 +36,14 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	log_.info("open-file limit " + std::to_string(files) + " (4 per relayed flow)");
 
 	kernel_.set_mode(config_.mode);
+	// From now on our death fences the flows instead of truncating them;
+	// a fence an earlier run left is lifted (its flows stay fenced).
+	try {
+		kernel_.set_owner();
+	} catch (const KernelError &e) {
+		log_.warning(std::string("the module cannot fence (") + e.what() +
+			     "): if failoverd dies, its connections get FIN/RST");
+	}
 	drop_orphan_flows();
 	// Declared before the listeners open: the module sees every SYN.
 	services_.declare(config_.services);
@@ -388,13 +396,17 @@ std::string Daemon::take_over(const std::string &why)
 // or a takeover's old primary coming back): their sockets died with it, so
 // nothing relays them; left in the table they would be replicated, and a
 // standby would try to take over connections that no longer exist.
+// Fenced flows stay: the module drops their segments until it frees them,
+// so the orphaned sockets' FINs and RSTs never reach a peer (deleting one
+// would let them out).
 void Daemon::drop_orphan_flows()
 {
 	std::size_t dropped = 0;
 	try {
 		KernelLink k;
 		for (const Flow &f : k.list_flows()) {
-			if (f.standby || !f.client || !f.client_port || !f.vip || !f.vport)
+			if (f.standby || f.fenced || !f.client || !f.client_port || !f.vip ||
+			    !f.vport)
 				continue;
 			try {
 				k.del_flow({{*f.client, *f.client_port}, {*f.vip, *f.vport}});

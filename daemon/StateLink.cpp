@@ -498,8 +498,10 @@ void StateLink::sync(bool full)
 	std::vector<wire::FlowRecord> now;
 	try {
 		const std::uint64_t t = mono_ns();
+		// A fenced flow's sockets died with an earlier run: nobody
+		// relays it, so a standby must not take it over.
 		for (const Flow &f : kernel_.list_flows())
-			if (!f.standby && f.id)
+			if (!f.standby && !f.fenced && f.id)
 				now.push_back(to_record(f, t));
 	} catch (const std::exception &e) {
 		log_.warning(std::string("state link: reading flows: ") + e.what());

@@ -144,9 +144,9 @@ void tcpfo_flow_take_held(struct tcpfo_flow *flow, bool all,
 	struct sk_buff *skb, *tmp;
 
 	/* Out of the hash, they would go out unclamped: drop them (TCP
-	 * retransmits what still matters).
+	 * retransmits what still matters). A fenced flow sends nothing.
 	 */
-	if (READ_ONCE(flow->unlinked)) {
+	if (READ_ONCE(flow->unlinked) || READ_ONCE(flow->fenced)) {
 		__skb_queue_purge(&flow->held);
 		return;
 	}
@@ -387,6 +387,8 @@ static void tcpfo_flow_free_locked(struct tcpfo_net *tn,
 	flow->indexed = false;
 	tcpfo_flows_changed(ft);
 	atomic_dec(&tn->flow_count);
+	if (flow->fenced)
+		atomic_dec(&tn->fence.flows);
 	tcpfo_flows_event(tn);
 	/* Hooks and dumps may still hold it under RCU. */
 	call_rcu(&flow->rcu, tcpfo_flow_free_rcu);
@@ -424,7 +426,7 @@ int tcpfo_flow_hash_l2(struct tcpfo_net *tn, struct tcpfo_flow *flow)
 		node = rhashtable_lookup(&ft->ht, &flow->node[TCPFO_L2].key,
 					 tcpfo_flow_rht_params);
 		old = node ? tcpfo_node_flow(node) : NULL;
-		if (old && old != flow &&
+		if (old && old != flow && !old->fenced &&
 		    READ_ONCE(old->state) == TCPFO_FLOW_CLOSED) {
 			tcpfo_flow_unhash_locked(ft, old);
 			err = rhashtable_lookup_insert_fast(&ft->ht,
@@ -468,6 +470,7 @@ void tcpfo_flow_snapshot(struct tcpfo_flow *flow, struct tcpfo_flow_info *info)
 	info->family = flow->family;
 	info->state = flow->state;
 	info->paired = flow->paired;
+	info->fenced = READ_ONCE(flow->fenced);
 	last = READ_ONCE(flow->last_active);
 	now = jiffies;
 	/* Another CPU may have moved last_active past our jiffies read. */
@@ -476,6 +479,51 @@ void tcpfo_flow_snapshot(struct tcpfo_flow *flow, struct tcpfo_flow_info *info)
 
 	memcpy(info->service, flow->service, sizeof(info->service));
 	info->idle_ms = min_t(unsigned long, jiffies_to_msecs(idle), U32_MAX);
+}
+
+/* Caller holds ft->lock. */
+static bool tcpfo_flow_fence_locked(struct tcpfo_net *tn,
+				    struct tcpfo_flow *flow)
+{
+	u8 state = READ_ONCE(flow->state);
+
+	lockdep_assert_held(&tn->flows.lock);
+	if (flow->fenced || flow->unlinked || !flow->indexed ||
+	    state == TCPFO_FLOW_CLOSED || state == TCPFO_FLOW_RESET)
+		return false;
+	flow->fenced_at = jiffies;
+	WRITE_ONCE(flow->fenced, true);
+	atomic_inc(&tn->fence.flows);
+	tcpfo_flows_changed(&tn->flows);
+	return true;
+}
+
+bool tcpfo_flow_fence(struct tcpfo_net *tn, struct tcpfo_flow *flow)
+{
+	bool fenced;
+
+	spin_lock_bh(&tn->flows.lock);
+	fenced = tcpfo_flow_fence_locked(tn, flow);
+	spin_unlock_bh(&tn->flows.lock);
+	if (fenced)
+		tcpfo_flows_event(tn);
+	return fenced;
+}
+
+unsigned int tcpfo_flows_fence(struct tcpfo_net *tn)
+{
+	struct tcpfo_flow_table *ft = &tn->flows;
+	struct tcpfo_flow *flow;
+	unsigned long index;
+	unsigned int n = 0;
+
+	spin_lock_bh(&ft->lock);
+	xa_for_each(&ft->by_id, index, flow)
+		n += tcpfo_flow_fence_locked(tn, flow);
+	spin_unlock_bh(&ft->lock);
+	if (n)
+		tcpfo_flows_event(tn);
+	return n;
 }
 
 /*
@@ -496,6 +544,10 @@ static bool tcpfo_flow_expired(const struct tcpfo_flow *flow,
 {
 	u8 state = READ_ONCE(flow->state);
 
+	/* Whatever its state: until then its tuples must stay fenced. */
+	if (flow->fenced)
+		return time_after_eq(now, flow->fenced_at +
+				     (unsigned long)READ_ONCE(tcpfo_fenced_timeout) * HZ);
 	if (flow->unlinked)
 		return time_after_eq(now, flow->unlinked_at + TCPFO_GRACE);
 
@@ -585,6 +637,8 @@ void tcpfo_flows_exit(struct tcpfo_net *tn)
 	xa_for_each(&ft->by_id, index, flow) {
 		xa_erase(&ft->by_id, index);
 		atomic_dec(&tn->flow_count);
+		if (flow->fenced)
+			atomic_dec(&tn->fence.flows);
 		__skb_queue_purge(&flow->held);
 		kfree(flow);
 	}

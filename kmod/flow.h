@@ -177,6 +177,13 @@ struct tcpfo_flow {
 	/* Unhashed: segments pass unchanged; the reaper frees it. */
 	bool			unlinked;
 	unsigned long		unlinked_at;	/* jiffies */
+	/*
+	 * Fenced (fence.h): its segments are dropped both ways until the
+	 * reaper frees it fenced_timeout after fenced_at. Never cleared;
+	 * READ_ONCE() in the hooks.
+	 */
+	bool			fenced;
+	unsigned long		fenced_at;	/* jiffies */
 
 	/* Under flow->lock; READ_ONCE() where read without it. */
 	u8			family;
@@ -312,6 +319,15 @@ int tcpfo_flow_hash_l2(struct tcpfo_net *tn, struct tcpfo_flow *flow);
  */
 int tcpfo_flow_delete(struct tcpfo_net *tn, struct tcpfo_flow *flow);
 
+/*
+ * Fence @flow (fence.h) unless it is finished (closed, reset, unlinked)
+ * or fenced already; true if this call fenced it. Any context.
+ */
+bool tcpfo_flow_fence(struct tcpfo_net *tn, struct tcpfo_flow *flow);
+
+/* Fence every tracked flow that is not finished; returns how many. */
+unsigned int tcpfo_flows_fence(struct tcpfo_net *tn);
+
 /* A snapshot of a flow for dumps, taken under flow->lock. */
 struct tcpfo_flow_info {
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
@@ -323,6 +339,7 @@ struct tcpfo_flow_info {
 	u8			state;
 	bool			paired;
 	bool			fin_seen[2];
+	bool			fenced;
 	char			service[TCPFO_SERVICE_NAME_MAX];
 };
 

@@ -22,6 +22,7 @@
 #include <net/tcp.h>
 
 #include "clamp.h"
+#include "fence.h"
 #include "flow.h"
 #include "hooks.h"
 #include "netns.h"
@@ -86,6 +87,18 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 	}
 
 	/*
+	 * Then the fence: a fenced flow's segments, and while the namespace
+	 * is fenced the SYNs to and RSTs from its services, go nowhere.
+	 * Free while nothing is fenced.
+	 */
+	if (unlikely(tcpfo_fence_active(&tn->fence))) {
+		unsigned int verdict = tcpfo_fence_hook(tn, skb, state, pkt);
+
+		if (verdict != TCPFO_FENCE_PASS)
+			return verdict;
+	}
+
+	/*
 	 * Segments sent without a socket are the kernel's own: our release
 	 * ACKs (xmit.c, sent from inside a hook and seen here again),
 	 * nf_reject RSTs, synproxy. They pass unclamped. Socket segments,
@@ -114,6 +127,11 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 		return NF_ACCEPT;
 
 	this_cpu_inc(tn->stats->packets_tracked);
+	/* The owner's process closing its relay sockets as it dies. */
+	if (out && (pkt->flags & (TCPHDR_FIN | TCPHDR_RST)) &&
+	    rcu_access_pointer(tn->fence.owner) &&
+	    tcpfo_fence_owner_exiting(tn, tcpfo_node_flow(node)))
+		return NF_DROP;
 	if (out)
 		return tcpfo_clamp_out(tn, tcpfo_node_flow(node), node->leg,
 				       skb, pkt);

@@ -19,6 +19,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "fence.h"
 #include "flow.h"
 #include "netlink.h"
 #include "netns.h"
@@ -127,6 +128,7 @@ static const struct nla_policy tcpfo_no_attr_policy[TCPFO_A_MAX + 1] = {};
 static const struct nla_policy tcpfo_config_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_MODE]		= { .type = NLA_U32 },
 	[TCPFO_A_PROTECTION]	= { .type = NLA_U32 },
+	[TCPFO_A_OWNER]		= { .type = NLA_FLAG },
 };
 
 static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
@@ -168,7 +170,10 @@ static size_t tcpfo_status_size(void)
 	       nla_total_size(sizeof(u32)) +		/* TAKEOVER_LOCKED */
 	       nla_total_size_64bit(sizeof(u64)) +	/* TAKEOVER_DROPPED */
 	       nla_total_size_64bit(sizeof(u64)) +	/* TAKEOVER_PROBES */
-	       nla_total_size_64bit(sizeof(u64));	/* TAKEOVER_RESETS */
+	       nla_total_size_64bit(sizeof(u64)) +	/* TAKEOVER_RESETS */
+	       nla_total_size(sizeof(u32)) +		/* FENCED */
+	       nla_total_size_64bit(sizeof(u64)) +	/* FENCED_DROPS */
+	       nla_total_size(sizeof(u32));		/* FENCED_FLOWS */
 }
 
 static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
@@ -216,7 +221,12 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_PROBES,
 			      stats.takeover_probes, TCPFO_A_PAD) ||
 	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_RESETS,
-			      stats.takeover_resets, TCPFO_A_PAD))
+			      stats.takeover_resets, TCPFO_A_PAD) ||
+	    nla_put_u32(msg, TCPFO_A_FENCED, READ_ONCE(tn->fence.fenced)) ||
+	    nla_put_u64_64bit(msg, TCPFO_A_FENCED_DROPS, stats.fenced_drops,
+			      TCPFO_A_PAD) ||
+	    nla_put_u32(msg, TCPFO_A_FENCED_FLOWS,
+			atomic_read(&tn->fence.flows)))
 		goto err_size;
 
 	genlmsg_end(msg, hdr);
@@ -275,13 +285,17 @@ static void tcpfo_nl_release_all(struct tcpfo_net *tn)
 static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	bool owner = nla_get_flag(info->attrs[TCPFO_A_OWNER]);
+	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, TCPFO_A_MODE)) {
+	/* OWNER alone is a valid request: the mode stays as it is. */
+	if (!owner && GENL_REQ_ATTR_CHECK(info, TCPFO_A_MODE)) {
 		NL_SET_ERR_MSG(info->extack, "mode is missing");
 		return -EINVAL;
 	}
 
-	if (nla_get_u32(info->attrs[TCPFO_A_MODE]) > TCPFO_MODE_MAX) {
+	if (info->attrs[TCPFO_A_MODE] &&
+	    nla_get_u32(info->attrs[TCPFO_A_MODE]) > TCPFO_MODE_MAX) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TCPFO_A_MODE],
 				    "mode must be 0 (async) or 1 (sync)");
 		return -EINVAL;
@@ -292,14 +306,25 @@ static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 				    "protection must be 0 (none), 1 (protected) or 2 (unprotected)");
 		return -EINVAL;
 	}
+	if (owner) {
+		err = tcpfo_fence_set_owner(tn, info->snd_portid);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack, "out of memory");
+			return err;
+		}
+	}
+	if (!info->attrs[TCPFO_A_MODE] && !info->attrs[TCPFO_A_PROTECTION])
+		return 0;
 	mutex_lock(&tn->lock);
-	WRITE_ONCE(tn->mode, nla_get_u32(info->attrs[TCPFO_A_MODE]));
+	if (info->attrs[TCPFO_A_MODE])
+		WRITE_ONCE(tn->mode, nla_get_u32(info->attrs[TCPFO_A_MODE]));
 	if (info->attrs[TCPFO_A_PROTECTION])
 		WRITE_ONCE(tn->protection,
 			   nla_get_u32(info->attrs[TCPFO_A_PROTECTION]));
 	mutex_unlock(&tn->lock);
 	/* Out of sync mode: what waited for the standby goes out now. */
-	if (nla_get_u32(info->attrs[TCPFO_A_MODE]) == TCPFO_MODE_ASYNC)
+	if (info->attrs[TCPFO_A_MODE] &&
+	    nla_get_u32(info->attrs[TCPFO_A_MODE]) == TCPFO_MODE_ASYNC)
 		tcpfo_nl_release_all(tn);
 	return 0;
 }
@@ -1051,6 +1076,7 @@ static int tcpfo_nl_put_flow(struct sk_buff *skb,
 			      fi->released[TCPFO_S2C], TCPFO_FLOW_A_PAD) ||
 	    nla_put_u64_64bit(skb, TCPFO_FLOW_A_ID, fi->id, TCPFO_FLOW_A_PAD) ||
 	    (standby && nla_put_flag(skb, TCPFO_FLOW_A_STANDBY)) ||
+	    (fi->fenced && nla_put_flag(skb, TCPFO_FLOW_A_FENCED)) ||
 	    (!standby && nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms)))
 		goto err_cancel;
 	if (tcpfo_nl_put_leg_ts(skb, l1, &tcpfo_nl_legs[TCPFO_L1]) ||

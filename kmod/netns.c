@@ -35,6 +35,7 @@ void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out)
 		out->takeover_dropped += READ_ONCE(s->takeover_dropped);
 		out->takeover_probes += READ_ONCE(s->takeover_probes);
 		out->takeover_resets += READ_ONCE(s->takeover_resets);
+		out->fenced_drops += READ_ONCE(s->fenced_drops);
 	}
 }
 
@@ -50,6 +51,7 @@ static int __net_init tcpfo_net_init(struct net *net)
 	atomic_set(&tn->flow_count, 0);
 	tcpfo_services_init(&tn->services);
 	tcpfo_standby_init(tn);
+	tcpfo_fence_init(tn);
 	tn->event_flags = 0;
 	INIT_WORK(&tn->event_work, tcpfo_nl_flow_event_work);
 
@@ -93,6 +95,8 @@ static void __net_exit tcpfo_net_pre_exit(struct net *net)
 	 * .exit does.
 	 */
 	tcpfo_hooks_unregister(net);
+	/* A dying namespace is not fenced: nobody is left to answer. */
+	tcpfo_fence_pre_exit(tcpfo_pernet(net));
 }
 
 static void __net_exit tcpfo_net_exit(struct net *net)
@@ -108,6 +112,7 @@ static void __net_exit tcpfo_net_exit(struct net *net)
 	tcpfo_takeover_exit(tn);
 	tcpfo_standby_exit(tn);
 	tcpfo_services_flush(tn);
+	tcpfo_fence_exit(tn);
 	free_percpu(tn->stats);
 	mutex_destroy(&tn->lock);
 }

@@ -13,6 +13,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include "fence.h"
 #include "flow.h"
 #include "service.h"
 #include "standby.h"
@@ -31,6 +32,7 @@ struct tcpfo_pcpu_stats {
 	u64	takeover_dropped; /* segments dropped on locked tuples */
 	u64	takeover_probes; /* takeover probes sent */
 	u64	takeover_resets; /* flows reset instead of taken over */
+	u64	fenced_drops;	/* segments dropped by the fence */
 };
 
 struct tcpfo_net {
@@ -49,6 +51,7 @@ struct tcpfo_net {
 	struct tcpfo_pcpu_stats __percpu *stats;
 	struct tcpfo_standby_table standby;
 	struct tcpfo_lock_table	takeover;	/* writers hold lock */
+	struct tcpfo_fence	fence;		/* owner and fence (fence.h) */
 	/* Bit 0: a TCPFO_CMD_FLOW_EVENT doorbell is pending (sent or about
 	 * to be) and no FLOW_GET dump has started since.
 	 */
@@ -82,6 +85,7 @@ struct tcpfo_stats {
 	u64	takeover_dropped;
 	u64	takeover_probes;
 	u64	takeover_resets;
+	u64	fenced_drops;
 };
 
 void tcpfo_stats_read(const struct tcpfo_net *tn, struct tcpfo_stats *out);

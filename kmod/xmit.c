@@ -44,6 +44,9 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
 	u8 ws;
 
 	lockdep_assert_held(&flow->lock);
+	/* A fenced flow sends nothing (fence.h). */
+	if (READ_ONCE(flow->fenced))
+		return false;
 	if (!tcpfo_leg_synced(leg) || !leg->sent_any || !leg->rcv_nxt_valid)
 		return false;
 	if (!tcpfo_release_ack(leg->peer_isn, tcpfo_flow_ackable(flow, legid),

@@ -116,6 +116,9 @@ struct Flow {
 	std::optional<std::uint32_t> l1_ts_recent;
 	std::optional<std::uint32_t> l2_ts_recent;
 	bool locked = false;	// a standby flow under TAKEOVER_LOCK
+	// Fenced (FLOW_A_FENCED): its owner died; the module drops its
+	// segments until it frees it. Neither replicated nor deleted.
+	bool fenced = false;
 	std::optional<SeenLeg> l1_seen;
 	std::optional<SeenLeg> l2_seen;
 

@@ -296,6 +296,7 @@ Flow get_flow(nlattr *nest)
 	get_uint(tb[TCPFO_FLOW_A_L1_TS_RECENT], f.l1_ts_recent, "L1_TS_RECENT");
 	get_uint(tb[TCPFO_FLOW_A_L2_TS_RECENT], f.l2_ts_recent, "L2_TS_RECENT");
 	f.locked = tb[TCPFO_FLOW_A_LOCKED] != nullptr;
+	f.fenced = tb[TCPFO_FLOW_A_FENCED] != nullptr;
 	f.l1_seen = get_seen(tb[TCPFO_FLOW_A_L1_SEEN], "L1_SEEN");
 	f.l2_seen = get_seen(tb[TCPFO_FLOW_A_L2_SEEN], "L2_SEEN");
 	return f;

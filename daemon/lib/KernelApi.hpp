@@ -18,6 +18,10 @@ public:
 	virtual ~KernelApi() = default;
 
 	virtual void set_mode(Mode mode) = 0;
+	// Makes this link the namespace's owner (TCPFO_A_OWNER): when it
+	// closes (the daemon died), the module fences every flow, so the
+	// kernel's FINs and RSTs for them never reach a peer. Fakes need not.
+	virtual void set_owner() {}
 	// Refusals throw KernelError: EEXIST (name or VIP:port taken),
 	// ENOENT (no such service), EPERM, ...
 	virtual void add_service(const Service &service) = 0;

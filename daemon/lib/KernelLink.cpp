@@ -110,6 +110,11 @@ Status parse_status_reply(const nlmsghdr *hdr)
 	st.takeover_dropped = optional_u64(TCPFO_A_TAKEOVER_DROPPED, "TAKEOVER_DROPPED");
 	st.takeover_probes = optional_u64(TCPFO_A_TAKEOVER_PROBES, "TAKEOVER_PROBES");
 	st.takeover_resets = optional_u64(TCPFO_A_TAKEOVER_RESETS, "TAKEOVER_RESETS");
+	if (tb[TCPFO_A_FENCED])
+		st.fenced = nla_get_u32(need(TCPFO_A_FENCED, 4, "FENCED")) != 0;
+	st.fenced_drops = optional_u64(TCPFO_A_FENCED_DROPS, "FENCED_DROPS");
+	if (tb[TCPFO_A_FENCED_FLOWS])
+		st.fenced_flows = nla_get_u32(need(TCPFO_A_FENCED_FLOWS, 4, "FENCED_FLOWS"));
 	return st;
 }
 
@@ -133,6 +138,15 @@ void KernelLink::set_mode(Mode mode, std::uint32_t protection)
 			      static_cast<std::uint32_t>(mode)));
 	check_put(nla_put_u32(req.get(), TCPFO_A_PROTECTION, protection));
 	sock_.transact(std::move(req), "setting mode " + to_string(mode),
+		       ignore_reply);
+}
+
+void KernelLink::set_owner()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SET_CONFIG,
+				       TCPFO_GENL_VERSION);
+	check_put(nla_put_flag(req.get(), TCPFO_A_OWNER));
+	sock_.transact(std::move(req), "becoming the namespace's owner",
 		       ignore_reply);
 }
 

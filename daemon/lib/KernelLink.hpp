@@ -43,6 +43,9 @@ struct Status {
 	std::optional<std::uint64_t> takeover_dropped;
 	std::optional<std::uint64_t> takeover_probes;
 	std::optional<std::uint64_t> takeover_resets;
+	std::optional<bool> fenced;	// the namespace is fenced now
+	std::optional<std::uint64_t> fenced_drops;
+	std::optional<std::uint32_t> fenced_flows;
 };
 
 // A TCPFO_CMD_GET_STATUS reply (separate for tests). Throws
@@ -60,6 +63,10 @@ public:
 	// The mode and whether a standby holds the flows (enum
 	// tcpfo_protection), for tcpfoctl status.
 	void set_mode(Mode mode, std::uint32_t protection);
+	// This socket owns the namespace (see KernelApi::set_owner); lifts
+	// the fence a dead owner left. EINVAL (KernelError) from a module
+	// without fencing.
+	void set_owner() override;
 
 	// EEXIST (KernelError) if the name or VIP:port is taken.
 	void add_service(const Service &service) override;

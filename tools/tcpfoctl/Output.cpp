@@ -117,6 +117,13 @@ void print_status(std::ostream &out, const Status &st, bool json)
 		put(w, "takeover_dropped", st.takeover_dropped);
 		put(w, "takeover_probes", st.takeover_probes);
 		put(w, "takeover_resets", st.takeover_resets);
+		w.key("fenced");
+		if (st.fenced)
+			w.value(*st.fenced);
+		else
+			w.null();
+		put(w, "fenced_drops", st.fenced_drops);
+		put(w, "fenced_flows", st.fenced_flows);
 		w.end_object();
 		out << '\n';
 		return;
@@ -139,6 +146,13 @@ void print_status(std::ostream &out, const Status &st, bool json)
 		table.add_row({"takeover dropped", text(st.takeover_dropped)});
 		table.add_row({"takeover probes", text(st.takeover_probes)});
 		table.add_row({"takeover resets", text(st.takeover_resets)});
+	}
+	// Fence: only once the owner died or something was dropped for it.
+	if (st.fenced.value_or(false) || st.fenced_drops.value_or(0) ||
+	    st.fenced_flows.value_or(0)) {
+		table.add_row({"fenced", st.fenced.value_or(false) ? "yes" : "no"});
+		table.add_row({"fenced flows", text(st.fenced_flows)});
+		table.add_row({"fenced drops", text(st.fenced_drops)});
 	}
 	table.print(out);
 }
@@ -220,6 +234,7 @@ void print_flows(std::ostream &out, std::vector<Flow> flows, bool json)
 			put(w, "idle_ms", f.idle_ms);
 			put(w, "id", f.id);
 			w.key("standby").value(f.standby);
+			w.key("fenced").value(f.fenced);
 			put(w, "l1_right_edge", f.l1_right_edge);
 			put(w, "l2_right_edge", f.l2_right_edge);
 			put(w, "l1_ts_sent", f.l1_ts_sent);
@@ -239,7 +254,7 @@ void print_flows(std::ostream &out, std::vector<Flow> flows, bool json)
 			       endpoint_text(f.vip, f.vport),
 			       endpoint_text(f.back_address, f.back_port),
 			       endpoint_text(f.server, f.server_port),
-			       (f.standby ? "standby:" : "") +
+			       std::string(f.standby ? "standby:" : "") + (f.fenced ? "fenced:" : "") +
 				       (f.state ? to_string(*f.state) : "-"),
 			       text(f.released_c2s) + "/" + text(f.released_s2c),
 			       text(f.held_c2s) + "/" + text(f.held_s2c)});

@@ -45,9 +45,31 @@
  *	carries TCPFO_A_VERSION, TCPFO_A_MODE, TCPFO_A_PACKETS_SEEN,
  *	TCPFO_A_PACKETS_TRACKED, TCPFO_A_FLOW_COUNT, TCPFO_A_SERVICE_COUNT,
  *	TCPFO_A_RELEASE_ACKS, TCPFO_A_DUPACKS_SUPPRESSED,
- *	TCPFO_A_FLOWS_OVER_LIMIT.
+ *	TCPFO_A_FLOWS_OVER_LIMIT, and the later TCPFO_A_STANDBY_COUNT ...
+ *	TCPFO_A_FENCED_FLOWS.
  * @TCPFO_CMD_SET_CONFIG: (admin) sets namespace-wide settings; carries
- *	TCPFO_A_MODE. Sent by failoverd at start.
+ *	TCPFO_A_MODE (required unless TCPFO_A_OWNER is given), optionally
+ *	TCPFO_A_PROTECTION and TCPFO_A_OWNER. Sent by failoverd at start.
+ *
+ *	Fencing: with TCPFO_A_OWNER the sending socket becomes the owner of
+ *	the namespace (replacing any earlier owner), and a fenced namespace
+ *	is unfenced: new connections to the services are answered and
+ *	tracked again. When the owner socket is released (failoverd exited,
+ *	crashed or was killed while the host lives), the namespace is
+ *	fenced: every flow tracked at that moment (not closed or reset) is
+ *	fenced, and while the namespace is fenced (TCPFO_A_FENCED) SYNs to
+ *	a service and RSTs leaving from a service VIP:port are dropped, so
+ *	the node stops answering for its VIPs. A fenced flow's segments are
+ *	dropped both ways (the orphaned sockets' FINs, RSTs, data and ACKs,
+ *	and the peers' segments, so the stack answers them with nothing):
+ *	no stream is truncated and the standby can take the flows over. A
+ *	FIN or RST that the owner's process sends on a tracked flow while it
+ *	exits (sockets close in no promised order) fences that flow at
+ *	once. Fenced flows stay fenced under a new owner, are not to be
+ *	replicated (TCPFO_FLOW_A_FENCED in the dump) and are freed by the
+ *	module fenced_timeout seconds (module parameter, default 120) after
+ *	they were fenced; FLOW_DEL frees one at once and ends its fence, so
+ *	the daemon leaves them alone.
  * @TCPFO_CMD_SERVICE_ADD: (admin) declares a service; carries one
  *	TCPFO_A_SERVICE nest with NAME, FAMILY, VIP, VPORT, BACKEND, BPORT,
  *	BACK_ADDR (all required). EEXIST if a service with the same
@@ -215,6 +237,16 @@ enum tcpfo_protection {
  * @TCPFO_A_TAKEOVER_PROBES: u64, probe segments sent. Status reply.
  * @TCPFO_A_TAKEOVER_RESETS: u64, flows reset instead of taken over
  *	(TAKEOVER_UNLOCK with RESET). Status reply.
+ * @TCPFO_A_OWNER: flag, in SET_CONFIG: the sending socket becomes the
+ *	namespace's owner; its release fences the namespace (see
+ *	TCPFO_CMD_SET_CONFIG). Sent by failoverd at start.
+ * @TCPFO_A_FENCED: u32, 1 if the namespace is fenced now (its owner's
+ *	socket was released and no new owner came), else 0. Status reply.
+ * @TCPFO_A_FENCED_DROPS: u64, segments dropped by the fence (of fenced
+ *	flows both ways, SYNs to and RSTs from services while fenced).
+ *	Status reply.
+ * @TCPFO_A_FENCED_FLOWS: u32, fenced flows in the table now. Status
+ *	reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -237,6 +269,10 @@ enum tcpfo_attr {
 	TCPFO_A_TAKEOVER_DROPPED,
 	TCPFO_A_TAKEOVER_PROBES,
 	TCPFO_A_TAKEOVER_RESETS,
+	TCPFO_A_OWNER,
+	TCPFO_A_FENCED,
+	TCPFO_A_FENCED_DROPS,
+	TCPFO_A_FENCED_FLOWS,
 
 	__TCPFO_A_MAX
 };
@@ -356,6 +392,9 @@ enum tcpfo_flow_state {
  *	revealed while its flow was locked. Dump of locked flows only.
  * @TCPFO_FLOW_A_L2_SEEN: likewise for the server.
  * @TCPFO_FLOW_A_RESET: flag, in TAKEOVER_UNLOCK: reset the flow's peers.
+ * @TCPFO_FLOW_A_FENCED: flag, a fenced flow (see TCPFO_CMD_SET_CONFIG):
+ *	its segments are dropped both ways until the module frees it.
+ *	Dump only; failoverd neither replicates nor deletes it.
  */
 #define TCPFO_STORED_L1		(1U << 0)
 #define TCPFO_STORED_L2		(1U << 1)
@@ -404,6 +443,7 @@ enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_L1_SEEN,
 	TCPFO_FLOW_A_L2_SEEN,
 	TCPFO_FLOW_A_RESET,
+	TCPFO_FLOW_A_FENCED,
 
 	__TCPFO_FLOW_A_MAX
 };

@@ -76,21 +76,22 @@ std::vector<Service> two_services()
 TEST(Output, StatusJson)
 {
 	Status st{"0.1.0", Mode::sync, 18446744073709551615ull, 12, 3, 2, 40, 7, 9,
-		  TCPFO_PROT_UNPROTECTED, 0, 5, 6, 1};
+		  TCPFO_PROT_UNPROTECTED, 0, 5, 6, 1, true, 11, 2};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
 		  R"({"version":"0.1.0","mode":"sync","packets_seen":18446744073709551615,)"
 		  R"("packets_tracked":12,"flows":3,"services":2,"release_acks":40,)"
 		  R"("dupacks_suppressed":7,"standby_flows":9,"protection":"UNPROTECTED",)"
-		  R"("takeover_locked":0,"takeover_dropped":5,"takeover_probes":6,"takeover_resets":1})" "\n");
+		  R"("takeover_locked":0,"takeover_dropped":5,"takeover_probes":6,"takeover_resets":1,)"
+		  R"("fenced":true,"fenced_drops":11,"fenced_flows":2})" "\n");
 }
 
 TEST(Output, StatusJsonWithoutTheNewerCountersHasNulls)
 {
 	Status st{"0.1.0", Mode::async, 1, 1, 0, 0, std::nullopt, std::nullopt,
 		  std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-		  std::nullopt};
+		  std::nullopt, std::nullopt, std::nullopt, std::nullopt};
 	std::ostringstream out;
 	print_status(out, st, true);
 	EXPECT_EQ(out.str(),
@@ -98,13 +99,13 @@ TEST(Output, StatusJsonWithoutTheNewerCountersHasNulls)
 		  R"("packets_tracked":1,"flows":0,"services":0,"release_acks":null,)"
 		  R"("dupacks_suppressed":null,"standby_flows":null,"protection":null,)"
 		  R"("takeover_locked":null,"takeover_dropped":null,"takeover_probes":null,)"
-		  R"("takeover_resets":null})" "\n");
+		  R"("takeover_resets":null,"fenced":null,"fenced_drops":null,"fenced_flows":null})" "\n");
 }
 
 TEST(Output, StatusColumns)
 {
 	Status st{"0.1.0", Mode::async, 100, 12, 3, 2, 5, std::nullopt, 0,
-		  TCPFO_PROT_PROTECTED, 0, 0, 0, 0};
+		  TCPFO_PROT_PROTECTED, 0, 0, 0, 0, false, 0, 0};
 	std::ostringstream out;
 	print_status(out, st, false);
 	EXPECT_EQ(out.str(),
@@ -170,7 +171,7 @@ TEST(Output, FlowsJsonHasEveryKeyAndNullsForWhatIsMissing)
 		  R"("l2_wscale_server":8,"l2_wscale_gw":10,"l1_opts":["sack","timestamps","wscale"],)"
 		  R"("l2_opts":["sack","bit5"],"released_c2s":1000,"released_s2c":20000,)"
 		  R"("held_c2s":0,"held_s2c":1448,"fin_c2s":1000,"fin_s2c":null,"idle_ms":12,)"
-		  R"("id":null,"standby":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null},)"
+		  R"("id":null,"standby":false,"fenced":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null},)"
 		  R"({"family":"inet6","client":"2001:db8:9::7","client_port":40001,)"
 		  R"("vip":"2001:db8:1::1","vport":443,"back_address":"2001:db8:2::1","back_port":52000,)"
 		  R"("server":"2001:db8:2::10","server_port":8443,"state":"paired",)"
@@ -179,7 +180,7 @@ TEST(Output, FlowsJsonHasEveryKeyAndNullsForWhatIsMissing)
 		  R"("l2_wscale_server":null,"l2_wscale_gw":null,"l1_opts":[],"l2_opts":null,)"
 		  R"("released_c2s":null,"released_s2c":null,"held_c2s":null,"held_s2c":null,)"
 		  R"("fin_c2s":null,"fin_s2c":null,"idle_ms":0,)"
-		  R"("id":null,"standby":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null}])" "\n");
+		  R"("id":null,"standby":false,"fenced":false,"l1_right_edge":null,"l2_right_edge":null,"l1_ts_sent":null,"l2_ts_sent":null,"l1_ts_recent":null,"l2_ts_recent":null}])" "\n");
 }
 
 TEST(Output, FlowStatesHaveLowercaseNames)
@@ -226,4 +227,31 @@ TEST(Output, FlowsColumnsAreAligned)
 		  "198.51.100.10:8080     established  1000/20000        0/1448\n"
 		  "[2001:db8:9::7]:40001  [2001:db8:1::1]:443  [2001:db8:2::1]:52000  "
 		  "[2001:db8:2::10]:8443  paired       -/-               -/-\n");
+}
+
+TEST(Output, StatusColumnsShowTheFenceOnceOwnerDied)
+{
+	Status st{"0.1.0", Mode::async, 100, 12, 3, 2, 5, std::nullopt, 0,
+		  TCPFO_PROT_NONE, 0, 0, 0, 0, true, 42, 3};
+	std::ostringstream out;
+	print_status(out, st, false);
+	EXPECT_NE(out.str().find("fenced              yes\n"
+				 "fenced flows        3\n"
+				 "fenced drops        42\n"),
+		  std::string::npos)
+		<< out.str();
+}
+
+TEST(Output, FencedFlowStateIsPrefixed)
+{
+	Flow f;
+	f.family = AF_INET;
+	f.state = FlowState::established;
+	f.fenced = true;
+	std::ostringstream text, json;
+	print_flows(text, {f}, false);
+	print_flows(json, {f}, true);
+	EXPECT_NE(text.str().find("fenced:established"), std::string::npos) << text.str();
+	EXPECT_NE(json.str().find(R"("standby":false,"fenced":true,)"), std::string::npos)
+		<< json.str();
 }

@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Fencing: failoverd is SIGKILLed mid-transfer while its host lives. The
+# kernel closes its relay sockets (FIN, or RST where unread data remains),
+# but the module fences every flow: no FIN and no RST reaches the client or
+# the server (judged on captures in their namespaces), a new SYN to the VIP
+# gets no answer at all, and `tcpfoctl status` says fenced. A new failoverd
+# lifts the namespace fence: a fresh transfer completes, while the old
+# flows stay fenced (still no FIN/RST on their tuples).
+# timeout: 240
+. ./lib.sh
+
+load_tcpfo
+proxy_topology
+start_backend
+start_gateway
+
+# Every TCP segment the client and the server see.
+capture_start client /tmp/fence-c.pcap tcp
+CAP_C=$CAP_PID
+capture_start server /tmp/fence-s.pcap tcp
+CAP_S=$CAP_PID
+
+# Long transfers both ways, IPv4 and IPv6, slowed towards the client so
+# that the relay holds unread data when it dies (its close sends RSTs).
+ip netns exec gw tc qdisc add dev front root tbf rate 20mbit burst 32k latency 50ms
+ip netns exec client tcpfo-stream client $VIP4 $VPORT --duration 60 --down 200000000 --quiet \
+	> /tmp/fence-old4.out 2>&1 &
+OLD4=$!
+ip netns exec client tcpfo-stream client $VIP6 $VPORT --duration 60 --down 200000000 --quiet \
+	> /tmp/fence-old6.out 2>&1 &
+OLD6=$!
+established() {
+	[ "$(flows_json gw | jq '[.[] | select(.state == "established")] | length')" = 2 ]
+}
+wait_for 20 established || { flows_json gw; fail "the two transfers are not established"; }
+sleep 2
+flows_json gw > /tmp/fence-before.json
+# The old flows' ports: the client's on L1, the gateway's back port on L2.
+OLD_PORTS=$(jq -r '.[] | .client_port, .back_port' /tmp/fence-before.json | sort -u | tr '\n' ' ')
+note "old flows: ports $OLD_PORTS"
+[ "$(echo $OLD_PORTS | wc -w)" -eq 4 ] || fail "expected 4 ports of two flows, got '$OLD_PORTS'"
+
+T_KILL=$(date +%s.%N)
+kill -9 $GW_PID
+wait $GW_PID 2>/dev/null
+note "failoverd killed at $T_KILL"
+sleep 3
+
+ip netns exec gw tcpfoctl -j status > /tmp/fence-status.json
+cat /tmp/fence-status.json
+[ "$(jq .fenced /tmp/fence-status.json)" = true ] || fail "status does not say fenced"
+[ "$(jq .fenced_flows /tmp/fence-status.json)" -ge 2 ] || fail "the two flows are not fenced"
+[ "$(flows_json gw | jq '[.[] | select(.fenced)] | length')" -ge 2 ] ||
+	fail "the flow dump does not mark the flows fenced"
+ip netns exec gw tcpfoctl flows
+
+# A new connection to the VIP: no SYN-ACK, no RST, nothing.
+T_SYN=$(date +%s.%N)
+ip netns exec client timeout 4 tcpfo-stream client $VIP4 $VPORT --up 1000 --quiet \
+	> /dev/null 2>&1 && fail "a connection to the VIP of a fenced node succeeded"
+ip netns exec client timeout 4 tcpfo-stream client $VIP6 $VPORT --up 1000 --quiet \
+	> /dev/null 2>&1 && fail "a connection to the IPv6 VIP of a fenced node succeeded"
+sleep 1
+
+# A new failoverd: the namespace answers again, the old flows stay fenced.
+T_NEW=$(date +%s.%N)
+start_gateway
+ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 1000000 --down 1000000 ||
+	fail "a fresh IPv4 transfer through the new failoverd failed"
+ip netns exec client tcpfo-stream client $VIP6 $VPORT --up 1000000 --down 1000000 ||
+	fail "a fresh IPv6 transfer through the new failoverd failed"
+ip netns exec gw tcpfoctl -j status > /tmp/fence-status2.json
+cat /tmp/fence-status2.json
+[ "$(jq .fenced /tmp/fence-status2.json)" = false ] || fail "a new owner did not lift the fence"
+[ "$(jq .fenced_flows /tmp/fence-status2.json)" -ge 2 ] ||
+	fail "the old flows are no longer fenced under the new owner"
+grep -q "dropped .* flow(s)" /tmp/failoverd.log &&
+	fail "the new failoverd deleted flows at start (fenced ones must stay)"
+sleep 3
+
+CAP_PID=$CAP_C; capture_stop /tmp/fence-c.pcap
+CAP_PID=$CAP_S; capture_stop /tmp/fence-s.pcap
+kill $OLD4 $OLD6 2>/dev/null
+
+# FIN or RST segments in FILE with a timestamp after T.
+fin_rst_after() {
+	tcpdump -nn -tt -r "$1" 2>/dev/null |
+		awk -v t="$2" '$1 + 0 > t + 0' | grep -E 'Flags \[[^]]*[FR]'
+}
+# ... on one of the old flows' ports.
+old_tuples() {
+	local p re=''
+	for p in $OLD_PORTS; do re="$re${re:+|}\\.$p[ :]"; done
+	grep -E "$re"
+}
+for side in c s; do
+	f=/tmp/fence-$side.pcap
+	tcpdump -nn -r $f 2>/dev/null | wc -l | sed "s/^/$side: packets captured: /"
+	# Between the kill and the new failoverd: nothing ends any stream.
+	bad=$(fin_rst_after $f $T_KILL | awk -v t="$T_NEW" '$1 + 0 < t + 0')
+	[ -z "$bad" ] || { echo "$bad" | head; fail "$side: FIN/RST on the wire after failoverd was killed"; }
+	# After it: the old flows still see no FIN and no RST.
+	bad=$(fin_rst_after $f $T_KILL | old_tuples)
+	[ -z "$bad" ] || { echo "$bad" | head; fail "$side: FIN/RST on an old flow under the new failoverd"; }
+done
+# The SYNs to the fenced VIP were seen and went unanswered.
+syns=$(tcpdump -nn -tt -r /tmp/fence-c.pcap 2>/dev/null |
+	awk -v a="$T_SYN" -v b="$T_NEW" '$1 + 0 > a + 0 && $1 + 0 < b + 0' |
+	grep -c 'Flags \[S\]')
+[ "$syns" -ge 2 ] || fail "the client's SYNs to the fenced VIP were not seen ($syns)"
+answers=$(tcpdump -nn -tt -r /tmp/fence-c.pcap 2>/dev/null |
+	awk -v a="$T_SYN" -v b="$T_NEW" '$1 + 0 > a + 0 && $1 + 0 < b + 0' |
+	grep -E "($VIP4|$VIP6)\.$VPORT > " | head)
+[ -z "$answers" ] || { echo "$answers"; fail "the fenced VIP answered"; }
+note "fenced drops: $(status_num gw fenced_drops), SYNs unanswered: $syns"
+dmesg | grep 'tcpfo:' | tail -n 4
+exit 0
