@@ -125,6 +125,10 @@ void Daemon::run()
 	loop_.run();
 	relay_.stop();
 	log_.info("relay: " + to_string(relay_.counters()));
+	// A stopped primary no longer answers for its floating addresses:
+	// its standby (which sees the state link close) takes them.
+	if (config_.role == Role::primary)
+		release_floating_addresses();
 	control_.reset();
 	stop_link();
 	services_.withdraw_all();
@@ -390,6 +394,25 @@ std::string Daemon::take_over(const std::string &why)
 		std::to_string(gained) + " bytes past the replicated points)";
 	log_.warning("takeover: done: " + summary + "; this node is the primary now");
 	return summary;
+}
+
+void Daemon::release_floating_addresses() noexcept
+{
+	for (const Service &s : config_.services) {
+		for (const auto &[ifname, address] :
+		     {std::pair{config_.takeover.front_interface, s.vip.address},
+		      std::pair{config_.takeover.back_interface, s.back_address}}) {
+			if (ifname.empty())
+				continue;
+			try {
+				if (release_address(ifname, address))
+					log_.info("stopping: released " + address.to_string() +
+						  " on " + ifname);
+			} catch (const std::exception &e) {
+				log_.warning(std::string("stopping: ") + e.what());
+			}
+		}
+	}
 }
 
 // Flows the module still tracks from a failoverd that died (crash, kill,

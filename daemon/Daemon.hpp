@@ -45,6 +45,7 @@ public:
 private:
 	void claim_addresses();
 	void drop_orphan_flows();
+	void release_floating_addresses() noexcept;
 	// Standby: takes every stored flow over (lock, claim the addresses,
 	// learn the peers' receive points, recreate both legs, relay) and
 	// becomes the primary. Returns a one-line summary; throws if this
