@@ -226,4 +226,9 @@ note "final status: $(probe takeover-status)"
 [ "$(standby_flows | jq length)" = 0 ] || fail "standby records left after both unlocks"
 
 kill $GW_PID $SB_PID; wait $GW_PID; wait $SB_PID
+# Leave nothing running: the servers first, then the namespaces.
+killall -9 tcpfo-stream 2>/dev/null; sleep 1
+for ns in client server gw1 gw2 sw; do ip netns del $ns; done
+sleep 2
+note "after cleanup: $(top -b -n1 | sed -n 2p)"
 exit 0
