@@ -188,7 +188,7 @@ static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk)
 			continue;
 		rhashtable_remove_fast(&tt->ht, &lk->node[i].rhead,
 				       tcpfo_lock_rht_params);
-		lk->hashed[i] = false;
+		WRITE_ONCE(lk->hashed[i], false);
 	}
 	xa_erase(&tt->by_id, lk->id);
 	atomic_dec(&tt->count);
@@ -269,7 +269,8 @@ static int tcpfo_lock_one(struct tcpfo_net *tn,
 				tcpfo_lock_free(tn, lk);
 			return err;
 		}
-		lk->hashed[i] = true;
+		/* Read locklessly by dumps (tcpfo_takeover_seen()). */
+		WRITE_ONCE(lk->hashed[i], true);
 	}
 	return 0;
 }

@@ -45,8 +45,9 @@
  *	carries TCPFO_A_VERSION, TCPFO_A_MODE, TCPFO_A_PACKETS_SEEN,
  *	TCPFO_A_PACKETS_TRACKED, TCPFO_A_FLOW_COUNT, TCPFO_A_SERVICE_COUNT,
  *	TCPFO_A_RELEASE_ACKS, TCPFO_A_DUPACKS_SUPPRESSED,
- *	TCPFO_A_FLOWS_OVER_LIMIT, and the later TCPFO_A_STANDBY_COUNT ...
- *	TCPFO_A_FENCED_FLOWS.
+ *	TCPFO_A_FLOWS_OVER_LIMIT, TCPFO_A_STANDBY_COUNT, TCPFO_A_PROTECTION,
+ *	TCPFO_A_TAKEOVER_LOCKED, _DROPPED, _PROBES, _RESETS, TCPFO_A_FENCED,
+ *	TCPFO_A_FENCED_DROPS and TCPFO_A_FENCED_FLOWS.
  * @TCPFO_CMD_SET_CONFIG: (admin) sets namespace-wide settings; carries
  *	TCPFO_A_MODE (required unless TCPFO_A_OWNER is given), optionally
  *	TCPFO_A_PROTECTION and TCPFO_A_OWNER. Sent by failoverd at start.
@@ -144,15 +145,20 @@
  *	leg *_TS_SENT (TSval base of the new socket), *_TS_RECENT (the peer's
  *	TSval it echoes) and *_RIGHT_EDGE (the right edge it announces), all
  *	optional; FIN_C2S / FIN_S2C if a FIN is part of the resumed state.
- *	The flow stays locked (segments still dropped) until UNLOCK. ENOENT if
- *	no such locked flow, EEXIST if a tracked flow holds one of its tuples.
+ *	The flow stays locked (segments still dropped) until UNLOCK. The
+ *	tracked flow keeps the standby flow's TCPFO_FLOW_A_ID (ids of flows
+ *	created later start above it). ENOENT if no such locked flow, EEXIST
+ *	if it was activated already or a tracked flow holds one of its tuples
+ *	or its id, EINVAL if the record lacks either leg's tuple or ISNs.
  * @TCPFO_CMD_TAKEOVER_UNLOCK: (admin) lifts the lock of the flow with the
  *	ID of a TCPFO_A_FLOW nest and forgets its standby record; segments on
  *	its tuples pass again (to the activated flow's sockets). With
  *	TCPFO_FLOW_A_RESET in the nest the flow is not taken over: each peer
  *	that answered gets an RST at its revealed receive point, and the
- *	status counter TCPFO_A_TAKEOVER_RESETS goes up. Without a nest every
- *	lock is lifted and the standby records are kept (takeover aborted).
+ *	status counter TCPFO_A_TAKEOVER_RESETS goes up (an activated flow's
+ *	tracked flow is reset as well). Without a nest every lock is lifted
+ *	and the standby records are kept (takeover aborted). ENOENT if the
+ *	flow is not locked.
  */
 enum tcpfo_cmd {
 	TCPFO_CMD_UNSPEC,
