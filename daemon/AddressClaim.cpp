@@ -98,24 +98,36 @@ std::array<std::uint8_t, 6> hwaddr_of(int fd, const std::string &ifname)
 	return mac;
 }
 
-void announce_v4(const std::string &ifname, const Address &a)
+struct __attribute__((packed)) ArpPacket {
+	arphdr h;
+	std::uint8_t sha[6], spa[4], tha[6], tpa[4];
+};
+
+// An Ethernet/IPv4 ARP request from @mac asking for @target; the sender
+// address is @spa (4 bytes), or 0.0.0.0 if null.
+ArpPacket arp_request(const std::array<std::uint8_t, 6> &mac, const std::uint8_t *spa,
+		      const Address &target)
 {
-	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
-	if (!fd)
-		fail(errno, "gratuitous ARP for " + a.to_string() + ": socket");
-	const auto mac = hwaddr_of(fd.get(), ifname);
-	struct __attribute__((packed)) {
-		arphdr h;
-		std::uint8_t sha[6], spa[4], tha[6], tpa[4];
-	} arp{};
+	ArpPacket arp{};
 	arp.h.ar_hrd = htons(ARPHRD_ETHER);
 	arp.h.ar_pro = htons(ETH_P_IP);
 	arp.h.ar_hln = 6;
 	arp.h.ar_pln = 4;
 	arp.h.ar_op = htons(ARPOP_REQUEST);
 	std::memcpy(arp.sha, mac.data(), 6);
-	std::memcpy(arp.spa, a.bytes().data(), 4);
-	std::memcpy(arp.tpa, a.bytes().data(), 4);
+	if (spa)
+		std::memcpy(arp.spa, spa, 4);
+	std::memcpy(arp.tpa, target.bytes().data(), 4);
+	return arp;
+}
+
+void announce_v4(const std::string &ifname, const Address &a)
+{
+	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+	if (!fd)
+		fail(errno, "gratuitous ARP for " + a.to_string() + ": socket");
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	const ArpPacket arp = arp_request(mac, a.bytes().data(), a);
 	sockaddr_ll to{};
 	to.sll_family = AF_PACKET;
 	to.sll_protocol = htons(ETH_P_ARP);
@@ -176,18 +188,8 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 	at.sll_ifindex = static_cast<int>(ifindex_of(ifname));
 	if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0)
 		fail(errno, "ARP probe for " + a.to_string() + ": bind to " + ifname);
-	struct __attribute__((packed)) Arp {
-		arphdr h;
-		std::uint8_t sha[6], spa[4], tha[6], tpa[4];
-	} arp{};
 	// RFC 5227 probe: sender address 0.0.0.0 teaches nobody anything.
-	arp.h.ar_hrd = htons(ARPHRD_ETHER);
-	arp.h.ar_pro = htons(ETH_P_IP);
-	arp.h.ar_hln = 6;
-	arp.h.ar_pln = 4;
-	arp.h.ar_op = htons(ARPOP_REQUEST);
-	std::memcpy(arp.sha, mac.data(), 6);
-	std::memcpy(arp.tpa, a.bytes().data(), 4);
+	const ArpPacket arp = arp_request(mac, nullptr, a);
 	sockaddr_ll to = at;
 	to.sll_halen = 6;
 	std::memset(to.sll_addr, 0xff, 6);
@@ -208,7 +210,7 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 						   deadline - now),
 					   wait / 3);
 		::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count())));
-		Arp in{};
+		ArpPacket in{};
 		for (ssize_t n; (n = ::recv(fd.get(), &in, sizeof(in), 0)) > 0;) {
 			if (n == static_cast<ssize_t>(sizeof(in)) &&
 			    in.h.ar_op == htons(ARPOP_REPLY) &&

@@ -349,6 +349,18 @@ static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
 
 /* ---- probes ------------------------------------------------------------- */
 
+/* A segment from the leg's local end to its peer; the caller fills in the rest. */
+static void tcpfo_seg_to_peer(struct tcpfo_release *seg, u8 family,
+			      const struct tcpfo_leg *leg)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->family = family;
+	seg->saddr = leg->local_addr;
+	seg->daddr = leg->peer_addr;
+	seg->sport = leg->local_port;
+	seg->dport = leg->peer_port;
+}
+
 /*
  * One probe on leg @legid of @fi: from the leg's local end, one byte of
  * the direction the gateway sends there that the peer surely has (the
@@ -367,12 +379,7 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn,
 	struct tcpfo_release seg;
 	u8 ws;
 
-	memset(&seg, 0, sizeof(seg));
-	seg.family = fi->family;
-	seg.saddr = leg->local_addr;
-	seg.daddr = leg->peer_addr;
-	seg.sport = leg->local_port;
-	seg.dport = leg->peer_port;
+	tcpfo_seg_to_peer(&seg, fi->family, leg);
 	seg.seq = leg->gw_isn + (u32)fi->released[gw_dir];
 	seg.ack = tcpfo_off_to_seq(leg->peer_isn, fi->released[peer_dir]);
 	ws = tcpfo_leg_gw_wscale(leg);
@@ -640,12 +647,7 @@ static void tcpfo_reset_peers(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 		tcpfo_seen_copy(lk, i, &seen);
 		if (!(seen.flags & TCPFO_SEEN_ACK))
 			continue;
-		memset(&seg, 0, sizeof(seg));
-		seg.family = fi->family;
-		seg.saddr = leg->local_addr;
-		seg.daddr = leg->peer_addr;
-		seg.sport = leg->local_port;
-		seg.dport = leg->peer_port;
+		tcpfo_seg_to_peer(&seg, fi->family, leg);
 		/* RFC 5961: accepted only at exactly its rcv_nxt. */
 		seg.seq = seen.ack;
 		seg.flags = TCPHDR_RST;
