@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <future>
 #include <cstring>
 #include <iomanip>
 #include <sstream>
@@ -54,51 +55,48 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 					 "(see above)");
 	}
 	loop_.add(signals_.fd(), EPOLLIN, [this](std::uint32_t) { on_signal(); });
+	auto wake_fd = [] {
+		UniqueFd fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+		if (!fd)
+			throw std::system_error(errno, std::generic_category(), "eventfd");
+		return fd;
+	};
+	auto drained = [](int fd) {
+		std::uint64_t n = 0;
+		return ::read(fd, &n, sizeof(n)) == sizeof(n);
+	};
 	try {
+		link_wake_ = wake_fd();
+		lost_fd_ = wake_fd();
+		handover_fd_ = wake_fd();
+		newer_fd_ = wake_fd();
+		link_loop_.add(link_wake_.get(), EPOLLIN,
+			       [this](std::uint32_t) { run_link_tasks(); });
+		loop_.add(lost_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_primary_lost(); });
+		loop_.add(handover_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
+			if (!drained(handover_fd_.get()) || config_.role != Role::primary)
+				return;
+			give_away("the standby asked for a switchover", true);
+		});
+		loop_.add(newer_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
+			if (!drained(newer_fd_.get()) || config_.role != Role::primary)
+				return;
+			std::string why;
+			{
+				std::lock_guard lock(lost_mutex_);
+				why = newer_reason_;
+			}
+			give_away(why, false);
+		});
+		settle_role();
 		claim_addresses();
+		lift_fence();
+		start_link();
 	} catch (...) {
+		stop_link();
 		relay_.stop();
 		services_.withdraw_all();
 		throw;
-	}
-
-	const bool peer = config_.role == Role::primary ? bool(config_.peer.address)
-							: bool(config_.peer.listen);
-	if (peer && config_.peer.key) {
-		try {
-			link_ = std::make_unique<StateLink>(link_loop_, link_timers_,
-							    log_, config_);
-			link_wake_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-			if (!link_wake_)
-				throw std::system_error(errno, std::generic_category(),
-							"eventfd");
-			link_loop_.add(link_wake_.get(), EPOLLIN,
-				       [this](std::uint32_t) { link_loop_.stop(); });
-			if (config_.role == Role::standby) {
-				lost_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-				if (!lost_fd_)
-					throw std::system_error(errno, std::generic_category(),
-								"eventfd");
-				loop_.add(lost_fd_.get(), EPOLLIN,
-					  [this](std::uint32_t) { on_primary_lost(); });
-				link_->on_primary_lost([this](const std::string &why, bool silent) {
-					{
-						std::lock_guard lock(lost_mutex_);
-						lost_reason_ = why;
-						lost_silent_ = silent;
-					}
-					const std::uint64_t one = 1;
-					if (::write(lost_fd_.get(), &one, sizeof(one)) < 0)
-						log_.error("state link: cannot wake the main loop");
-				});
-			}
-			link_thread_ = std::thread([this] { link_loop_.run(); });
-		} catch (...) {
-			stop_link();
-			relay_.stop();
-			services_.withdraw_all();
-			throw;
-		}
 	}
 
 	try {
@@ -167,13 +165,181 @@ Daemon::~Daemon()
 	stop_link();
 }
 
+void Daemon::run_link_tasks()
+{
+	std::uint64_t n = 0;
+	if (::read(link_wake_.get(), &n, sizeof(n)) < 0) {
+		// Spurious: nothing queued.
+	}
+	std::vector<std::function<void()>> tasks;
+	bool stop = false;
+	{
+		std::lock_guard lock(link_tasks_mutex_);
+		tasks.swap(link_tasks_);
+		stop = link_stop_;
+		link_stop_ = false;
+	}
+	for (auto &t : tasks)
+		t();
+	if (stop)
+		link_loop_.stop();
+}
+
+bool Daemon::on_link_thread(const std::function<void()> &task,
+			    std::chrono::milliseconds timeout)
+{
+	if (!link_thread_.joinable())
+		return false;
+	auto done = std::make_shared<std::promise<void>>();
+	auto future = done->get_future();
+	{
+		std::lock_guard lock(link_tasks_mutex_);
+		link_tasks_.push_back([task, done] {
+			task();
+			done->set_value();
+		});
+	}
+	const std::uint64_t one = 1;
+	if (::write(link_wake_.get(), &one, sizeof(one)) < 0)
+		return false;
+	return future.wait_for(timeout) == std::future_status::ready;
+}
+
 void Daemon::stop_link_thread()
 {
 	if (link_thread_.joinable()) {
+		{
+			std::lock_guard lock(link_tasks_mutex_);
+			link_stop_ = true;
+		}
 		const std::uint64_t one = 1;
 		if (::write(link_wake_.get(), &one, sizeof(one)) < 0)
 			log_.error("state link: cannot wake its thread");
 		link_thread_.join();
+	}
+	std::lock_guard lock(link_tasks_mutex_);
+	link_tasks_.clear();
+	link_stop_ = false;
+}
+
+void Daemon::start_link()
+{
+	const bool primary = config_.role == Role::primary;
+	const bool peer = primary ? bool(config_.peer.address) : bool(config_.peer.listen);
+	if (!peer || !config_.peer.key)
+		return;
+	link_ = std::make_unique<StateLink>(link_loop_, link_timers_, log_, config_,
+					    epoch_);
+	auto wake = [this](const UniqueFd &fd) {
+		const std::uint64_t one = 1;
+		if (::write(fd.get(), &one, sizeof(one)) < 0)
+			log_.error("state link: cannot wake the main loop");
+	};
+	if (primary) {
+		link_->on_handover_request([this, wake] { wake(handover_fd_); });
+		link_->on_newer_primary([this, wake](const std::string &node,
+						     std::uint64_t epoch) {
+			{
+				std::lock_guard lock(lost_mutex_);
+				newer_reason_ = "peer '" + node + "' is the primary of epoch " +
+						std::to_string(epoch);
+			}
+			wake(newer_fd_);
+		});
+	} else {
+		link_->on_primary_lost([this, wake](const std::string &why, bool silent) {
+			{
+				std::lock_guard lock(lost_mutex_);
+				lost_reason_ = why;
+				lost_silent_ = silent;
+			}
+			wake(lost_fd_);
+		});
+		link_->on_handover([this](std::uint64_t) {
+			{
+				std::lock_guard lock(handover_mutex_);
+				handover_done_ = true;
+			}
+			handover_cv_.notify_all();
+		});
+	}
+	link_thread_ = std::thread([this] { link_loop_.run(); });
+}
+
+// A node configured as primary whose peer already serves (it took over
+// while this one was away) must not claim the addresses: it starts as
+// standby, and the primary syncs it in full. Asked over the state link
+// (the peer's epoch), and, if that peer does not answer, on the front
+// segment: someone answering ARP for our VIP holds it.
+void Daemon::settle_role()
+{
+	if (config_.role != Role::primary) {
+		epoch_ = 0;
+		return;
+	}
+	epoch_ = 1;
+	const bool linked = config_.peer.address && config_.peer.key;
+	if (linked) {
+		std::optional<PeerHello> h;
+		try {
+			h = probe_peer(config_, epoch_, std::chrono::milliseconds(1000));
+		} catch (const std::exception &e) {
+			log_.warning(std::string("asking the peer: ") + e.what());
+		}
+		if (h && h->primary) {
+			log_.warning("peer '" + h->node + "' is the primary (epoch " +
+				     std::to_string(h->epoch) +
+				     "): starting as standby, not as primary");
+			config_.role = Role::standby;
+			epoch_ = h->epoch;
+			return;
+		}
+		if (h) {
+			log_.info("peer '" + h->node + "' is a standby: starting as primary");
+			return;
+		}
+	}
+	const std::string &front = config_.takeover.front_interface;
+	if (front.empty() || !linked)
+		return;
+	for (const Service &s : config_.services) {
+		try {
+			auto answers = address_answers(front, s.vip.address,
+						       std::chrono::milliseconds(300));
+			if (!answers)
+				continue;	// IPv6: not checked
+			if (*answers) {
+				log_.warning("the peer does not answer, but " +
+					     s.vip.address.to_string() + " answers on " +
+					     front + ": another node holds it; starting "
+					     "as standby, not as primary");
+				config_.role = Role::standby;
+				return;
+			}
+			break;
+		} catch (const std::exception &e) {
+			log_.warning(std::string("checking the front segment: ") + e.what());
+			break;
+		}
+	}
+}
+
+// Flows an earlier run left fenced (it died): their sockets are orphans
+// and their tuples must be free for a later takeover. Once our addresses
+// are settled (a standby holds none), nothing is lost by closing them.
+void Daemon::lift_fence()
+{
+	try {
+		KernelLink k;
+		auto [flows, sockets] = k.fence_lift();
+		if (flows || sockets)
+			log_.warning("freed " + std::to_string(flows) +
+				     " flow(s) an earlier run left fenced, closed " +
+				     std::to_string(sockets) +
+				     " orphaned socket(s) without a word");
+	} catch (const ModuleNotLoaded &) {
+	} catch (const std::exception &e) {
+		log_.warning(std::string("lifting the fence of earlier flows: ") + e.what());
 	}
 }
 
@@ -279,9 +445,13 @@ std::string Daemon::take_over(const std::string &why)
 	// 1. Nothing more from the old primary: its records would race ours.
 	stop_link_thread();
 	std::map<std::uint64_t, std::uint64_t> ages;
-	if (link_)
+	if (link_) {
 		ages = link_->ts_sample_ages_ms();
+		epoch_ = std::max(epoch_, link_->info().epoch);
+	}
 	stop_link();
+	// A newer epoch: the old primary, back, finds it and stands by.
+	++epoch_;
 
 	KernelLink k;
 	// 2. The peers' segments are kept from our sockets and listeners
@@ -392,8 +562,83 @@ std::string Daemon::take_over(const std::string &why)
 		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +
 		ms_since(t0) + " (peers were " +
 		std::to_string(gained) + " bytes past the replicated points)";
-	log_.warning("takeover: done: " + summary + "; this node is the primary now");
+	log_.warning("takeover: done: " + summary + "; this node is the primary now "
+		     "(epoch " + std::to_string(epoch_) + ")");
+	// The old node, when it comes back as standby, gets a full sync.
+	try {
+		start_link();
+	} catch (const std::exception &e) {
+		log_.error(std::string("state link: ") + e.what());
+	}
 	return summary;
+}
+
+std::string Daemon::switchover()
+{
+	if (config_.role == Role::primary)
+		throw std::runtime_error("this node is the primary: run the switchover "
+					 "on the standby (it takes the flows)");
+	if (!link_)
+		throw std::runtime_error("no state link: nothing to switch over from");
+	const StateLink::PeerInfo i = link_->info();
+	if (!i.synced)
+		throw std::runtime_error("not synced with the primary (link " + i.link +
+					 "): a switchover would lose flows");
+	{
+		std::lock_guard lock(handover_mutex_);
+		handover_done_ = false;
+	}
+	bool asked = false;
+	if (!on_link_thread([&] { asked = link_->request_handover(); },
+			    std::chrono::seconds(2)) ||
+	    !asked)
+		throw std::runtime_error("cannot ask the primary to hand over "
+					 "(state link down?)");
+	std::unique_lock lock(handover_mutex_);
+	if (!handover_cv_.wait_for(lock, std::chrono::seconds(10),
+				   [this] { return handover_done_; }))
+		throw std::runtime_error("the primary did not hand over within 10 s; "
+					 "nothing changed here");
+	lock.unlock();
+	return take_over("switchover from '" + i.peer_node + "'");
+}
+
+void Daemon::give_away(const std::string &why, bool tell_peer)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto t0 = Clock::now();
+	log_.warning("giving the flows away: " + why);
+	// 0. What the standby stored stays stored: the flows' removal here
+	// is not replicated.
+	if (link_ && !on_link_thread([this] { link_->freeze(); }, std::chrono::seconds(2)))
+		log_.error("giving the flows away: the state link did not stop "
+			   "replicating in time; the standby may lose some");
+	// 1. Nobody answers here for the service addresses any more.
+	release_floating_addresses();
+	// 2. The sockets go without a FIN or an RST; every byte they held
+	// that a peer did not acknowledge is still in that peer's queue.
+	const std::size_t n = relay_.hand_over();
+	// Whatever else the module tracked goes too (nothing relays it).
+	drop_orphan_flows();
+	// 3. Only now may the standby take them.
+	if (tell_peer) {
+		bool sent = false;
+		if (!on_link_thread([&] { sent = link_ && link_->send_handover(); },
+				    std::chrono::seconds(2)) ||
+		    !sent)
+			log_.error("switchover: the standby could not be told to take "
+				   "over: its takeover detection must do it");
+	}
+	// 4. This node stands by: the new primary syncs it in full.
+	stop_link();
+	config_.role = Role::standby;
+	try {
+		start_link();
+	} catch (const std::exception &e) {
+		log_.error(std::string("state link: ") + e.what());
+	}
+	log_.warning("gave " + std::to_string(n) + " flow(s) away in " + ms_since(t0) +
+		     "; this node is a standby now");
 }
 
 void Daemon::release_floating_addresses() noexcept
@@ -504,6 +749,8 @@ std::string Daemon::answer(const std::string &request)
 {
 	if (request == "failover")
 		return take_over("tcpfoctl failover") + "\n";
+	if (request == "switchover")
+		return switchover() + "\n";
 	if (request != "peer" && request != "peer json")
 		throw std::runtime_error("unknown request '" + request + "'");
 	StateLink::PeerInfo i;
@@ -513,6 +760,7 @@ std::string Daemon::answer(const std::string &request)
 		i.role = std::string(to_string(config_.role));
 		i.mode = to_string(config_.mode);
 		i.link = "none";
+		i.epoch = epoch_;
 	}
 	std::ostringstream out;
 	if (request == "peer json") {

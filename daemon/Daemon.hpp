@@ -15,6 +15,8 @@
 #include "StateLink.hpp"
 #include "TimerQueue.hpp"
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -51,6 +53,21 @@ private:
 	// becomes the primary. Returns a one-line summary; throws if this
 	// node cannot take over.
 	std::string take_over(const std::string &why);
+	// Switchover, on the standby: the primary hands over, then take_over.
+	std::string switchover();
+	// Primary: lets go of every flow (addresses released, sockets closed
+	// without a word, module flows deleted) and becomes the standby;
+	// with tell_peer, the standby is told to take over first.
+	void give_away(const std::string &why, bool tell_peer);
+	// (Re)starts the state link in config_.role with epoch_.
+	void start_link();
+	// Runs task on the link's thread and waits for it (at most timeout);
+	// false if it did not run in time.
+	bool on_link_thread(const std::function<void()> &task,
+			    std::chrono::milliseconds timeout);
+	// At start: a primary steps aside for a peer that already serves.
+	void settle_role();
+	void lift_fence();
 	void on_signal();
 	void reload();
 
@@ -68,7 +85,23 @@ private:
 	// the relay.
 	EventLoop link_loop_;
 	TimerQueue link_timers_{link_loop_};
-	UniqueFd link_wake_;	// eventfd: tells link_loop_ to stop
+	UniqueFd link_wake_;	// eventfd: runs link_tasks_ (or stops link_loop_)
+	std::mutex link_tasks_mutex_;
+	std::vector<std::function<void()>> link_tasks_;
+	bool link_stop_ = false;
+	void run_link_tasks();
+	// This node's epoch: 1 for a node that starts as primary; a standby
+	// takes its primary's, a takeover adds one. A primary that meets one
+	// with a higher epoch steps down.
+	std::uint64_t epoch_ = 0;
+	// Main-loop wake-ups from the link's thread (eventfds).
+	UniqueFd handover_fd_;	// primary: the standby asked for the flows
+	UniqueFd newer_fd_;	// primary: a newer primary exists
+	std::string newer_reason_;	// under lost_mutex_
+	// Standby, during a switchover: the primary's HANDOVER arrived.
+	std::mutex handover_mutex_;
+	std::condition_variable handover_cv_;
+	bool handover_done_ = false;
 	std::unique_ptr<StateLink> link_;
 	std::thread link_thread_;
 	void stop_link();

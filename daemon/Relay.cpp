@@ -84,7 +84,8 @@ std::string to_string(const RelayCounters &c)
 	       std::to_string(c.backend_failed) + ", dropped " +
 	       std::to_string(c.dropped) + ", bytes c2s " +
 	       std::to_string(c.bytes_c2s) + " s2c " + std::to_string(c.bytes_s2c) +
-	       ", taken over " + std::to_string(c.taken_over);
+	       ", taken over " + std::to_string(c.taken_over) + ", handed over " +
+	       std::to_string(c.handed_over);
 }
 
 Relay::Relay(EventLoop &loop, FlowApi &kernel, Logger &log, RelaySettings settings)
@@ -113,6 +114,7 @@ RelayCounters Relay::counters() const noexcept
 	c.bytes_c2s = counters_.bytes_c2s.load();
 	c.bytes_s2c = counters_.bytes_s2c.load();
 	c.taken_over = counters_.taken_over.load();
+	c.handed_over = counters_.handed_over.load();
 	return c;
 }
 
@@ -625,6 +627,22 @@ void Relay::stop() noexcept
 	}
 	if (n)
 		log_.info("relay: closed " + std::to_string(n) + " flow(s) at shutdown");
+}
+
+std::size_t Relay::hand_over() noexcept
+{
+	std::size_t n = flows_.size();
+	for (auto it = flows_.begin(); it != flows_.end();) {
+		retire(it);
+		RelayFlow &f = *it->second.flow;
+		// Silent first: the module then has nothing of theirs to see.
+		f.close_silently();
+		if (it->second.tracked)
+			del_flow(f.tuples().l1, describe(f.tuples(), f.service()));
+		account(counters_.handed_over);
+		it = flows_.erase(it);
+	}
+	return n;
 }
 
 } // namespace tcpfo

@@ -39,6 +39,7 @@ struct RelayCounters {
 	std::uint64_t bytes_c2s = 0;
 	std::uint64_t bytes_s2c = 0;
 	std::uint64_t taken_over = 0;	  // adopted at a takeover (not accepted)
+	std::uint64_t handed_over = 0;	  // given to the peer at a switchover
 };
 
 // "accepted 3, active 1, closed 1, reset 0, ..." for the log.
@@ -65,6 +66,11 @@ public:
 	// Stops accepting and closes every flow normally (FIN both ways;
 	// the module is told to let go first). For a daemon stop.
 	void stop() noexcept;
+
+	// A switchover: every flow's sockets are closed without a FIN or an
+	// RST and the module forgets them (the peer takes them over); the
+	// listeners stay. Returns how many flows went.
+	std::size_t hand_over() noexcept;
 
 	// Relays a flow whose two sockets were recreated at a takeover
 	// (established, nonblocking, tracked by the module already). Throws
@@ -142,7 +148,7 @@ private:
 	struct {
 		std::atomic<std::uint64_t> accepted{0}, active{0}, closed{0}, reset{0},
 			backend_failed{0}, dropped{0}, bytes_c2s{0}, bytes_s2c{0},
-			taken_over{0};
+			taken_over{0}, handed_over{0};
 	} counters_;
 
 	LogRateLimit untracked_log_;

@@ -2,6 +2,7 @@
 #include "RelayFlow.hpp"
 
 #include "Sockets.hpp"
+#include "TcpRepair.hpp"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -141,6 +142,12 @@ void RelayFlow::flush_and_close() noexcept
 		(void)pump();
 	}
 	close();
+}
+
+void RelayFlow::close_silently() noexcept
+{
+	tcpfo::close_silently(client_);
+	tcpfo::close_silently(server_);
 }
 
 void RelayFlow::reset() noexcept

@@ -84,6 +84,8 @@ public:
 	void flush_and_close() noexcept;
 	// RST on both legs.
 	void reset() noexcept;
+	// Neither FIN nor RST on either leg (repair mode): a switchover.
+	void close_silently() noexcept;
 	// The server leg is given up (it never came up, or cannot be
 	// watched): drop it, and give the client an orderly FIN.
 	void abandon() noexcept;

@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,7 +50,7 @@ wire::Key key_of(const Config &c)
 } // namespace
 
 StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
-		     const Config &config)
+		     const Config &config, std::uint64_t epoch)
 	: loop_(loop), timers_(timers), log_(log),
 	  primary_(config.role == Role::primary), node_(config.node),
 	  mode_(config.mode == Mode::sync ? wire::LinkMode::sync
@@ -58,7 +59,8 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 	  address_(config.peer.address), interval_(config.heartbeat.interval),
 	  silence_limit_(primary_ && config.peer.timeout
 				 ? *config.peer.timeout
-				 : config.heartbeat.interval * config.heartbeat.misses)
+				 : config.heartbeat.interval * config.heartbeat.misses),
+	  epoch_(epoch)
 {
 	if (primary_) {
 		if (!address_)
@@ -74,6 +76,16 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 			publish();
 		});
 		connect_start();
+		// A node starting as primary asks here whether one runs.
+		if (listen_) {
+			try {
+				listen_start();
+			} catch (const std::exception &e) {
+				log_.warning(std::string(e.what()) +
+					     ": a starting peer cannot ask this primary "
+					     "its epoch");
+			}
+		}
 	} else {
 		if (!listen_)
 			throw std::runtime_error("state link: a standby needs "
@@ -94,6 +106,8 @@ StateLink::~StateLink()
 		loop_.remove(conn_.get());
 	if (listener_)
 		loop_.remove(listener_.get());
+	for (auto &[fd, p] : probes_)
+		loop_.remove(fd);
 	if (events_)
 		loop_.remove(events_->fd());
 }
@@ -127,6 +141,16 @@ void StateLink::on_accept()
 		}
 		UniqueFd next(fd);
 		const std::string from = to_endpoint(ss).to_string();
+		if (primary_) {
+			// Only a starting node's probe comes here.
+			const int key = next.get();
+			probes_.emplace(std::piecewise_construct, std::forward_as_tuple(key),
+					std::forward_as_tuple(Probe{std::move(next),
+								    wire::FrameDecoder(psk_),
+								    Clock::now()}));
+			loop_.add(key, EPOLLIN, [this, key](std::uint32_t) { on_probe(key); });
+			continue;
+		}
 		if (session_) {
 			// A stranger must not end a working session; a
 			// restarted primary gets in once this one is found
@@ -183,7 +207,8 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 		return;
 	// A standby whose primary held a synced session and then went silent
 	// or dropped the link: its owner takes over (after this returns).
-	const bool lost = gone != Gone::no && !primary_ && session_ && full_done_;
+	const bool lost = gone != Gone::no && !primary_ && session_ && full_done_ &&
+			  !handed_over_;
 	const std::string what = std::string("state link: ") +
 				 (session_ ? "closed: " : "gave up: ") + reason;
 	if (error)
@@ -233,7 +258,7 @@ void StateLink::send_hello()
 {
 	nonce_ = wire::random_nonce();
 	wire::Hello h{node_, primary_ ? wire::Role::primary : wire::Role::standby,
-		      mode_, 0, nonce_};
+		      mode_, epoch_, nonce_};
 	send(wire::FrameType::hello, wire::encode(h));
 	hello_sent_ = true;
 }
@@ -349,11 +374,28 @@ void StateLink::on_hello(const wire::Frame &f)
 {
 	const wire::Hello h = wire::decode_hello(f.payload);
 	const wire::Role want = primary_ ? wire::Role::standby : wire::Role::primary;
+	if (primary_ && h.role == wire::Role::primary && h.epoch > epoch_) {
+		// Two primaries: the older one (ours) steps down.
+		const std::string node = h.node;
+		const std::uint64_t epoch = h.epoch;
+		close_link("peer '" + node + "' is the primary of epoch " +
+				   std::to_string(epoch) + ", this node's is " +
+				   std::to_string(epoch_),
+			   true);
+		if (newer_primary_)
+			newer_primary_(node, epoch);
+		return;
+	}
 	if (h.role != want)
 		throw wire::ProtocolError(std::string("peer '") + h.node + "' is a " +
 					  (h.role == wire::Role::primary ? "primary"
 									 : "standby") +
 					  " too");
+	// A standby's takeover must outnumber every primary it has known
+	// (a session with a live primary is never replaced: on_accept).
+	if (!primary_)
+		epoch_ = std::max(epoch_, h.epoch);
+	handed_over_ = false;
 	if (!hello_sent_)
 		send_hello();
 	peer_node_ = h.node;
@@ -393,6 +435,26 @@ void StateLink::on_frame(const wire::Frame &f)
 		if (!primary_ || !encoder_ || seq > encoder_->last_seq())
 			throw wire::ProtocolError("ack for a frame never sent");
 		on_ack(seq);
+		return;
+	}
+	case FrameType::handover_request:
+		wire::decode_payload(f.type, f.payload);
+		if (!primary_)
+			throw wire::ProtocolError("the primary sent a handover request");
+		log_.warning("state link: standby '" + peer_node_ +
+			     "' asks for the flows (switchover)");
+		if (handover_request_)
+			handover_request_();
+		return;
+	case FrameType::handover: {
+		const std::uint64_t epoch = wire::decode_ack(f.payload);
+		if (primary_)
+			throw wire::ProtocolError("the standby sent a handover");
+		handed_over_ = true;
+		log_.warning("state link: primary '" + peer_node_ +
+			     "' handed its flows over (epoch " + std::to_string(epoch) + ")");
+		if (handover_)
+			handover_(epoch);
 		return;
 	}
 	default:
@@ -493,6 +555,10 @@ void StateLink::forget(std::uint64_t id)
 
 void StateLink::sync(bool full)
 {
+	// Handing over: the flows about to be deleted here must not be
+	// removed at the standby.
+	if (frozen_)
+		return;
 	const auto t0 = Clock::now();
 	const std::size_t out_before = out_.size();
 	std::vector<wire::FlowRecord> now;
@@ -687,6 +753,14 @@ void StateLink::heartbeat_tick()
 		StateLink *self;
 		~Publish() { self->publish(); }
 	} publish_after{this};
+	for (auto it = probes_.begin(); it != probes_.end();) {
+		if (Clock::now() - it->second.since > std::chrono::seconds(2)) {
+			loop_.remove(it->first);
+			it = probes_.erase(it);
+		} else {
+			++it;
+		}
+	}
 	if (!conn_ || connecting_)
 		return;
 	const auto silent = Clock::now() - last_heard_;
@@ -701,11 +775,132 @@ void StateLink::heartbeat_tick()
 	}
 	if (!session_)
 		return;
-	send(wire::FrameType::heartbeat, wire::encode(wire::Heartbeat{mono_ns(), 0}));
+	send(wire::FrameType::heartbeat, wire::encode(wire::Heartbeat{mono_ns(), epoch_}));
 	// The doorbell is the trigger; this catches anything it missed.
 	if (primary_ && ++ticks_ % std::max<std::uint64_t>(1, 1'000'000 / std::max<std::int64_t>(1, interval_.count())) == 0)
 		sync(false);
 	flush();
+}
+
+bool StateLink::request_handover()
+{
+	if (primary_ || !session_ || !full_done_)
+		return false;
+	send(wire::FrameType::handover_request, {});
+	flush();
+	return conn_.get() >= 0 && session_;
+}
+
+bool StateLink::send_handover()
+{
+	if (!primary_ || !session_)
+		return false;
+	send(wire::FrameType::handover, wire::encode_ack(epoch_));
+	flush();
+	return session_ && out_.empty();
+}
+
+void StateLink::on_probe(int key)
+{
+	auto it = probes_.find(key);
+	if (it == probes_.end())
+		return;
+	Probe &p = it->second;
+	std::optional<wire::Hello> h;
+	std::string error;
+	std::uint8_t buf[4096];
+	for (;;) {
+		ssize_t n = ::recv(p.fd.get(), buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;	// more to come
+		if (n <= 0) {
+			error = "closed before its hello";
+			break;
+		}
+		try {
+			p.decoder.feed(std::span(buf, static_cast<std::size_t>(n)));
+			if (auto f = p.decoder.next()) {
+				h = wire::decode_hello(f->payload);
+				break;
+			}
+		} catch (const wire::ProtocolError &e) {
+			error = e.what();
+			break;
+		}
+	}
+	if (h) {
+		// Our answer: who we are. Small enough for any socket buffer.
+		const wire::Hello mine{node_, wire::Role::primary, mode_, epoch_,
+				       wire::random_nonce()};
+		const auto frame = wire::FrameEncoder::encode_hello(psk_, wire::encode(mine));
+		if (::send(p.fd.get(), frame.data(), frame.size(), MSG_NOSIGNAL) < 0)
+			log_.debug(std::string("state link: answering a probe: ") +
+				   std::strerror(errno));
+		log_.info("state link: '" + h->node + "' asked who is primary (it is " +
+			  (h->role == wire::Role::primary ? "starting as primary" : "a standby") +
+			  ", epoch " + std::to_string(h->epoch) + "; this node's epoch " +
+			  std::to_string(epoch_) + ")");
+	} else {
+		log_.debug("state link: a probe " + error);
+	}
+	loop_.remove(key);
+	probes_.erase(it);
+	if (h && h->role == wire::Role::primary && h->epoch > epoch_ && newer_primary_)
+		newer_primary_(h->node, h->epoch);
+}
+
+std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,
+				    std::chrono::milliseconds timeout)
+{
+	if (!config.peer.address || !config.peer.key)
+		return std::nullopt;
+	const auto deadline = Clock::now() + timeout;
+	auto left_ms = [&] {
+		return static_cast<int>(std::max<std::int64_t>(
+			0, std::chrono::duration_cast<std::chrono::milliseconds>(
+				   deadline - Clock::now())
+				   .count()));
+	};
+	UniqueFd fd = tcp_socket(config.peer.address->family());
+	const SocketAddress sa = to_socket_address(*config.peer.address);
+	if (::connect(fd.get(), sa.get(), sa.length) != 0 && errno != EINPROGRESS)
+		return std::nullopt;
+	pollfd pfd{fd.get(), POLLOUT, 0};
+	if (::poll(&pfd, 1, left_ms()) <= 0 || take_socket_error(fd.get()))
+		return std::nullopt;
+	const wire::Key psk = key_of(config);
+	const wire::Hello mine{config.node, wire::Role::primary,
+			       config.mode == Mode::sync ? wire::LinkMode::sync
+							 : wire::LinkMode::async,
+			       epoch, wire::random_nonce()};
+	const auto frame = wire::FrameEncoder::encode_hello(psk, wire::encode(mine));
+	if (::send(fd.get(), frame.data(), frame.size(), MSG_NOSIGNAL) !=
+	    static_cast<ssize_t>(frame.size()))
+		return std::nullopt;
+	wire::FrameDecoder decoder(psk);
+	std::uint8_t buf[4096];
+	for (;;) {
+		pfd = {fd.get(), POLLIN, 0};
+		if (::poll(&pfd, 1, left_ms()) <= 0)
+			return std::nullopt;
+		ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return std::nullopt;
+		try {
+			decoder.feed(std::span(buf, static_cast<std::size_t>(n)));
+			if (auto f = decoder.next()) {
+				const wire::Hello h = wire::decode_hello(f->payload);
+				return PeerHello{h.node, h.role == wire::Role::primary,
+						 h.epoch};
+			}
+		} catch (const wire::ProtocolError &) {
+			return std::nullopt;
+		}
+	}
 }
 
 StateLink::PeerInfo StateLink::info() const
@@ -735,6 +930,7 @@ StateLink::PeerInfo StateLink::compute_info() const
 	i.mode = mode_ == wire::LinkMode::sync ? "sync" : "async";
 	i.link = session_ ? "up" : conn_ ? "connecting" : primary_ ? "down" : "listening";
 	i.peer_node = peer_node_;
+	i.epoch = epoch_;
 	if (primary_)
 		i.is_protected = protected_;
 	i.synced = session_ && (primary_ ? full_end_seq_ && acked_ >= full_end_seq_

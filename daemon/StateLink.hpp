@@ -48,8 +48,11 @@ public:
 	// Starts listening (standby) or connecting (primary). Needs
 	// config.peer.key and the role's endpoint; throws std::runtime_error
 	// if the listener cannot be set up.
+	// epoch: this node's (see Daemon); a standby adopts its primary's.
+	// A primary with peer.listen also listens there, to answer a
+	// starting node's probe (probe_peer) with its role and epoch.
 	StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
-		  const Config &config);
+		  const Config &config, std::uint64_t epoch);
 	~StateLink();
 	StateLink(const StateLink &) = delete;
 	StateLink &operator=(const StateLink &) = delete;
@@ -83,6 +86,33 @@ public:
 	// ago (ms, on the primary's clock as mapped by its heartbeats) the
 	// primary read the TSvals it replicated. Empty before a heartbeat.
 	std::map<std::uint64_t, std::uint64_t> ts_sample_ages_ms() const;
+
+	// Switchover, all on the link's thread. Standby: asks the primary to
+	// hand its flows over (false without a synced session); the primary's
+	// HANDOVER frame then calls on_handover(its epoch), and the link
+	// closing after it is no loss of the primary.
+	bool request_handover();
+	void on_handover(std::function<void(std::uint64_t)> callback)
+	{
+		handover_ = std::move(callback);
+	}
+	// Primary: the standby asked for the flows...
+	void on_handover_request(std::function<void()> callback)
+	{
+		handover_request_ = std::move(callback);
+	}
+	// ... and, once they are let go of, is told to take over; true once
+	// the frame is in the kernel's hands.
+	bool send_handover();
+	// Primary, before letting go of the flows: nothing more is
+	// replicated (their removal here must not reach the standby).
+	void freeze() noexcept { frozen_ = true; }
+	// Primary: a primary with a higher epoch exists (it answered our
+	// connection or probed us): this node must stop serving.
+	void on_newer_primary(std::function<void(const std::string &, std::uint64_t)> cb)
+	{
+		newer_primary_ = std::move(cb);
+	}
 	Counters counters_snapshot() const;
 	const Counters &counters() const noexcept { return counters_; }
 	// Frames sent but not acknowledged by the standby (primary).
@@ -115,6 +145,14 @@ private:
 	void set_protected(bool on);
 	void on_ack(std::uint64_t seq);
 	void forget(std::uint64_t id);
+	// Primary: a starting node's probe on our listener.
+	void on_probe(int fd);
+	struct Probe {
+		UniqueFd fd;
+		wire::FrameDecoder decoder;
+		std::chrono::steady_clock::time_point since;
+	};
+	std::map<int, Probe> probes_;
 
 	EventLoop &loop_;
 	TimerQueue &timers_;
@@ -161,6 +199,12 @@ private:
 	std::optional<std::int64_t> peer_clock_offset_ns_;	// standby
 	std::function<void(const std::string &, bool)> primary_lost_;
 	std::uint64_t ticks_ = 0;
+	std::uint64_t epoch_ = 0;
+	bool handed_over_ = false;	// standby: the primary handed over
+	bool frozen_ = false;		// primary: handing over
+	std::function<void(std::uint64_t)> handover_;
+	std::function<void()> handover_request_;
+	std::function<void(const std::string &, std::uint64_t)> newer_primary_;
 	// Group commit: up to batches_in_flight() batches go out
 	// unacknowledged (sync: 4, releases wait for them; async: 1, nothing
 	// waits, so gather more and spend less CPU); beyond that, changes
@@ -185,6 +229,19 @@ private:
 	PeerInfo info_snapshot_;
 	Counters counters_snapshot_;
 };
+
+// What a peer says of itself when a starting primary probes it.
+struct PeerHello {
+	std::string node;
+	bool primary = false;
+	std::uint64_t epoch = 0;
+};
+// A node about to start as primary asks its peer (peer.address) who it
+// is, waiting at most timeout: nullopt if nobody answers. A peer that is
+// primary answers with its epoch (and keeps serving); a standby answers as
+// well, then sees the connection close (no session started).
+std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,
+				    std::chrono::milliseconds timeout);
 
 // For the log: "sessions 1, closed 0, ...".
 std::string to_string(const StateLink::Counters &c);

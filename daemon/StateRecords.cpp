@@ -306,8 +306,10 @@ void decode_payload(FrameType type, std::span<const std::uint8_t> p)
 	case FrameType::deltas: decode_deltas(p); return;
 	case FrameType::removed: decode_removed(p); return;
 	case FrameType::ack: decode_ack(p); return;
+	case FrameType::handover: decode_ack(p); return;
 	case FrameType::full_begin:
 	case FrameType::full_end:
+	case FrameType::handover_request:
 		Reader(p, to_string(type)).end();
 		return;
 	}

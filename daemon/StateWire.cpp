@@ -127,6 +127,8 @@ std::string to_string(FrameType type)
 	case FrameType::deltas: return "deltas";
 	case FrameType::removed: return "removed";
 	case FrameType::ack: return "ack";
+	case FrameType::handover_request: return "handover-request";
+	case FrameType::handover: return "handover";
 	}
 	return "type " + std::to_string(static_cast<unsigned>(type));
 }
@@ -249,7 +251,7 @@ std::optional<Frame> FrameDecoder::next()
 		++expect_seq_;
 	}
 	if (type < static_cast<std::uint8_t>(FrameType::hello) ||
-	    type > static_cast<std::uint8_t>(FrameType::ack))
+	    type > static_cast<std::uint8_t>(FrameType::handover))
 		fail("unknown frame " + to_string(ftype));
 
 	Frame f;

@@ -47,6 +47,11 @@ enum class FrameType : std::uint8_t {
 	deltas = 6,	// released points and FIN state of known flows
 	removed = 7,	// flows that ended
 	ack = 8,	// highest sequence number stored
+	// Switchover: the standby asks the primary to give its flows up...
+	handover_request = 9,	// (empty)
+	// ... and the primary, having let go of them (addresses released,
+	// sockets closed silently), tells it to take over now.
+	handover = 10,	// sender's epoch
 };
 
 // "hello", ..., or "type N".

@@ -15,6 +15,10 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/mm.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
+#include <net/inet_timewait_sock.h>
 #include <net/tcp.h>
 
 #include "fence.h"
@@ -242,4 +246,84 @@ bool tcpfo_fence_owner_exiting(struct tcpfo_net *tn, struct tcpfo_flow *flow)
 		return false;
 	this_cpu_inc(tn->stats->fenced_drops);
 	return true;
+}
+
+/*
+ * The socket of one leg, if it is an orphan (its process closed it, or
+ * died): closed on the spot without sending anything, as its own timers
+ * do when they give up (tcp_done). Time-wait entries go as well. A socket
+ * some process still holds is left alone. Process context.
+ */
+static bool tcpfo_fence_kill_orphan(struct net *net, u8 family,
+				    const struct tcpfo_leg *leg)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct sock *sk = NULL;
+	bool killed = false;
+
+	if (family == AF_INET)
+		sk = __inet_lookup_established(net, hinfo, leg->peer_addr.ip,
+					       leg->peer_port,
+					       leg->local_addr.ip,
+					       ntohs(leg->local_port), 0, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	else if (family == AF_INET6)
+		sk = __inet6_lookup_established(net, hinfo,
+						&leg->peer_addr.in6,
+						leg->peer_port,
+						&leg->local_addr.in6,
+						ntohs(leg->local_port), 0, 0);
+#endif
+	if (!sk)
+		return false;
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		inet_twsk_deschedule_put(inet_twsk(sk));
+		return true;
+	}
+	if (sk->sk_state != TCP_NEW_SYN_RECV) {
+		local_bh_disable();
+		bh_lock_sock(sk);
+		if (sock_flag(sk, SOCK_DEAD) && !sock_owned_by_user(sk) &&
+		    sk->sk_state != TCP_CLOSE) {
+			tcp_done(sk);
+			killed = true;
+		}
+		bh_unlock_sock(sk);
+		local_bh_enable();
+	}
+	sock_gen_put(sk);
+	return killed;
+}
+
+#define TCPFO_LIFT_BATCH 64
+
+int tcpfo_fence_lift(struct tcpfo_net *tn, unsigned int *flows,
+		     unsigned int *sockets)
+{
+	struct tcpfo_fenced_legs *batch;
+	unsigned int n, i, l, rounds = 0;
+
+	*flows = *sockets = 0;
+	if (!atomic_read(&tn->fence.flows))
+		return 0;
+	batch = kvmalloc_array(TCPFO_LIFT_BATCH, sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+	/*
+	 * Each round frees what it copied, so the next one sees the rest;
+	 * the bound only guards against a table that refills meanwhile.
+	 */
+	while ((n = tcpfo_flows_fenced_legs(tn, batch, TCPFO_LIFT_BATCH)) &&
+	       rounds++ < 1 + READ_ONCE(tcpfo_max_flows) / TCPFO_LIFT_BATCH) {
+		for (i = 0; i < n; i++) {
+			/* The sockets first: the flow drops what they send. */
+			for (l = 0; l < TCPFO_NR_LEGS; l++)
+				*sockets += tcpfo_fence_kill_orphan(tn->net,
+						batch[i].family, &batch[i].leg[l]);
+			*flows += tcpfo_flow_free_fenced(tn, batch[i].id);
+		}
+		cond_resched();
+	}
+	kvfree(batch);
+	return 0;
 }

@@ -68,6 +68,17 @@ void tcpfo_fence_exit(struct tcpfo_net *tn);
  */
 int tcpfo_fence_set_owner(struct tcpfo_net *tn, u32 portid);
 
+/*
+ * FENCE_LIFT: the orphaned sockets of every fenced flow are closed without
+ * a word (their process is gone; tcp_done, as when their timers give up)
+ * and the fenced flows are freed at once instead of at fenced_timeout.
+ * For a failoverd that starts again: its old flows either moved to the
+ * other node or are lost, and their tuples must be free for a takeover.
+ * Counts in *flows and *sockets. -ENOMEM. Process context.
+ */
+int tcpfo_fence_lift(struct tcpfo_net *tn, unsigned int *flows,
+		     unsigned int *sockets);
+
 /* The netlink release notifier, for module init and exit. */
 int tcpfo_fence_register(void);
 void tcpfo_fence_unregister(void);

@@ -527,6 +527,55 @@ unsigned int tcpfo_flows_fence(struct tcpfo_net *tn)
 }
 
 /*
+ * Copy up to @max fenced flows' legs into @out (its sockets' tuples):
+ * returns how many; *more is set if there were others.
+ */
+unsigned int tcpfo_flows_fenced_legs(struct tcpfo_net *tn,
+				     struct tcpfo_fenced_legs *out,
+				     unsigned int max)
+{
+	struct tcpfo_flow_table *ft = &tn->flows;
+	struct tcpfo_flow *flow;
+	unsigned long index;
+	unsigned int n = 0;
+
+	spin_lock_bh(&ft->lock);
+	xa_for_each(&ft->by_id, index, flow) {
+		if (!flow->fenced)
+			continue;
+		if (n == max)
+			break;
+		out[n].id = flow->id;
+		out[n].family = flow->family;
+		/*
+		 * Not under flow->lock (taken before ft->lock elsewhere):
+		 * only the tuples are used, and a fenced flow's are fixed
+		 * (its owner, who pairs flows, is gone).
+		 */
+		memcpy(out[n].leg, flow->leg, sizeof(out[n].leg));
+		n++;
+	}
+	spin_unlock_bh(&ft->lock);
+	return n;
+}
+
+bool tcpfo_flow_free_fenced(struct tcpfo_net *tn, unsigned long id)
+{
+	struct tcpfo_flow_table *ft = &tn->flows;
+	struct tcpfo_flow *flow;
+	bool freed = false;
+
+	spin_lock_bh(&ft->lock);
+	flow = xa_load(&ft->by_id, id);
+	if (flow && flow->fenced && flow->indexed) {
+		tcpfo_flow_free_locked(tn, flow);
+		freed = true;
+	}
+	spin_unlock_bh(&ft->lock);
+	return freed;
+}
+
+/*
  * time_after(), not "now - last_active > limit": @now is read once before
  * the scan, and a segment handled meanwhile on another CPU may set
  * last_active past it; the unsigned difference would then wrap and reap a

@@ -328,6 +328,21 @@ bool tcpfo_flow_fence(struct tcpfo_net *tn, struct tcpfo_flow *flow);
 /* Fence every tracked flow that is not finished; returns how many. */
 unsigned int tcpfo_flows_fence(struct tcpfo_net *tn);
 
+/* A fenced flow's legs, for lifting the fence (fence.c). */
+struct tcpfo_fenced_legs {
+	unsigned long		id;
+	u8			family;
+	struct tcpfo_leg	leg[TCPFO_NR_LEGS];
+};
+
+/* Up to @max fenced flows' legs; returns how many were copied. */
+unsigned int tcpfo_flows_fenced_legs(struct tcpfo_net *tn,
+				     struct tcpfo_fenced_legs *out,
+				     unsigned int max);
+
+/* Free the fenced flow @id; false if there is none. */
+bool tcpfo_flow_free_fenced(struct tcpfo_net *tn, unsigned long id);
+
 /* A snapshot of a flow for dumps, taken under flow->lock. */
 struct tcpfo_flow_info {
 	struct tcpfo_leg	leg[TCPFO_NR_LEGS];

@@ -1664,6 +1664,35 @@ static int tcpfo_nl_takeover_unlock(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int tcpfo_nl_fence_lift(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	unsigned int flows, sockets;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&tn->lock);
+	err = tcpfo_fence_lift(tn, &flows, &sockets);
+	mutex_unlock(&tn->lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	hdr = genlmsg_put_reply(msg, info, &tcpfo_genl_family, 0,
+				TCPFO_CMD_FENCE_LIFT);
+	if (!hdr || nla_put_u32(msg, TCPFO_A_FENCED_FLOWS, flows) ||
+	    nla_put_u32(msg, TCPFO_A_FENCE_SOCKETS, sockets)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 /*
  * The doorbell. The work runs in process context; tcpfo_nl_ready guards
  * against a namespace's work running while the family is not registered
@@ -1864,6 +1893,13 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 		.cmd		= TCPFO_CMD_TAKEOVER_UNLOCK,
 		.doit		= tcpfo_nl_takeover_unlock,
 		.policy		= tcpfo_unlock_req_policy,
+		.maxattr	= TCPFO_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= TCPFO_CMD_FENCE_LIFT,
+		.doit		= tcpfo_nl_fence_lift,
+		.policy		= tcpfo_no_attr_policy,
 		.maxattr	= TCPFO_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},

@@ -292,3 +292,23 @@ capture_stop() {
 
 # flows_json NS: `tcpfoctl -j flows` in NS.
 flows_json() { ip netns exec "$1" tcpfoctl -j flows; }
+
+# tsval_monotonic FILE: every TCP connection's TSvals, per sender, never
+# decrease (serial order) in the capture.
+tsval_monotonic() {
+	tcpdump -nn -tt -r "$1" 'tcp' 2>/dev/null | awk '
+	{
+		for (i = 1; i < NF; i++) if ($i == "IP" || $i == "IP6") break
+		key = $(i + 1) ">" $(i + 3); ts = ""
+		for (i = 1; i < NF; i++) if ($i == "TS" && $(i + 1) == "val") { ts = $(i + 2); break }
+		if (ts == "") next
+		if (key in last) {
+			d = ts - last[key]
+			if (d < -2147483648) d += 4294967296
+			if (d > 2147483648) d -= 4294967296
+			if (d < 0) { print "TSval went back on " key ": " last[key] " -> " ts; bad++ }
+		}
+		last[key] = ts
+	}
+	END { exit bad > 0 }'
+}

@@ -372,6 +372,23 @@ void KernelLink::takeover_unlock_all()
 	sock_.transact(std::move(req), "lifting every takeover lock", ignore_reply);
 }
 
+std::pair<unsigned, unsigned> KernelLink::fence_lift()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FENCE_LIFT,
+				       TCPFO_GENL_VERSION);
+	std::pair<unsigned, unsigned> freed{0, 0};
+	sock_.transact(std::move(req), "lifting the fence of earlier flows",
+		       [&](const nlmsghdr *hdr) {
+			       nlattr *tb[TCPFO_A_MAX + 1] = {};
+			       parse_reply(hdr, tb);
+			       if (tb[TCPFO_A_FENCED_FLOWS])
+				       freed.first = nla_get_u32(tb[TCPFO_A_FENCED_FLOWS]);
+			       if (tb[TCPFO_A_FENCE_SOCKETS])
+				       freed.second = nla_get_u32(tb[TCPFO_A_FENCE_SOCKETS]);
+		       });
+	return freed;
+}
+
 void KernelLink::forget_standby_flows()
 {
 	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_FORGET,

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tcpfo {
@@ -102,6 +103,9 @@ public:
 	void takeover_activate(const Activation &activation);
 	void takeover_unlock(std::uint64_t id, bool reset);
 	void takeover_unlock_all();
+	// TCPFO_CMD_FENCE_LIFT: the orphaned sockets of fenced flows closed
+	// silently, the fenced flows freed; returns {flows, sockets}.
+	std::pair<unsigned, unsigned> fence_lift();
 
 	// Sync mode, on the primary: the standby stored these points
 	// (TCPFO_CMD_FLOW_CONFIRM); flows the module no longer has are

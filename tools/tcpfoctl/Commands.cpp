@@ -160,9 +160,6 @@ void service_command(const GlobalOptions &options,
 	}
 }
 
-// Operator contract commands whose daemon side does not exist yet.
-constexpr std::array<std::string_view, 1> planned = {"switchover"};
-
 } // namespace
 
 void run_command(const GlobalOptions &options,
@@ -196,10 +193,10 @@ void run_command(const GlobalOptions &options,
 			throw UsageError("'failover' takes no arguments");
 		// Probing peers that do not answer takes a few seconds.
 		ask_daemon(options, "failover", out, 60);
-	} else if (std::find(planned.begin(), planned.end(), command) !=
-		   planned.end()) {
-		throw std::runtime_error("'" + std::string(command) +
-					 "' is not implemented yet");
+	} else if (command == "switchover") {
+		if (!rest.empty())
+			throw UsageError("'switchover' takes no arguments");
+		ask_daemon(options, "switchover", out, 60);
 	} else {
 		throw UsageError("unknown command '" + std::string(command) +
 				 "'; see 'tcpfoctl --help'");

@@ -159,6 +159,13 @@
  *	tracked flow is reset as well). Without a nest every lock is lifted
  *	and the standby records are kept (takeover aborted). ENOENT if the
  *	flow is not locked.
+ * @TCPFO_CMD_FENCE_LIFT: (admin) no attributes: every fenced flow's
+ *	orphaned sockets (those no process holds any more) are closed without
+ *	sending anything, and the fenced flows are freed now rather than at
+ *	fenced_timeout, so their tuples are free again (a failoverd that
+ *	starts again sends it once its addresses are settled). The reply
+ *	carries TCPFO_A_FENCED_FLOWS (flows freed) and TCPFO_A_FENCE_SOCKETS
+ *	(sockets closed).
  */
 enum tcpfo_cmd {
 	TCPFO_CMD_UNSPEC,
@@ -178,6 +185,7 @@ enum tcpfo_cmd {
 	TCPFO_CMD_TAKEOVER_PROBE,
 	TCPFO_CMD_TAKEOVER_ACTIVATE,
 	TCPFO_CMD_TAKEOVER_UNLOCK,
+	TCPFO_CMD_FENCE_LIFT,
 
 	__TCPFO_CMD_MAX
 };
@@ -252,7 +260,8 @@ enum tcpfo_protection {
  *	flows both ways, SYNs to and RSTs from services while fenced).
  *	Status reply.
  * @TCPFO_A_FENCED_FLOWS: u32, fenced flows in the table now. Status
- *	reply.
+ *	reply; in the FENCE_LIFT reply, fenced flows freed.
+ * @TCPFO_A_FENCE_SOCKETS: u32, orphaned sockets closed. FENCE_LIFT reply.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -279,6 +288,7 @@ enum tcpfo_attr {
 	TCPFO_A_FENCED,
 	TCPFO_A_FENCED_DROPS,
 	TCPFO_A_FENCED_FLOWS,
+	TCPFO_A_FENCE_SOCKETS,
 
 	__TCPFO_A_MAX
 };
