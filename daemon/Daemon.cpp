@@ -331,10 +331,14 @@ void Daemon::lift_fence()
 {
 	try {
 		KernelLink k;
-		auto [flows, sockets] = k.fence_lift();
+		// A primary serves them no more: their peers learn it now. A
+		// standby's peer may carry them on: not a word to them.
+		const bool reset = config_.role == Role::primary;
+		auto [flows, sockets] = k.fence_lift(reset);
 		if (flows || sockets)
 			log_.warning("freed " + std::to_string(flows) +
-				     " flow(s) an earlier run left fenced, closed " +
+				     " flow(s) an earlier run left fenced" +
+				     (reset ? " (their peers reset)" : "") + ", closed " +
 				     std::to_string(sockets) +
 				     " orphaned socket(s) without a word");
 	} catch (const ModuleNotLoaded &) {

@@ -15,10 +15,13 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/icmpv6.h>
+#include <linux/if_arp.h>
 #include <linux/mm.h>
 #include <net/inet6_hashtables.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
+#include <net/ndisc.h>
 #include <net/tcp.h>
 
 #include "fence.h"
@@ -26,6 +29,7 @@
 #include "hooks.h"
 #include "netns.h"
 #include "service.h"
+#include "xmit.h"
 
 unsigned int tcpfo_fenced_timeout __read_mostly = 120;
 module_param_named(fenced_timeout, tcpfo_fenced_timeout, uint, 0644);
@@ -219,6 +223,70 @@ drop:
 	return NF_DROP;
 }
 
+/* @addr is a service's VIP or back address. Under RCU; linear, fenced only. */
+static bool tcpfo_fence_floating(struct tcpfo_net *tn, u8 family,
+				 const union tcpfo_addr *addr)
+{
+	unsigned int len = tcpfo_addr_len(family);
+	struct tcpfo_service *svc;
+
+	list_for_each_entry_rcu(svc, &tn->services.list, list) {
+		if (svc->key.family != family)
+			continue;
+		if (!memcmp(&svc->key.addr, addr, len) ||
+		    !memcmp(&svc->back_addr, addr, len))
+			return true;
+	}
+	return false;
+}
+
+unsigned int tcpfo_fence_arp(struct tcpfo_net *tn, struct sk_buff *skb)
+{
+	union tcpfo_addr sip = {};
+	const struct arphdr *ah;
+	struct arphdr _ah;
+	__be32 _sip;
+	const __be32 *p;
+
+	if (!READ_ONCE(tn->fence.fenced) || !READ_ONCE(tn->services.count))
+		return NF_ACCEPT;
+	ah = skb_header_pointer(skb, skb_network_offset(skb), sizeof(_ah), &_ah);
+	if (!ah || ah->ar_pro != htons(ETH_P_IP) || ah->ar_pln != 4 ||
+	    (ah->ar_op != htons(ARPOP_REPLY) && ah->ar_op != htons(ARPOP_REQUEST)))
+		return NF_ACCEPT;
+	p = skb_header_pointer(skb, skb_network_offset(skb) + sizeof(*ah) +
+				    ah->ar_hln, sizeof(_sip), &_sip);
+	if (!p)
+		return NF_ACCEPT;
+	sip.ip = *p;
+	if (!tcpfo_fence_floating(tn, AF_INET, &sip))
+		return NF_ACCEPT;
+	this_cpu_inc(tn->stats->fenced_drops);
+	return NF_DROP;
+}
+
+unsigned int tcpfo_fence_ndisc(struct tcpfo_net *tn, struct sk_buff *skb,
+			       int thoff)
+{
+	struct {
+		struct icmp6hdr hdr;
+		struct in6_addr target;
+	} _na;
+	const typeof(_na) *na;
+	union tcpfo_addr target = {};
+
+	if (!READ_ONCE(tn->fence.fenced) || !READ_ONCE(tn->services.count))
+		return NF_ACCEPT;
+	na = skb_header_pointer(skb, thoff, sizeof(_na), &_na);
+	if (!na || na->hdr.icmp6_type != NDISC_NEIGHBOUR_ADVERTISEMENT)
+		return NF_ACCEPT;
+	target.in6 = na->target;
+	if (!tcpfo_fence_floating(tn, AF_INET6, &target))
+		return NF_ACCEPT;
+	this_cpu_inc(tn->stats->fenced_drops);
+	return NF_DROP;
+}
+
 /*
  * Whether the owner's process is on its way out: its group leader is
  * exiting, or the process is gone while its socket is not released yet.
@@ -297,7 +365,31 @@ static bool tcpfo_fence_kill_orphan(struct net *net, u8 family,
 
 #define TCPFO_LIFT_BATCH 64
 
-int tcpfo_fence_lift(struct tcpfo_net *tn, unsigned int *flows,
+/*
+ * After its flow is gone (the fence would drop it): an RST to each peer
+ * at the end of what the gateway sent it. That is the peer's receive
+ * point, or within its window above it, which draws a challenge ACK that
+ * the stack (no socket holds the tuple now) answers with an exact RST.
+ */
+static void tcpfo_fence_reset_peers(struct tcpfo_net *tn,
+				    const struct tcpfo_fenced_legs *fl)
+{
+	struct tcpfo_release seg;
+	unsigned int l;
+
+	for (l = 0; l < TCPFO_NR_LEGS; l++) {
+		const struct tcpfo_leg *leg = &fl->leg[l];
+
+		if (!leg->gw_syn_seen || !leg->peer_port)
+			continue;
+		tcpfo_seg_to_peer(&seg, fl->family, leg);
+		seg.seq = leg->snd_nxt;
+		seg.flags = TCPHDR_RST;
+		tcpfo_segment_send(tn, &seg);
+	}
+}
+
+int tcpfo_fence_lift(struct tcpfo_net *tn, bool reset, unsigned int *flows,
 		     unsigned int *sockets)
 {
 	struct tcpfo_fenced_legs *batch;
@@ -320,7 +412,11 @@ int tcpfo_fence_lift(struct tcpfo_net *tn, unsigned int *flows,
 			for (l = 0; l < TCPFO_NR_LEGS; l++)
 				*sockets += tcpfo_fence_kill_orphan(tn->net,
 						batch[i].family, &batch[i].leg[l]);
-			*flows += tcpfo_flow_free_fenced(tn, batch[i].id);
+			if (!tcpfo_flow_free_fenced(tn, batch[i].id))
+				continue;
+			++*flows;
+			if (reset)
+				tcpfo_fence_reset_peers(tn, &batch[i]);
 		}
 		cond_resched();
 	}

@@ -74,9 +74,12 @@ int tcpfo_fence_set_owner(struct tcpfo_net *tn, u32 portid);
  * and the fenced flows are freed at once instead of at fenced_timeout.
  * For a failoverd that starts again: its old flows either moved to the
  * other node or are lost, and their tuples must be free for a takeover.
- * Counts in *flows and *sockets. -ENOMEM. Process context.
+ * With @reset (a node that serves again itself: nobody carries the flows
+ * on), each peer also gets an RST, so a peer that only waits for data
+ * learns now that its connection is gone. Counts in *flows and *sockets.
+ * -ENOMEM. Process context.
  */
-int tcpfo_fence_lift(struct tcpfo_net *tn, unsigned int *flows,
+int tcpfo_fence_lift(struct tcpfo_net *tn, bool reset, unsigned int *flows,
 		     unsigned int *sockets);
 
 /* The netlink release notifier, for module init and exit. */
@@ -100,6 +103,18 @@ static inline bool tcpfo_fence_active(const struct tcpfo_fence *fe)
 unsigned int tcpfo_fence_hook(struct tcpfo_net *tn, struct sk_buff *skb,
 			      const struct nf_hook_state *state,
 			      const struct tcpfo_pkt *pkt);
+
+/*
+ * While the namespace is fenced, nobody here answers for the services'
+ * addresses on the link either: an ARP request or reply sent from a VIP
+ * or back address (ARP output), an IPv6 neighbour advertisement for one
+ * (@thoff: its ICMPv6 header; IPv6 LOCAL_OUT) is dropped, so neighbours
+ * keep (or learn) the new primary's link-layer address. NF_ACCEPT
+ * otherwise. Under RCU.
+ */
+unsigned int tcpfo_fence_arp(struct tcpfo_net *tn, struct sk_buff *skb);
+unsigned int tcpfo_fence_ndisc(struct tcpfo_net *tn, struct sk_buff *skb,
+			       int thoff);
 
 /*
  * A FIN or RST of a tracked flow leaving (LOCAL_OUT, with a socket): if

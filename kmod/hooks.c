@@ -4,7 +4,7 @@
  *
  * One set of hook ops serves every namespace: IPv4 and IPv6 at PRE_ROUTING
  * (segments arriving for the gateway) and LOCAL_OUT (segments its sockets
- * send). Each TCP segment is counted as seen and parsed into a struct
+ * send), and ARP output (only a fenced namespace drops anything there). Each TCP segment is counted as seen and parsed into a struct
  * tcpfo_pkt; a client SYN to a declared service creates a flow (track.c),
  * and a segment of a tracked flow goes to track.c on input (what the peers
  * acknowledge) or clamp.c on output (what the gateway may acknowledge).
@@ -13,6 +13,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter_arp.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/skbuff.h>
@@ -212,6 +213,9 @@ static unsigned int tcpfo_hook_ipv6(void *priv, struct sk_buff *skb,
 	nexthdr = ip6h->nexthdr;
 	thoff = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
 				 &nexthdr, &frag_off);
+	if (thoff >= 0 && nexthdr == IPPROTO_ICMPV6 &&
+	    state->hook == NF_INET_LOCAL_OUT)
+		return tcpfo_fence_ndisc(tcpfo_pernet(state->net), skb, thoff);
 	if (thoff < 0 || nexthdr != IPPROTO_TCP)
 		return NF_ACCEPT;
 	/* Later fragments carry no TCP header. */
@@ -228,7 +232,20 @@ static unsigned int tcpfo_hook_ipv6(void *priv, struct sk_buff *skb,
 	return tcpfo_hook_tcp(tcpfo_pernet(state->net), skb, state, &pkt);
 }
 
+/* ARP output: only a fenced namespace drops anything (fence.h). */
+static unsigned int tcpfo_hook_arp(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
+{
+	return tcpfo_fence_arp(tcpfo_pernet(state->net), skb);
+}
+
 static const struct nf_hook_ops tcpfo_nf_ops[] = {
+	{
+		.hook		= tcpfo_hook_arp,
+		.pf		= NFPROTO_ARP,
+		.hooknum	= NF_ARP_OUT,
+		.priority	= 0,
+	},
 	{
 		.hook		= tcpfo_hook_ipv4,
 		.pf		= NFPROTO_IPV4,

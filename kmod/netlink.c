@@ -1664,6 +1664,10 @@ static int tcpfo_nl_takeover_unlock(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static const struct nla_policy tcpfo_fence_lift_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FENCE_RESET]	= { .type = NLA_FLAG },
+};
+
 static int tcpfo_nl_fence_lift(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
@@ -1676,7 +1680,8 @@ static int tcpfo_nl_fence_lift(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&tn->lock);
-	err = tcpfo_fence_lift(tn, &flows, &sockets);
+	err = tcpfo_fence_lift(tn, nla_get_flag(info->attrs[TCPFO_A_FENCE_RESET]),
+			       &flows, &sockets);
 	mutex_unlock(&tn->lock);
 	if (err) {
 		nlmsg_free(msg);
@@ -1899,7 +1904,7 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 	{
 		.cmd		= TCPFO_CMD_FENCE_LIFT,
 		.doit		= tcpfo_nl_fence_lift,
-		.policy		= tcpfo_no_attr_policy,
+		.policy		= tcpfo_fence_lift_policy,
 		.maxattr	= TCPFO_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},

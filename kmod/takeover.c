@@ -349,18 +349,6 @@ static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
 
 /* ---- probes ------------------------------------------------------------- */
 
-/* A segment from the leg's local end to its peer; the caller fills in the rest. */
-static void tcpfo_seg_to_peer(struct tcpfo_release *seg, u8 family,
-			      const struct tcpfo_leg *leg)
-{
-	memset(seg, 0, sizeof(*seg));
-	seg->family = family;
-	seg->saddr = leg->local_addr;
-	seg->daddr = leg->peer_addr;
-	seg->sport = leg->local_port;
-	seg->dport = leg->peer_port;
-}
-
 /*
  * One probe on leg @legid of @fi: from the leg's local end, one byte of
  * the direction the gateway sends there that the peer surely has (the

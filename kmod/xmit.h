@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 
+#include "flow.h"
 #include "service.h"
 
 struct tcpfo_flow;
@@ -53,5 +54,17 @@ void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
  * errno. No locks held.
  */
 int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
+
+/* A segment from the leg's local end to its peer; the caller fills in the rest. */
+static inline void tcpfo_seg_to_peer(struct tcpfo_release *seg, u8 family,
+			      const struct tcpfo_leg *leg)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->family = family;
+	seg->saddr = leg->local_addr;
+	seg->daddr = leg->peer_addr;
+	seg->sport = leg->local_port;
+	seg->dport = leg->peer_port;
+}
 
 #endif /* _TCPFO_XMIT_H */

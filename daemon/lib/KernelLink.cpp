@@ -372,10 +372,12 @@ void KernelLink::takeover_unlock_all()
 	sock_.transact(std::move(req), "lifting every takeover lock", ignore_reply);
 }
 
-std::pair<unsigned, unsigned> KernelLink::fence_lift()
+std::pair<unsigned, unsigned> KernelLink::fence_lift(bool reset)
 {
 	auto req = GenlSocket::request(family_, TCPFO_CMD_FENCE_LIFT,
 				       TCPFO_GENL_VERSION);
+	if (reset)
+		check_put(nla_put_flag(req.get(), TCPFO_A_FENCE_RESET));
 	std::pair<unsigned, unsigned> freed{0, 0};
 	sock_.transact(std::move(req), "lifting the fence of earlier flows",
 		       [&](const nlmsghdr *hdr) {

@@ -104,8 +104,9 @@ public:
 	void takeover_unlock(std::uint64_t id, bool reset);
 	void takeover_unlock_all();
 	// TCPFO_CMD_FENCE_LIFT: the orphaned sockets of fenced flows closed
-	// silently, the fenced flows freed; returns {flows, sockets}.
-	std::pair<unsigned, unsigned> fence_lift();
+	// silently, the fenced flows freed (their peers reset if reset);
+	// returns {flows, sockets}.
+	std::pair<unsigned, unsigned> fence_lift(bool reset);
 
 	// Sync mode, on the primary: the standby stored these points
 	// (TCPFO_CMD_FLOW_CONFIRM); flows the module no longer has are

@@ -159,11 +159,13 @@
  *	tracked flow is reset as well). Without a nest every lock is lifted
  *	and the standby records are kept (takeover aborted). ENOENT if the
  *	flow is not locked.
- * @TCPFO_CMD_FENCE_LIFT: (admin) no attributes: every fenced flow's
- *	orphaned sockets (those no process holds any more) are closed without
- *	sending anything, and the fenced flows are freed now rather than at
+ * @TCPFO_CMD_FENCE_LIFT: (admin) every fenced flow's orphaned sockets
+ *	(those no process holds any more) are closed without sending
+ *	anything, and the fenced flows are freed now rather than at
  *	fenced_timeout, so their tuples are free again (a failoverd that
- *	starts again sends it once its addresses are settled). The reply
+ *	starts again sends it once its addresses are settled). With the flag
+ *	TCPFO_A_FENCE_RESET each peer of a freed flow gets an RST (a node
+ *	serving again on its own: nobody carries those flows on). The reply
  *	carries TCPFO_A_FENCED_FLOWS (flows freed) and TCPFO_A_FENCE_SOCKETS
  *	(sockets closed).
  */
@@ -262,6 +264,7 @@ enum tcpfo_protection {
  * @TCPFO_A_FENCED_FLOWS: u32, fenced flows in the table now. Status
  *	reply; in the FENCE_LIFT reply, fenced flows freed.
  * @TCPFO_A_FENCE_SOCKETS: u32, orphaned sockets closed. FENCE_LIFT reply.
+ * @TCPFO_A_FENCE_RESET: flag, FENCE_LIFT request: reset the peers.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -289,6 +292,7 @@ enum tcpfo_attr {
 	TCPFO_A_FENCED_DROPS,
 	TCPFO_A_FENCED_FLOWS,
 	TCPFO_A_FENCE_SOCKETS,
+	TCPFO_A_FENCE_RESET,
 
 	__TCPFO_A_MAX
 };
