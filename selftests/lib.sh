@@ -268,10 +268,12 @@ start_backend() {
 	start_stream_server server $SERVER6 $SPORT
 }
 
-# capture_start NS FILE [FILTER]: tcpdump on every interface of NS.
+# capture_start NS FILE [FILTER]: tcpdump on every interface of NS;
+# headers only (256 bytes) unless CAP_SNAP says otherwise (0: whole frames,
+# for checksums_correct).
 capture_start() {
 	local ns=$1 file=$2; shift 2
-	ip netns exec "$ns" tcpdump -i any -s 256 -B 65536 --immediate-mode -Z root -U \
+	ip netns exec "$ns" tcpdump -i any -s ${CAP_SNAP:-256} -B 65536 --immediate-mode -Z root -U \
 		-w "$file" ${1:+"$@"} 2> "$file.log" &
 	CAP_PID=$!
 	wait_for 10 grep -q 'listening on' "$file.log" || fail "tcpdump did not start"
@@ -311,4 +313,27 @@ tsval_monotonic() {
 		last[key] = ts
 	}
 	END { exit bad > 0 }'
+}
+
+# offloads_off NS...: no checksum offload, TSO or GSO on any veth of the
+# namespaces: every frame then carries its final checksum on the wire
+# (veth otherwise hands CHECKSUM_PARTIAL frames on unchecked).
+offloads_off() {
+	local ns dev
+	for ns in "$@"; do
+		for dev in $(ip -n $ns -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+			ip netns exec $ns ethtool -K $dev tx off tso off gso off > /dev/null 2>&1 ||
+				fail "ethtool: cannot turn offloads off on $ns/$dev"
+		done
+	done
+}
+
+# checksums_correct FILE: every TCP checksum in a whole-frame capture
+# (CAP_SNAP=0) is correct, as tcpdump recomputes it; prints the count.
+checksums_correct() {
+	local bad good
+	bad=$(tcpdump -vv -nn -r "$1" tcp 2>/dev/null | grep -c 'cksum 0x[0-9a-f]* (incorrect')
+	good=$(tcpdump -vv -nn -r "$1" tcp 2>/dev/null | grep -c 'cksum 0x[0-9a-f]* (correct)')
+	echo "$good correct, $bad incorrect TCP checksums in $1"
+	[ "$bad" -eq 0 ] && [ "$good" -gt 0 ]
 }

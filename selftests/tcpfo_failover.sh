@@ -7,7 +7,11 @@
 # stream arrives complete and intact at both ends (payloads encode their
 # offsets: loss, duplication and reordering are caught exactly), no RST
 # reaches the client or the server, TSvals never go backwards on either
-# leg, and gw2 reset no flow. Once in sync mode, once in async mode.
+# leg, and gw2 reset no flow. Once in sync mode, once in async mode; the
+# async run has checksum offload, TSO and GSO off on every veth, the
+# observers verify every TCP checksum of whole-frame captures, and gw2's
+# clock mapping is skewed 2 s backwards (takeover.ts-skew): its TSvals
+# must still pass the peers' PAWS check and never go backwards.
 # timeout: 400
 . ./lib.sh
 
@@ -42,11 +46,19 @@ back-interface = back
 [relay]
 connect-timeout = 30s
 C
+	[ $1 = gw2 ] && [ -n "$SKEW" ] && printf '[takeover]\nts-skew = %s\n' "$SKEW"
 }
 
-run() { # MODE
+run() { # MODE [checked] [SKEW-MS]
 	local mode=$1 i pids n
-	note "== $mode mode: $FLOWS flows, $BYTES bytes each way"
+	CHECKED=$2 SKEW=$3
+	note "== $mode mode: $FLOWS flows, $BYTES bytes each way${CHECKED:+, offloads off, checksums verified}${SKEW:+, ts-skew $SKEW ms}"
+	if [ -n "$CHECKED" ]; then
+		offloads_off client server gw1 gw2 sw
+		CAP_SNAP=0
+	else
+		CAP_SNAP=256
+	fi
 	conf gw2 standby $mode > /tmp/gw2.conf
 	conf gw1 primary $mode > /tmp/gw1.conf
 	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
@@ -121,6 +133,10 @@ run() { # MODE
 		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
 		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head; fail "$mode: $rst RST(s) in $f"; }
 		tsval_monotonic $f || fail "$mode: TSvals went backwards in $f"
+		if [ -n "$CHECKED" ]; then
+			checksums_correct $f > /tmp/fo-csum.txt || { cat /tmp/fo-csum.txt; fail "$mode: bad checksums"; }
+			note "$mode: $(cat /tmp/fo-csum.txt)"
+		fi
 	done
 	ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock peer | grep -q '^role *primary' ||
 		fail "$mode: gw2 does not say it is the primary"
@@ -135,5 +151,6 @@ run() { # MODE
 		{ ip -n gw2 addr show; fail "$mode: gw2 stopped but still holds floating addresses"; }
 }
 
-for m in ${MODES:-sync async}; do run $m; done
+run sync
+run async checked -2000
 exit 0

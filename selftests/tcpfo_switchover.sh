@@ -11,7 +11,12 @@
 #  4. gw1 comes back with its primary configuration: it finds a primary of a
 #     newer epoch and starts as standby (holding no floating address), and
 #     the flows its dead failoverd left fenced are freed;
-#  5. `tcpfoctl switchover` on gw1 brings the flows home (failback).
+#  5. `tcpfoctl switchover` on gw1 brings the flows home (failback);
+#  6. failoverd alone is SIGKILLed on gw1 (host and links stay up): its
+#     module fences the flows and stops answering ARP for the VIPs, and
+#     gw2 sees the state link close and takes over by itself (epoch 6);
+#  7. gw1's failoverd restarts, stands by, and a switchover brings the
+#     flows home again (epoch 7).
 # Judged by the peers and the wire: every stream arrives complete and
 # intact at both ends, no RST reaches the client or the server, TSvals
 # never go backwards, and no move reset a flow.
@@ -153,12 +158,32 @@ grep -q "starting as standby, not as primary" /tmp/gw1-back.log ||
 move gw1 switchover "failback to gw1"
 wait_peer gw2 standby 5 "after the failback"
 
+# 6. failoverd alone dies on gw1; gw2 notices by itself.
+wait_for 30 streams_moving gw1 100000 || { ctl gw1 flows; fail "the flows do not move through gw1"; }
+kill -9 $G1; wait $G1 2>/dev/null
+wait_for 30 sh -c "ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq -e '.role == \"primary\" and .epoch == 6' > /dev/null" ||
+	{ ctl gw2 peer; tail -30 /tmp/gw2.log; fail "gw2 did not take over by itself when gw1's failoverd died"; }
+summary=$(grep 'takeover: done' /tmp/gw2.log | tail -1)
+note "failoverd on gw1 killed, gw2 took over by itself: ${summary#*done: }"
+echo "$summary" | grep -q "took over $FLOWS flow(s), reset 0" ||
+	{ tail -30 /tmp/gw2.log; fail "the automatic takeover did not take every flow"; }
+grep -q "takeover: primary lost" /tmp/gw2.log || fail "gw2's log does not say why it took over"
+
+# 7. gw1's failoverd again: standby, then home.
+ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1-back2.log 2>&1 &
+G1=$!
+wait_for 30 peer_is gw1 standby 6 ||
+	{ ctl gw1 peer; cat /tmp/gw1-back2.log; fail "gw1's new failoverd is not a synced standby of epoch 6"; }
+! holds_floating gw1 || { ip -n gw1 addr; fail "gw1's new failoverd, a standby, holds floating addresses"; }
+move gw1 switchover "switchover home to gw1"
+wait_peer gw2 standby 7 "after the last switchover"
+
 n=0
 for p in $pids; do
 	n=$((n + 1))
 	wait $p || { cat /tmp/so-stream$n.out; tail -30 /tmp/gw1-back.log; ctl gw1 flows; fail "stream $n broken"; }
 done
-note "all $FLOWS streams complete and intact after 4 moves"
+note "all $FLOWS streams complete and intact after 6 moves"
 CAP_PID=$CAP_C; capture_stop /tmp/so-client.pcap
 CAP_PID=$CAP_S; capture_stop /tmp/so-server.pcap
 for f in /tmp/so-client.pcap /tmp/so-server.pcap; do
