@@ -491,8 +491,11 @@ std::string Daemon::take_over(const std::string &why)
 			// A flow that had ended has nobody left to answer.
 			const bool ended = f.state && (*f.state == FlowState::closed ||
 						       *f.state == FlowState::reset);
-			all = all && (ended || (f.l1_seen && f.l1_seen->answered() &&
-						f.l2_seen && f.l2_seen->answered()));
+			const bool l1 = f.l1_seen && f.l1_seen->answered();
+			const bool l2 = f.l2_seen && f.l2_seen->answered();
+			// A client that never got our SYN-ACK has nothing to say.
+			const bool no_l1 = !f.client_isn || !f.l1_isn;
+			all = all && (ended || no_l1 || (l1 && (l2 || server_leg_missing(f))));
 			locked.push_back(std::move(f));
 		}
 		if (all || Clock::now() - t_claimed >= kProbeTimeout)

@@ -59,6 +59,12 @@ std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
 	return ts.margin_ms;
 }
 
+bool server_leg_missing(const Flow &f)
+{
+	return !f.back_address || !f.back_port || !f.server || !f.server_port ||
+	       !f.l2_isn || !f.server_isn;
+}
+
 std::variant<TakeoverPlan, NotTaken>
 plan_takeover(const Flow &f, const TimestampPolicy &ts)
 {
@@ -67,8 +73,7 @@ plan_takeover(const Flow &f, const TimestampPolicy &ts)
 	if (!f.id || !f.service || !f.client || !f.client_port || !f.vip || !f.vport ||
 	    !f.client_isn || !f.l1_isn)
 		return no(std::string("its client leg was never fully replicated"));
-	if (!f.back_address || !f.back_port || !f.server || !f.server_port ||
-	    !f.l2_isn || !f.server_isn)
+	if (server_leg_missing(f))
 		return no(std::string("its server leg was never fully replicated "
 				   "(caught in its handshake)"));
 	if (f.state && (*f.state == FlowState::closed || *f.state == FlowState::reset))

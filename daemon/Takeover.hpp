@@ -60,6 +60,12 @@ struct TimestampPolicy {
 std::variant<TakeoverPlan, NotTaken>
 plan_takeover(const Flow &flow, const TimestampPolicy &ts);
 
+// Whether the record lacks the server leg (tuple or ISNs): the flow was
+// caught in its handshake and plan_takeover resets it whatever the peers
+// say, so a takeover waits for its client's answer only (where to put the
+// RST), never for a server that may not answer at all.
+bool server_leg_missing(const Flow &flow);
+
 // The TSval base of a new socket: at or above what the old one would send
 // now, and above the TSval the peer last accepted (its PAWS reference).
 std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,

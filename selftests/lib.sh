@@ -331,9 +331,65 @@ offloads_off() {
 # checksums_correct FILE: every TCP checksum in a whole-frame capture
 # (CAP_SNAP=0) is correct, as tcpdump recomputes it; prints the count.
 checksums_correct() {
-	local bad good
-	bad=$(tcpdump -vv -nn -r "$1" tcp 2>/dev/null | grep -c 'cksum 0x[0-9a-f]* (incorrect')
-	good=$(tcpdump -vv -nn -r "$1" tcp 2>/dev/null | grep -c 'cksum 0x[0-9a-f]* (correct)')
-	echo "$good correct, $bad incorrect TCP checksums in $1"
-	[ "$bad" -eq 0 ] && [ "$good" -gt 0 ]
+	tcpdump -vv -nn -r "$1" tcp 2>/dev/null | awk -v f="$1" '
+		/cksum 0x[0-9a-f]* \(correct\)/ { good++ }
+		/cksum 0x[0-9a-f]* \(incorrect/ { bad++ }
+		END { printf "%d correct, %d incorrect TCP checksums in %s\n", good, bad, f
+		      exit !(bad == 0 && good > 0) }'
 }
+
+# A pair of failoverd on switch_topology that can swap roles: each listens
+# on its own front address and knows the other's.
+# pair_conf NODE ROLE OWN-ADDRESS PEER-ADDRESS (mode: $MODE, default sync)
+pair_conf() {
+	cat <<C
+node = $1
+role = $2
+mode = ${MODE:-sync}
+control-socket = /run/tcpfo/$1.sock
+service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
+service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+[peer]
+listen = $3:$SL_PORT
+address = $4:$SL_PORT
+key-file = $PEER_KEY
+[heartbeat]
+interval = 100ms
+misses = 100
+[takeover]
+front-interface = front
+back-interface = back
+[relay]
+connect-timeout = 30s
+C
+}
+
+# ctl NODE ARGS...: tcpfoctl on NODE, with its failoverd's control socket.
+ctl() {
+	local node=$1
+	shift
+	ip netns exec $node tcpfoctl --control-socket /run/tcpfo/$node.sock "$@"
+}
+
+# peer_is NODE ROLE EPOCH: the node says so and its full sync is done.
+peer_is() {
+	ctl $1 -j peer | jq -e --arg r "$2" --argjson e "$3" \
+		'.role == $r and .epoch == $e and .synced' > /dev/null
+}
+
+# holds_floating NODE: NODE has a VIP or back address on an interface.
+holds_floating() {
+	ip -n $1 addr show | grep -q -e " $VIP4/" -e " $BACK4/" -e " $VIP6/" -e " $BACK6/"
+}
+
+# revive NODE: its links up again (link down flushed its IPv6 addresses).
+revive() {
+	local n
+	case $1 in gw1) n=2 ;; gw2) n=3 ;; esac
+	ip -n $1 link set front up
+	ip -n $1 link set back up
+	ip -n $1 addr add 2001:db8:1::$n/64 dev front nodad 2>/dev/null
+	ip -n $1 addr add 2001:db8:2::$n/64 dev back nodad 2>/dev/null
+	return 0
+}
+

@@ -11,8 +11,11 @@
 # async run has checksum offload, TSO and GSO off on every veth, the
 # observers verify every TCP checksum of whole-frame captures, and gw2's
 # clock mapping is skewed 2 s backwards (takeover.ts-skew): its TSvals
-# must still pass the peers' PAWS check and never go backwards.
-# timeout: 400
+# must still pass the peers' PAWS check and never go backwards. The sync
+# run also carries an idle flow (its client stopped before the fault and
+# resumed after it: carried on) and one caught in its handshake (the
+# backend never answers its SYN: reset, its client told, and counted).
+# timeout: 600
 . ./lib.sh
 
 FLOWS=${FLOWS:-4}
@@ -25,6 +28,13 @@ echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KE
 ip netns exec client tc qdisc add dev c0 root tbf rate 10mbit burst 64k latency 200ms
 ip netns exec server tc qdisc add dev s0 root tbf rate 10mbit burst 64k latency 200ms
 start_backend
+# Nobody answers SYNs to port 8082 (service "silent"): its flows stay in
+# their handshake.
+ip netns exec server nft -f - <<NFT || fail "nft in server"
+table inet silent {
+	chain pre { type filter hook prerouting priority 0; policy accept; tcp dport 8082 drop; }
+}
+NFT
 
 conf() { # NODE ROLE MODE
 	cat <<C
@@ -34,6 +44,7 @@ mode = $3
 control-socket = /run/tcpfo/$1.sock
 service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
 service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
+service = silent $VIP4:82 $SERVER4:8082 via $BACK4
 [peer]
 $( [ $2 = primary ] && echo "address = 192.0.2.3:$SL_PORT" || echo "listen = 192.0.2.3:$SL_PORT")
 key-file = $PEER_KEY
@@ -46,19 +57,20 @@ back-interface = back
 [relay]
 connect-timeout = 30s
 C
-	[ $1 = gw2 ] && [ -n "$SKEW" ] && printf '[takeover]\nts-skew = %s\n' "$SKEW"
+	if [ $1 = gw2 ] && [ -n "${SKEW:-}" ]; then printf '[takeover]\nts-skew = %s\n' "$SKEW"; fi
 }
 
-run() { # MODE [checked] [SKEW-MS]
-	local mode=$1 i pids n
-	CHECKED=$2 SKEW=$3
-	note "== $mode mode: $FLOWS flows, $BYTES bytes each way${CHECKED:+, offloads off, checksums verified}${SKEW:+, ts-skew $SKEW ms}"
+run() { # MODE [checked] [SKEW-MS] [extra]
+	local mode=$1 i pids n idle hs resets=0 more=0
+	CHECKED=${2:-} SKEW=${3:-} EXTRA=${4:-}
 	if [ -n "$CHECKED" ]; then
 		offloads_off client server gw1 gw2 sw
-		CAP_SNAP=0
+		# Whole frames: shorter transfers keep the captures small.
+		CAP_SNAP=0 BYTES=$((BYTES / 2))
 	else
 		CAP_SNAP=256
 	fi
+	note "== $mode mode: $FLOWS flows, $BYTES bytes each way${CHECKED:+, offloads off, checksums verified}${SKEW:+, ts-skew $SKEW ms}"
 	conf gw2 standby $mode > /tmp/gw2.conf
 	conf gw1 primary $mode > /tmp/gw1.conf
 	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
@@ -85,6 +97,23 @@ run() { # MODE [checked] [SKEW-MS]
 	CAP_C=$CAP_PID
 	capture_start server /tmp/fo-server.pcap tcp
 	CAP_S=$CAP_PID
+	if [ -n "$EXTRA" ]; then
+		# An idle flow: its client sends a little, then stops (SIGSTOP)
+		# until after the takeover; nothing moves on it meanwhile.
+		ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 3000000 --down 0 \
+			--seed 77 > /tmp/fo-idle.out 2>&1 &
+		idle=$!
+		wait_for 30 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '[.[] | select(.released_c2s > 100000 and .fin_c2s == null)] | length == 1' > /dev/null" ||
+			{ ip netns exec gw1 tcpfoctl flows; fail "$mode: the idle flow never moved"; }
+		kill -STOP $idle
+		# One in its handshake: the client is connected, the backend is not.
+		ip netns exec client tcpfo-stream client $VIP4 82 --up 1000 --down 1000 \
+			> /tmp/fo-hs.out 2>&1 &
+		hs=$!
+		wait_for 30 sh -c "ip netns exec gw2 tcpfoctl -j flows | jq -e '[.[] | select(.vport == 82)] | length == 1' > /dev/null" ||
+			{ ip netns exec gw1 tcpfoctl flows; ip netns exec gw2 tcpfoctl flows; fail "$mode: the standby never stored the handshake flow"; }
+		resets=1 more=1
+	fi
 	pids=
 	for i in $(seq 1 $FLOWS); do
 		if [ $((i % 2)) -eq 1 ]; then addr=$VIP4; else addr=$VIP6; fi
@@ -98,9 +127,8 @@ run() { # MODE [checked] [SKEW-MS]
 		--seed 99 > /tmp/fo-half.out 2>&1 &
 	half=$!
 	# The fault lands once every flow moved bytes both ways (the first
-	# seen through gw1 after ~1 s of a ~20 s transfer). The previous run's
-	# flows are still in gw1's module, fenced (its failoverd was killed):
-	# they do not count.
+	# seen through gw1 after ~1 s of a ~20 s transfer). Fenced flows (a
+	# dead run's, if its fence were not lifted) would not count.
 	wait_for 60 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '([.[] | select(.state == \"established\" and (.fenced | not) and .released_c2s > 50000 and .released_s2c > 50000)] | length) == $FLOWS and ([.[] | select((.fenced | not) and .fin_c2s != null and .fin_c2s < 100000 and .fin_s2c == null)] | length) == 1' > /dev/null" ||
 		{ ip netns exec gw1 tcpfoctl flows; tail -5 /tmp/fo-stream*.out /tmp/fo-half.out
 		  tail -20 /tmp/gw1.log; fail "$mode: gw1 never had $FLOWS flows in motion and one half-closed"; }
@@ -115,8 +143,8 @@ run() { # MODE [checked] [SKEW-MS]
 	note "$mode: $(cat /tmp/fo-summary.txt)"
 	# A flow may have finished in the meantime (then it is let go, not
 	# reset); every other one is taken over.
-	taken=$(sed -n 's/^took over \([0-9]*\) flow(s), reset 0 (\([0-9]*\) had ended).*/\1 \2/p' /tmp/fo-summary.txt)
-	[ -n "$taken" ] && [ $(echo $taken | awk '{ print $1 + $2 }') -eq $((FLOWS + 1)) ] ||
+	taken=$(sed -n "s/^took over \([0-9]*\) flow(s), reset $resets (\([0-9]*\) had ended).*/\1 \2/p" /tmp/fo-summary.txt)
+	[ -n "$taken" ] && [ $(echo $taken | awk '{ print $1 + $2 }') -eq $((FLOWS + 1 + more)) ] ||
 		{ cat /tmp/gw2.log /tmp/fo-gw2-flows.txt; jq -c '.[]' /tmp/fo-gw1-flows.json
 		  ip netns exec gw2 tcpfoctl status; fail "$mode: not every flow was taken over"; }
 
@@ -126,12 +154,25 @@ run() { # MODE [checked] [SKEW-MS]
 		wait $p || { cat /tmp/fo-stream$n.out; tail -30 /tmp/gw2.log; ip netns exec gw2 tcpfoctl flows; fail "$mode: stream $n broken after the failover"; }
 	done
 	wait $half || { cat /tmp/fo-half.out; tail -30 /tmp/gw2.log; fail "$mode: the half-closed stream broke"; }
+	if [ -n "$EXTRA" ]; then
+		sleep 5
+		kill -CONT $idle
+		wait $idle || { cat /tmp/fo-idle.out; tail -30 /tmp/gw2.log; fail "$mode: the idle flow broke"; }
+		note "$mode: the idle flow resumed and completed intact"
+		wait_for 10 sh -c "! kill -0 $hs 2>/dev/null" || fail "$mode: the handshake flow's client still waits"
+		wait $hs && fail "$mode: the flow caught in its handshake completed?"
+		grep -qi 'reset' /tmp/fo-hs.out || { cat /tmp/fo-hs.out; fail "$mode: the handshake flow's client was not reset"; }
+		[ "$(ip netns exec gw2 tcpfoctl -j status | jq .takeover_resets)" -eq 1 ] ||
+			{ ip netns exec gw2 tcpfoctl status; fail "$mode: the reset is not counted"; }
+		note "$mode: the flow caught in its handshake was reset (client: $(head -c 80 /tmp/fo-hs.out)) and counted"
+	fi
 	note "$mode: all $FLOWS streams and the half-closed one complete and intact"
 	CAP_PID=$CAP_C; capture_stop /tmp/fo-client.pcap
 	CAP_PID=$CAP_S; capture_stop /tmp/fo-server.pcap
 	for f in /tmp/fo-client.pcap /tmp/fo-server.pcap; do
-		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
-		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head; fail "$mode: $rst RST(s) in $f"; }
+		# (The flow caught in its handshake is reset on purpose.)
+		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0 and not port 82' 2>/dev/null | wc -l)
+		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0 and not port 82' | head; fail "$mode: $rst RST(s) in $f"; }
 		tsval_monotonic $f || fail "$mode: TSvals went backwards in $f"
 		if [ -n "$CHECKED" ]; then
 			checksums_correct $f > /tmp/fo-csum.txt || { cat /tmp/fo-csum.txt; fail "$mode: bad checksums"; }
@@ -151,6 +192,6 @@ run() { # MODE [checked] [SKEW-MS]
 		{ ip -n gw2 addr show; fail "$mode: gw2 stopped but still holds floating addresses"; }
 }
 
-run sync
+run sync "" "" extra
 run async checked -2000
 exit 0

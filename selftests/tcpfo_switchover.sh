@@ -33,47 +33,12 @@ ip netns exec client tc qdisc add dev c0 root tbf rate 10mbit burst 64k latency 
 ip netns exec server tc qdisc add dev s0 root tbf rate 10mbit burst 64k latency 200ms
 start_backend
 
-conf() { # NODE ROLE OWN-ADDRESS PEER-ADDRESS
-	cat <<C
-node = $1
-role = $2
-mode = $MODE
-control-socket = /run/tcpfo/$1.sock
-service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
-service = web6 [$VIP6]:$VPORT [$SERVER6]:$SPORT via $BACK6
-[peer]
-listen = $3:$SL_PORT
-address = $4:$SL_PORT
-key-file = $PEER_KEY
-[heartbeat]
-interval = 100ms
-misses = 100
-[takeover]
-front-interface = front
-back-interface = back
-[relay]
-connect-timeout = 30s
-C
-}
-conf gw1 primary 192.0.2.2 192.0.2.3 > /tmp/gw1.conf
-conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
+pair_conf gw1 primary 192.0.2.2 192.0.2.3 > /tmp/gw1.conf
+pair_conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
 
-ctl() { # NODE ARGS...
-	local node=$1
-	shift
-	ip netns exec $node tcpfoctl --control-socket /run/tcpfo/$node.sock "$@"
-}
-# peer_is NODE ROLE EPOCH: the node says so and its full sync is done.
-peer_is() {
-	ctl $1 -j peer | jq -e --arg r "$2" --argjson e "$3" \
-		'.role == $r and .epoch == $e and .synced' > /dev/null
-}
 wait_peer() { # NODE ROLE EPOCH WHAT
 	wait_for 30 peer_is $1 $2 $3 ||
 		{ ctl $1 peer; tail -20 /tmp/gw1.log /tmp/gw2.log; fail "$4: $1 is not a synced $2 of epoch $3"; }
-}
-holds_floating() { # NODE
-	ip -n $1 addr show | grep -q -e " $VIP4/" -e " $BACK4/" -e " $VIP6/" -e " $BACK6/"
 }
 # move NODE VERB WHAT: `tcpfoctl VERB` on NODE takes every flow, resets none.
 move() {
@@ -138,10 +103,7 @@ ctl gw2 -j peer | jq -e '.role == "primary" and .epoch == 4' > /dev/null ||
 	{ ctl gw2 peer; fail "gw2 is not the primary of epoch 4"; }
 
 # 4. gw1's host returns; its failoverd starts with the primary config.
-ip -n gw1 link set front up
-ip -n gw1 link set back up
-ip -n gw1 addr add 2001:db8:1::2/64 dev front nodad 2>/dev/null
-ip -n gw1 addr add 2001:db8:2::2/64 dev back nodad 2>/dev/null
+revive gw1
 fenced=$(ip netns exec gw1 tcpfoctl -j status | jq .fenced_flows)
 note "gw1 returns; its module holds $fenced fenced flow(s) of the dead run"
 ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1-back.log 2>&1 &

@@ -56,7 +56,7 @@ mkdir -p "$root/etc/iproute2"
 # Kernel modules: closure of what the tests load.
 mods="veth bridge 8021q sch_netem sch_tbf sch_prio cls_u32 dummy nf_conntrack
       nf_tables nft_ct nf_reject_ipv4 nf_reject_ipv6 crc32c_generic
-      inet_diag tcp_diag"
+      inet_diag tcp_diag nft_numgen"
 mkdir -p "$root/lib/modules/$kver"
 for m in $mods; do
 	modprobe -S "$kver" --show-depends "$m" | awk '$1=="insmod"{print $2}'
