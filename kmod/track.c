@@ -225,6 +225,7 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	u8 buf[TCPFO_OPT_MAX_LEN];
 	struct tcpfo_release rel;
 	struct tcpfo_tcp_opts o;
+	unsigned int verdict = NF_ACCEPT;
 	bool release = false;
 	bool ts_on;
 	const u8 *opt;
@@ -283,6 +284,24 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	if (leg->sent_any && tcpfo_seq_before(pkt->seq, leg->ack_sent))
 		leg->answer_due = true;
 
+	/*
+	 * The peer sends its FIN again: our acknowledgement of it is held
+	 * until the other leg's receiver acknowledged the FIN we passed on,
+	 * and by then the gateway's socket may be gone (it had sent its own
+	 * FIN and got it acknowledged), so the stack would answer with an
+	 * RST. If the socket did take the FIN (it acknowledged it, as far as
+	 * LOCAL_OUT saw) and nothing new is in this one, it stops here, and
+	 * the release ACK (sent by the module, socket or not) answers it.
+	 */
+	if ((pkt->flags & TCPHDR_FIN) && flow->fin_seen[legid] &&
+	    flow->released[legid] <= flow->fin[legid]) {
+		u32 fin_end = tcpfo_off_to_seq(leg->peer_isn, flow->fin[legid]) + 1;
+
+		if (!tcpfo_seq_after(end, fin_end) && leg->rcv_nxt_valid &&
+		    !tcpfo_seq_before(leg->rcv_nxt, fin_end))
+			verdict = NF_DROP;
+	}
+
 	if (pkt->flags & TCPHDR_FIN)
 		tcpfo_track_fin(flow, legid, pkt);
 
@@ -315,5 +334,5 @@ out_unlock:
 	spin_unlock_bh(&flow->lock);
 	if (release)
 		tcpfo_release_send(tn, &rel);
-	return NF_ACCEPT;
+	return verdict;
 }

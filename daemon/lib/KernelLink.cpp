@@ -401,17 +401,20 @@ void KernelLink::forget_standby_flows()
 
 void KernelLink::confirm_flows(const std::vector<Confirm> &confirms)
 {
-	// A few hundred per message keeps each well inside a page or two.
-	constexpr std::size_t per_message = 200;
-	for (std::size_t i = 0; i < confirms.size(); i += per_message) {
+	// As many as fit in one message (a page: about 80), then the next
+	// message: an ack covering hundreds of new flows (a burst of
+	// connections in sync mode) must confirm every one of them, or their
+	// SYN-ACKs stay held.
+	std::size_t k = 0;
+	while (k < confirms.size()) {
 		auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_CONFIRM,
 					       TCPFO_GENL_VERSION);
 		nlattr *all = nla_nest_start(req.get(), TCPFO_A_CONFIRMS);
 		if (!all)
 			throw std::system_error(EMSGSIZE, std::generic_category(),
 						"building a confirm request");
-		const std::size_t end = std::min(confirms.size(), i + per_message);
-		for (std::size_t k = i; k < end; ++k) {
+		const std::size_t first = k;
+		for (; k < confirms.size(); ++k) {
 			nlattr *one = nla_nest_start(req.get(), TCPFO_A_FLOW);
 			if (!one ||
 			    nla_put_u64(req.get(), TCPFO_FLOW_A_ID, confirms[k].id) < 0 ||
@@ -421,11 +424,16 @@ void KernelLink::confirm_flows(const std::vector<Confirm> &confirms)
 					confirms[k].released_s2c) < 0 ||
 			    (confirms[k].stored &&
 			     nla_put_u32(req.get(), TCPFO_FLOW_A_STORED,
-					 confirms[k].stored) < 0))
-				throw std::system_error(EMSGSIZE, std::generic_category(),
-							"building a confirm request");
+					 confirms[k].stored) < 0)) {
+				if (one)
+					nla_nest_cancel(req.get(), one);
+				break;
+			}
 			nla_nest_end(req.get(), one);
 		}
+		if (k == first)
+			throw std::system_error(EMSGSIZE, std::generic_category(),
+						"building a confirm request");
 		nla_nest_end(req.get(), all);
 		sock_.transact(std::move(req), "confirming stored points", ignore_reply);
 	}
