@@ -382,15 +382,12 @@ void Daemon::claim_addresses()
 		}
 		const bool added = claim_address(i.ifname, i.address);
 		// Neighbours keep the old owner's link-layer address until told;
-		// a few repeats ride out a lost frame. Best effort: the address
-		// is ours either way (an interface still down announces nothing).
+		// repeats (below, off this path: a takeover is waiting) ride out
+		// a lost frame. Best effort: the address is ours either way (an
+		// interface still down announces nothing).
 		std::string announced = " (announced)";
 		try {
-			for (int n = 0; n < 3; ++n) {
-				if (n)
-					std::this_thread::sleep_for(std::chrono::milliseconds(20));
-				announce_address(i.ifname, i.address);
-			}
+			announce_address(i.ifname, i.address);
 		} catch (const std::exception &e) {
 			announced = std::string(" (not announced: ") + e.what() + ")";
 		}
@@ -402,18 +399,28 @@ void Daemon::claim_addresses()
 	// Again later: an announcement sent while the interface was still
 	// coming up (IPv6 without a usable link-local address yet) or lost
 	// by a busy switch would leave neighbours pointing elsewhere.
-	for (auto after : {std::chrono::seconds(1), std::chrono::seconds(3)}) {
-		timers_.start(after, [this, items] {
-			if (config_.role != Role::primary)
-				return;
-			for (const Item &i : items) {
-				try {
-					announce_address(i.ifname, i.address);
-				} catch (const std::exception &e) {
-					log_.debug(std::string("announcing again: ") + e.what());
-				}
+	for (auto after : {std::chrono::milliseconds(20), std::chrono::milliseconds(40),
+			   std::chrono::milliseconds(1000), std::chrono::milliseconds(3000)}) {
+		timers_.start(after, [this] { announce_again(); });
+	}
+}
+
+void Daemon::announce_again()
+{
+	if (config_.role != Role::primary)
+		return;
+	for (const Service &s : config_.services) {
+		for (const auto &[ifname, address] :
+		     {std::pair{config_.takeover.front_interface, s.vip.address},
+		      std::pair{config_.takeover.back_interface, s.back_address}}) {
+			if (ifname.empty())
+				continue;
+			try {
+				announce_address(ifname, address);
+			} catch (const std::exception &e) {
+				log_.debug(std::string("announcing again: ") + e.what());
 			}
-		});
+		}
 	}
 }
 
@@ -481,6 +488,10 @@ std::string Daemon::take_over(const std::string &why)
 			probe_error = e.what();
 		}
 		++rounds;
+		// Peers that have not answered yet may have missed the first
+		// announcement (the timers' repeats wait for this to end).
+		if (rounds == 4 || rounds == 7)
+			announce_again();
 		std::this_thread::sleep_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
 		locked.clear();
@@ -587,7 +598,12 @@ std::string Daemon::switchover()
 					 "on the standby (it takes the flows)");
 	if (!link_)
 		throw std::runtime_error("no state link: nothing to switch over from");
-	const StateLink::PeerInfo i = link_->info();
+	// Right after a start the full sync may still be on its way.
+	StateLink::PeerInfo i = link_->info();
+	for (int n = 0; !i.synced && n < 50; ++n) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		i = link_->info();
+	}
 	if (!i.synced)
 		throw std::runtime_error("not synced with the primary (link " + i.link +
 					 "): a switchover would lose flows");

@@ -46,6 +46,8 @@ public:
 
 private:
 	void claim_addresses();
+	// A primary announces its floating addresses once more.
+	void announce_again();
 	void drop_orphan_flows();
 	void release_floating_addresses() noexcept;
 	// Standby: takes every stored flow over (lock, claim the addresses,

@@ -27,6 +27,8 @@ constexpr std::size_t kFlowsPerFrame = 256;
 constexpr std::size_t kDeltasPerFrame = 1024;
 constexpr std::size_t kRemovedPerFrame = 8192;
 constexpr auto kRetry = std::chrono::seconds(1);
+// A connect that got no answer this long is tried again from scratch.
+constexpr auto kConnectTimeout = std::chrono::seconds(2);
 // Output a slow peer may leave unsent before the link is closed.
 constexpr std::size_t kMaxOutput = 64u << 20;
 
@@ -760,6 +762,17 @@ void StateLink::heartbeat_tick()
 		} else {
 			++it;
 		}
+	}
+	if (conn_ && connecting_ && Clock::now() - last_heard_ > kConnectTimeout) {
+		// The kernel would back its SYN retransmissions off for minutes
+		// (a peer that was unreachable and is back): start afresh.
+		close_link("connect to " + address_->to_string() + ": no answer within " +
+				   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+							  kConnectTimeout)
+							  .count()) +
+				   " ms",
+			   false);
+		return;
 	}
 	if (!conn_ || connecting_)
 		return;
