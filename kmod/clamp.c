@@ -260,7 +260,19 @@ unsigned int tcpfo_clamp_out(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 		tcpfo_clamp_fin(flow, legid, pkt);
 
 	if (pkt->flags & TCPHDR_RST) {
-		/* An RST passes unchanged, whatever it carries. */
+		/*
+		 * After a clean close (both FINs released and acknowledged)
+		 * an RST only answers a late copy of the peer's last segment
+		 * (its ACK of our FIN sent twice, because our socket sent
+		 * the FIN twice): the socket is gone, nothing is lost, and
+		 * the RST would only end the peer's TIME_WAIT early and look
+		 * like an abort. It goes nowhere.
+		 */
+		if (flow->state == TCPFO_FLOW_CLOSED) {
+			verdict = NF_DROP;
+			goto out_unlock;
+		}
+		/* Otherwise an RST passes unchanged, whatever it carries. */
 		tcpfo_clamp_rst(tn, flow, leg, pkt);
 		goto out_unlock;
 	}

@@ -301,6 +301,16 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 		    !tcpfo_seq_before(leg->rcv_nxt, fin_end))
 			verdict = NF_DROP;
 	}
+	/*
+	 * Just closed cleanly: a FIN copy the peer sent before our release
+	 * ACK reached it. Answering it too (the socket, in TIME_WAIT) would
+	 * meet a peer that has closed on the release ACK and draw its RST.
+	 * After a second (the release ACK may have been lost) the socket
+	 * answers again.
+	 */
+	if ((pkt->flags & TCPHDR_FIN) && flow->state == TCPFO_FLOW_CLOSED &&
+	    time_before(jiffies, READ_ONCE(flow->state_since) + HZ))
+		verdict = NF_DROP;
 
 	if (pkt->flags & TCPHDR_FIN)
 		tcpfo_track_fin(flow, legid, pkt);

@@ -87,7 +87,7 @@ run() { # MODE
 	wait_for 60 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -eq $FLOWS ]" ||
 		fail "$MODE: gw2 never stored the $FLOWS flows"
 
-	step=${STEP:-2000000}
+	step=${STEP:-1000000}
 	epoch=1 took=
 	for k in $(seq 1 $CYCLES); do
 		last=$(observed)
@@ -112,6 +112,11 @@ run() { # MODE
 		wait_peer gw2 standby $epoch "$MODE cycle $k: gw2 stands by"
 	done
 	note "$MODE: flows taken / takeover time per move:$took"
+	# The streams' ends in full, to show what any RST answered.
+	capture_start client /tmp/cy-end.pcap tcp
+	CAP_E=$CAP_PID
+	capture_start server /tmp/cy-send.pcap tcp
+	CAP_SE=$CAP_PID
 	kill -USR1 $pids
 	n=0
 	for p in $pids; do
@@ -119,11 +124,21 @@ run() { # MODE
 		wait $p || { cat /tmp/cy-stream$n.out; tail -30 /tmp/gw1.log; fail "$MODE: stream $n broken"; }
 	done
 	note "$MODE: all $FLOWS streams complete and intact after $((2 * CYCLES)) moves"
+	CAP_PID=$CAP_E; capture_stop /tmp/cy-end.pcap
+	CAP_PID=$CAP_SE; capture_stop /tmp/cy-send.pcap
 	CAP_PID=$CAP_C; capture_stop /tmp/cy-c.pcap
 	CAP_PID=$CAP_S; capture_stop /tmp/cy-s.pcap
 	for f in /tmp/cy-c.pcap /tmp/cy-s.pcap; do
 		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
-		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head; fail "$MODE: $rst RST(s) in $f"; }
+		if [ "$rst" -ne 0 ]; then
+			tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head
+			port=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | head -1 |
+				sed -n 's/.* > [0-9.]*\.\([0-9]*\): .*/\1/p')
+			end=/tmp/cy-end.pcap
+			[ $f = /tmp/cy-s.pcap ] && end=/tmp/cy-send.pcap
+			[ -n "$port" ] && tcpdump -nn -r $end "port $port" 2>/dev/null | tail -25
+			fail "$MODE: $rst RST(s) in $f"
+		fi
 		tsval_monotonic $f || fail "$MODE: TSvals went backwards in $f (IPv6 flows)"
 	done
 	note "$MODE: no RST; TSvals of the IPv6 flows never went backwards; dropped by the lossy links: $(ip netns exec client nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') + $(ip netns exec server nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') segments"
