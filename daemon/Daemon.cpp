@@ -70,6 +70,7 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 		lost_fd_ = wake_fd();
 		handover_fd_ = wake_fd();
 		newer_fd_ = wake_fd();
+		handed_fd_ = wake_fd();
 		link_loop_.add(link_wake_.get(), EPOLLIN,
 			       [this](std::uint32_t) { run_link_tasks(); });
 		loop_.add(lost_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_primary_lost(); });
@@ -77,6 +78,17 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 			if (!drained(handover_fd_.get()) || config_.role != Role::primary)
 				return;
 			give_away("the standby asked for a switchover", true);
+		});
+		// The primary let go of its flows; unless switchover() took
+		// them already (it waited for this), they are ours now.
+		loop_.add(handed_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
+			if (!drained(handed_fd_.get()) || config_.role == Role::primary)
+				return;
+			try {
+				take_over("the primary handed its flows over");
+			} catch (const std::exception &e) {
+				log_.error(std::string("takeover failed: ") + e.what());
+			}
 		});
 		loop_.add(newer_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
 			if (!drained(newer_fd_.get()) || config_.role != Role::primary)
@@ -255,12 +267,13 @@ void Daemon::start_link()
 			}
 			wake(lost_fd_);
 		});
-		link_->on_handover([this](std::uint64_t) {
+		link_->on_handover([this, wake](std::uint64_t) {
 			{
 				std::lock_guard lock(handover_mutex_);
 				handover_done_ = true;
 			}
 			handover_cv_.notify_all();
+			wake(handed_fd_);
 		});
 	}
 	link_thread_ = std::thread([this] { link_loop_.run(); });
@@ -611,17 +624,19 @@ std::string Daemon::switchover()
 		std::lock_guard lock(handover_mutex_);
 		handover_done_ = false;
 	}
-	bool asked = false;
-	if (!on_link_thread([&] { asked = link_->request_handover(); },
+	// Shared: a task that runs after the timeout must not write here.
+	auto asked = std::make_shared<bool>(false);
+	if (!on_link_thread([this, asked] { *asked = link_->request_handover(); },
 			    std::chrono::seconds(2)) ||
-	    !asked)
+	    !*asked)
 		throw std::runtime_error("cannot ask the primary to hand over "
 					 "(state link down?)");
 	std::unique_lock lock(handover_mutex_);
 	if (!handover_cv_.wait_for(lock, std::chrono::seconds(10),
 				   [this] { return handover_done_; }))
-		throw std::runtime_error("the primary did not hand over within 10 s; "
-					 "nothing changed here");
+		throw std::runtime_error("the primary did not hand over within 10 s "
+					 "(if it still does, this node takes the flows "
+					 "over then)");
 	lock.unlock();
 	return take_over("switchover from '" + i.peer_node + "'");
 }
@@ -645,10 +660,10 @@ void Daemon::give_away(const std::string &why, bool tell_peer)
 	drop_orphan_flows();
 	// 3. Only now may the standby take them.
 	if (tell_peer) {
-		bool sent = false;
-		if (!on_link_thread([&] { sent = link_ && link_->send_handover(); },
+		auto sent = std::make_shared<bool>(false);
+		if (!on_link_thread([this, sent] { *sent = link_ && link_->send_handover(); },
 				    std::chrono::seconds(2)) ||
-		    !sent)
+		    !*sent)
 			log_.error("switchover: the standby could not be told to take "
 				   "over: its takeover detection must do it");
 	}

@@ -64,7 +64,8 @@ private:
 	// (Re)starts the state link in config_.role with epoch_.
 	void start_link();
 	// Runs task on the link's thread and waits for it (at most timeout);
-	// false if it did not run in time.
+	// false if it did not run in time (it may still run later: it must
+	// not refer to the caller's stack).
 	bool on_link_thread(const std::function<void()> &task,
 			    std::chrono::milliseconds timeout);
 	// At start: a primary steps aside for a peer that already serves.
@@ -99,6 +100,7 @@ private:
 	// Main-loop wake-ups from the link's thread (eventfds).
 	UniqueFd handover_fd_;	// primary: the standby asked for the flows
 	UniqueFd newer_fd_;	// primary: a newer primary exists
+	UniqueFd handed_fd_;	// standby: the primary handed its flows over
 	std::string newer_reason_;	// under lost_mutex_
 	// Standby, during a switchover: the primary's HANDOVER arrived.
 	std::mutex handover_mutex_;
