@@ -25,9 +25,11 @@ Commands:
   service add NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS
   service del NAME | VIP:PORT
   peer                        the state link as failoverd sees it: role,
-                              mode, link, peer, protected (sync), last
-                              heartbeat, replication lag
+                              mode, epoch, link, peer, protected (sync),
+                              last heartbeat, replication lag
   failover                    on the standby: take every flow over now
+  switchover                  on the standby: the primary hands its
+                              flows over (planned move, failback)
 
 Options (before the command):
   -j, --json                  JSON output for scripts
