@@ -341,3 +341,33 @@ TEST(StateRecords, BadRecordsAreRefused)
 		     ProtocolError);
 	EXPECT_THROW(decode_hello(std::vector<std::uint8_t>{0}), ProtocolError);
 }
+
+// Switchover frames: a handover request carries nothing, a handover the
+// sender's epoch; both pass the decoder in a session, and any other type
+// number beyond them is refused.
+TEST(StateWire, HandoverFramesRoundTripAndUnknownTypesAreRefused)
+{
+	Session s;
+	FrameEncoder enc(s.key);
+	FrameDecoder dec(s.psk);
+	dec.set_key(s.key);
+	dec.feed(enc.encode(FrameType::handover_request, {}));
+	dec.feed(enc.encode(FrameType::handover, encode_ack(42)));
+	auto req = dec.next();
+	ASSERT_TRUE(req);
+	EXPECT_EQ(req->type, FrameType::handover_request);
+	EXPECT_NO_THROW(decode_payload(req->type, req->payload));
+	auto ho = dec.next();
+	ASSERT_TRUE(ho);
+	EXPECT_EQ(ho->type, FrameType::handover);
+	EXPECT_EQ(decode_ack(ho->payload), 42u);
+	EXPECT_EQ(to_string(FrameType::handover_request), "handover-request");
+	EXPECT_EQ(to_string(FrameType::handover), "handover");
+	// A request with a payload, or a handover without its epoch, is malformed.
+	EXPECT_THROW(decode_payload(FrameType::handover_request, encode_ack(1)),
+		     ProtocolError);
+	EXPECT_THROW(decode_payload(FrameType::handover, {}), ProtocolError);
+	// Type 11 does not exist.
+	dec.feed(enc.encode(static_cast<FrameType>(11), {}));
+	EXPECT_THROW(dec.next(), ProtocolError);
+}

@@ -118,8 +118,14 @@ TEST(TakeoverTest, RefusesWhatCannotBeResumed)
 	EXPECT_EQ(reason(f), "the server never answered");
 
 	f = locked_flow();
+	EXPECT_FALSE(server_leg_missing(f));
 	f.server_isn.reset();
+	// Reset whatever the server says: a takeover waits for the client only.
+	EXPECT_TRUE(server_leg_missing(f));
 	EXPECT_NE(reason(f).find("handshake"), std::string::npos);
+	f = locked_flow();
+	f.back_port.reset();
+	EXPECT_TRUE(server_leg_missing(f));
 
 	f = locked_flow();
 	*f.l1_seen->ack = 0xfffffff0u + 1 + 4000;	// below the released point
