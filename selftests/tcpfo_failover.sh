@@ -66,7 +66,7 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	if [ -n "$CHECKED" ]; then
 		offloads_off client server gw1 gw2 sw
 		# Whole frames: shorter transfers keep the captures small.
-		CAP_SNAP=0 BYTES=$((BYTES / 4))
+		CAP_SNAP=0 BYTES=$((BYTES / 2))
 	else
 		CAP_SNAP=256
 	fi
@@ -123,7 +123,8 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	done
 	# One more flow is half-closed when the fault lands: the client sent
 	# all it had (its FIN went through) and keeps receiving.
-	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 50000 --down $BYTES \
+	# (It receives twice as much: still receiving when the fault lands.)
+	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 50000 --down $((2 * BYTES)) \
 		--seed 99 > /tmp/fo-half.out 2>&1 &
 	half=$!
 	# The fault lands once every flow moved bytes both ways (the first
