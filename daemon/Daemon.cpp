@@ -502,8 +502,12 @@ std::string Daemon::take_over(const std::string &why)
 		}
 		++rounds;
 		// Peers that have not answered yet may have missed the first
-		// announcement (the timers' repeats wait for this to end).
-		if (rounds == 4 || rounds == 7)
+		// announcement (the timers' repeats wait for this to end), or
+		// ignored it: a neighbour entry updated less than its locktime
+		// (1 s by default) ago keeps its address, so from then on every
+		// round announces again.
+		if (rounds == 4 || rounds == 7 ||
+		    Clock::now() - t_claimed > std::chrono::milliseconds(1000))
 			announce_again();
 		std::this_thread::sleep_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
