@@ -12,7 +12,7 @@
 # observers verify every TCP checksum of whole-frame captures, and gw2's
 # clock mapping is skewed 2 s backwards (takeover.ts-skew): its TSvals
 # must still pass the peers' PAWS check and never go backwards. The sync
-# run also carries an idle flow (its client stopped before the fault and
+# run also carries an idle flow (its client paused before the fault and
 # resumed after it: carried on) and one caught in its handshake (the
 # backend never answers its SYN: reset, its client told, and counted).
 # timeout: 600
@@ -98,14 +98,16 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	capture_start server /tmp/fo-server.pcap tcp
 	CAP_S=$CAP_PID
 	if [ -n "$EXTRA" ]; then
-		# An idle flow: its client sends a little, then stops (SIGSTOP)
-		# until after the takeover; nothing moves on it meanwhile.
+		# An idle flow: its client sends 200,000 bytes (after its
+		# 32-byte request), then nothing until after the takeover
+		# (SIGUSR2); the fault lands once all of it was released, so
+		# nothing moves on it meanwhile. (A stopped process would
+		# not do: its socket keeps sending what it buffered.)
 		ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 3000000 --down 0 \
-			--seed 77 > /tmp/fo-idle.out 2>&1 &
+			--pause-at 200000 --seed 77 > /tmp/fo-idle.out 2>&1 &
 		idle=$!
-		wait_for 30 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '[.[] | select(.released_c2s > 100000 and .fin_c2s == null)] | length == 1' > /dev/null" ||
+		wait_for 30 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '[.[] | select(.released_c2s == 200032 and .fin_c2s == null)] | length == 1' > /dev/null" ||
 			{ ip netns exec gw1 tcpfoctl flows; fail "$mode: the idle flow never moved"; }
-		kill -STOP $idle
 		# One in its handshake: the client is connected, the backend is not.
 		ip netns exec client tcpfo-stream client $VIP4 82 --up 1000 --down 1000 \
 			> /tmp/fo-hs.out 2>&1 &
@@ -157,7 +159,7 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	wait $half || { cat /tmp/fo-half.out; tail -30 /tmp/gw2.log; fail "$mode: the half-closed stream broke"; }
 	if [ -n "$EXTRA" ]; then
 		sleep 5
-		kill -CONT $idle
+		kill -USR2 $idle
 		wait $idle || { cat /tmp/fo-idle.out; tail -30 /tmp/gw2.log; fail "$mode: the idle flow broke"; }
 		note "$mode: the idle flow resumed and completed intact"
 		wait_for 10 sh -c "! kill -0 $hs 2>/dev/null" || fail "$mode: the handshake flow's client still waits"

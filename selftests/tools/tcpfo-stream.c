@@ -7,8 +7,11 @@
  *   tcpfo-stream server ADDR PORT
  *   tcpfo-stream client ADDR PORT [--up BYTES] [--down BYTES]
  *                [--duration SEC] [--seed N] [--bind ADDR] [--quiet]
+ *                [--pause-at BYTES]
  *
  * With --duration the client sends until the time is up or it gets SIGUSR1.
+ * With --pause-at it sends that many bytes up, then nothing (no FIN either)
+ * until it gets SIGUSR2: an idle flow whose client is still alive.
  * With --rr COUNT it instead measures request/response latency: COUNT
  * messages of --rr-size bytes (default 64), each echoed by the server;
  * prints p50 and p99 in microseconds.
@@ -51,6 +54,16 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	stop_sending = 1;
+}
+
+/* --pause-at: the upload stops at pause_at until SIGUSR2. */
+static uint64_t pause_at = UINT64_MAX;
+static volatile sig_atomic_t resumed;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	resumed = 1;
 }
 
 struct request {
@@ -195,6 +208,7 @@ static int pump(int fd, uint32_t seed, int send_dir, uint64_t send_total,
 	*sent = *received = 0;
 	while (!send_done || !recv_done || !shut) {
 		struct pollfd p = { .fd = fd, .events = 0 };
+		int paused = !resumed && s >= pause_at;
 
 		if (send_done && !shut) {
 			if (shutdown(fd, SHUT_WR) < 0) {
@@ -204,7 +218,7 @@ static int pump(int fd, uint32_t seed, int send_dir, uint64_t send_total,
 			shut = 1;
 			continue;
 		}
-		if (!send_done)
+		if (!send_done && !paused)
 			p.events |= POLLOUT;
 		if (!recv_done)
 			p.events |= POLLIN;
@@ -223,6 +237,9 @@ static int pump(int fd, uint32_t seed, int send_dir, uint64_t send_total,
 			uint64_t left = send_total - s;
 			size_t n = left < BUFSZ ? left : BUFSZ;
 			ssize_t w;
+
+			if (!resumed && pause_at > s && pause_at - s < n)
+				n = pause_at - s;
 
 			fill(sbuf, n, s, seed, send_dir);
 			w = send(fd, sbuf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -488,7 +505,7 @@ static void usage(void)
 		"usage: tcpfo-stream server ADDR PORT\n"
 		"       tcpfo-stream client ADDR PORT [--up BYTES] [--down BYTES]\n"
 		"                    [--duration SEC] [--seed N] [--bind ADDR] [--quiet]\n"
-		"                    [--rr COUNT [--rr-size BYTES]]\n");
+		"                    [--rr COUNT [--rr-size BYTES]] [--pause-at BYTES]\n");
 	exit(2);
 }
 
@@ -530,11 +547,14 @@ int main(int argc, char **argv)
 			rr = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(a, "--rr-size"))
 			rr_size = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(a, "--pause-at"))
+			pause_at = strtoull(argv[++i], NULL, 0);
 		else
 			usage();
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
 	return client(argv[2], argv[3], bind_addr, up, down, duration, seed,
 		      quiet, rr, rr_size);
 }
