@@ -96,9 +96,13 @@ void ControlSocket::on_client(int fd)
 		}
 		return;
 	}
+	// The handler may run the loop while it works (a takeover relays
+	// meanwhile): this client is not watched until it has its answer.
+	const std::string request = c.in.substr(0, nl);
+	loop_.remove(fd);
 	std::string answer;
 	try {
-		answer = handler_(c.in.substr(0, nl));
+		answer = handler_(request);
 	} catch (const std::exception &e) {
 		log_.warning(std::string("control socket: ") + e.what());
 		answer = std::string("error: ") + e.what() + "\n";

@@ -15,10 +15,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <cstring>
 #include <iomanip>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -156,7 +158,12 @@ void Daemon::on_signal()
 			loop_.stop();
 			return;
 		case SIGHUP:
-			reload();
+			// A takeover runs the loop while it works: the reload
+			// waits for it to end.
+			if (taking_over_)
+				reload_pending_ = true;
+			else
+				reload();
 			break;
 		case SIGUSR1:
 			log_.info("relay: " + to_string(relay_.counters()));
@@ -450,6 +457,23 @@ std::string ms_since(std::chrono::steady_clock::time_point t)
 	       " ms";
 }
 
+// How long the silence check waits for an ARP answer: one heartbeat
+// interval (a live host answers ARP within a millisecond on a LAN, even
+// when its failoverd is stalled), 20 to 300 ms.
+std::chrono::milliseconds confirm_wait(std::chrono::microseconds interval)
+{
+	return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(interval),
+			  std::chrono::milliseconds(20), std::chrono::milliseconds(300));
+}
+
+std::string ms_between(std::chrono::steady_clock::time_point a,
+		       std::chrono::steady_clock::time_point b)
+{
+	return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(b - a)
+				      .count()) +
+	       " ms";
+}
+
 // Closes a recreated socket without a FIN or an RST on every path.
 struct SilentFd {
 	UniqueFd fd;
@@ -465,6 +489,22 @@ std::string Daemon::take_over(const std::string &why)
 	using Clock = std::chrono::steady_clock;
 	const auto t0 = Clock::now();
 	log_.warning("takeover: " + why);
+	struct Busy {
+		Daemon &d;
+		explicit Busy(Daemon &daemon) : d(daemon) { d.taking_over_ = true; }
+		~Busy()
+		{
+			d.taking_over_ = false;
+			if (d.reload_pending_) {
+				d.reload_pending_ = false;
+				try {
+					d.reload();
+				} catch (const std::exception &e) {
+					d.log_.error(std::string("reload: ") + e.what());
+				}
+			}
+		}
+	} busy(*this);
 
 	// 1. Nothing more from the old primary: its records would race ours.
 	stop_link_thread();
@@ -474,6 +514,7 @@ std::string Daemon::take_over(const std::string &why)
 		epoch_ = std::max(epoch_, link_->info().epoch);
 	}
 	stop_link();
+	const auto t_stopped = Clock::now();
 	// A newer epoch: the old primary, back, finds it and stands by.
 	++epoch_;
 
@@ -481,13 +522,71 @@ std::string Daemon::take_over(const std::string &why)
 	// 2. The peers' segments are kept from our sockets and listeners
 	// (no RST escapes) and recorded, before the addresses are ours.
 	k.takeover_lock();
+	const auto t_locked = Clock::now();
+	// This node serves alone: releases no longer wait for a standby (a
+	// flow resumed below relays at once).
+	try {
+		k.set_mode(Mode::async, TCPFO_PROT_UNPROTECTED);
+	} catch (const std::exception &e) {
+		log_.error(std::string("takeover: setting the module's mode: ") + e.what());
+	}
 	// 3. The switch sends the peers' packets here from now on.
 	config_.role = Role::primary;
 	claim_addresses();
 	const auto t_claimed = Clock::now();
 
-	// 4. Each peer tells its true receive point.
-	std::vector<Flow> locked;
+	// 4. Each peer tells its true receive point; 5. a flow whose peers
+	// answered gets both legs recreated where the peers are, and is
+	// relayed at once: flows are resumed as their answers come, the
+	// busiest first, and the relay runs between batches, so the stall a
+	// moving flow sees does not grow with the number of flows.
+	std::size_t taken = 0, reset = 0, ended = 0, seen = 0;
+	std::uint64_t gained = 0;
+	std::set<std::uint64_t> decided;
+	std::optional<Clock::time_point> t_first;
+	auto resume = [&](const Flow &f, std::variant<TakeoverPlan, NotTaken> &plan) {
+		std::string failure;
+		if (auto *no = std::get_if<NotTaken>(&plan)) {
+			if (!no->reset) {
+				log_.info("takeover: flow " + std::to_string(f.id.value_or(0)) +
+					  " not taken over: " + no->reason);
+				++ended;
+				if (f.id)
+					k.takeover_unlock(*f.id, false);
+				return;
+			}
+			failure = no->reason;
+		} else {
+			const TakeoverPlan &p = std::get<TakeoverPlan>(plan);
+			SilentFd c, s;
+			try {
+				c.fd = restore_socket(p.l1);
+				s.fd = restore_socket(p.l2);
+				k.takeover_activate(p.activation);
+				k.takeover_unlock(p.id, false);
+				prompt_peer(c.fd.get());
+				prompt_peer(s.fd.get());
+				relay_.adopt(p.service, p.tuples, std::move(c.fd), std::move(s.fd),
+					     p.c2s_fin_passed, p.s2c_fin_passed);
+				++taken;
+				gained += p.gain_c2s + p.gain_s2c;
+				if (!t_first)
+					t_first = Clock::now();
+				return;
+			} catch (const std::exception &e) {
+				failure = e.what();
+			}
+		}
+		++reset;
+		log_.warning("takeover: flow " + std::to_string(f.id.value_or(0)) +
+			     " reset: " + failure);
+		try {
+			if (f.id)
+				k.takeover_unlock(*f.id, true);
+		} catch (const std::exception &e) {
+			log_.error(std::string("takeover: ") + e.what());
+		}
+	};
 	auto delay = std::chrono::milliseconds(2);
 	unsigned rounds = 0;
 	std::string probe_error;
@@ -509,89 +608,70 @@ std::string Daemon::take_over(const std::string &why)
 		if (rounds == 4 || rounds == 7 ||
 		    Clock::now() - t_claimed > std::chrono::milliseconds(1000))
 			announce_again();
-		std::this_thread::sleep_for(delay);
+		// The flows resumed so far are relayed while the answers come.
+		loop_.run_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
-		locked.clear();
-		bool all = true;
+		const bool last = Clock::now() - t_claimed >= kProbeTimeout;
+		struct Ready {
+			Flow flow;
+			std::variant<TakeoverPlan, NotTaken> plan;
+			std::uint64_t gain = 0;
+		};
+		std::vector<Ready> ready;
+		std::size_t waiting = 0;
 		for (Flow &f : k.list_flows()) {
-			if (!f.standby || !f.locked)
+			if (!f.standby || !f.locked || (f.id && decided.contains(*f.id)))
 				continue;
 			// A flow that had ended has nobody left to answer.
-			const bool ended = f.state && (*f.state == FlowState::closed ||
-						       *f.state == FlowState::reset);
+			const bool done = f.state && (*f.state == FlowState::closed ||
+						      *f.state == FlowState::reset);
 			const bool l1 = f.l1_seen && f.l1_seen->answered();
 			const bool l2 = f.l2_seen && f.l2_seen->answered();
 			// A client that never got our SYN-ACK has nothing to say.
 			const bool no_l1 = !f.client_isn || !f.l1_isn;
-			all = all && (ended || no_l1 || (l1 && (l2 || server_leg_missing(f))));
-			locked.push_back(std::move(f));
+			if (!last && !(done || no_l1 || (l1 && (l2 || server_leg_missing(f))))) {
+				++waiting;
+				continue;
+			}
+			TimestampPolicy ts;
+			ts.skew_ms = config_.takeover.ts_skew_ms;
+			if (f.id)
+				if (auto a = ages.find(*f.id); a != ages.end())
+					ts.sample_age_ms = a->second;
+			auto plan = plan_takeover(f, ts);
+			std::uint64_t gain = 0;
+			if (const auto *p = std::get_if<TakeoverPlan>(&plan))
+				gain = p->gain_c2s + p->gain_s2c;
+			ready.push_back({std::move(f), std::move(plan), gain});
 		}
-		if (all || Clock::now() - t_claimed >= kProbeTimeout)
+		// Flows the peers moved on since the last record first: they
+		// are the ones whose clients wait.
+		std::stable_sort(ready.begin(), ready.end(),
+				 [](const Ready &a, const Ready &b) { return a.gain > b.gain; });
+		std::size_t n = 0;
+		for (Ready &r : ready) {
+			if (r.flow.id)
+				decided.insert(*r.flow.id);
+			++seen;
+			resume(r.flow, r.plan);
+			if (++n % 16 == 0)
+				loop_.run_for(std::chrono::milliseconds(0));
+		}
+		if (last || waiting == 0)
 			break;
 	}
-	log_.info("takeover: " + std::to_string(locked.size()) + " flow(s) locked, " +
-		  std::to_string(rounds) + " probe round(s), " + ms_since(t_claimed) +
-		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
-
-	// 5. Both legs of each flow recreated where the peers are.
-	std::size_t taken = 0, reset = 0, ended = 0;
-	std::uint64_t gained = 0;
-	for (const Flow &f : locked) {
-		TimestampPolicy ts;
-		ts.skew_ms = config_.takeover.ts_skew_ms;
-		if (f.id)
-			if (auto a = ages.find(*f.id); a != ages.end())
-				ts.sample_age_ms = a->second;
-		auto plan = plan_takeover(f, ts);
-		std::string failure;
-		if (auto *no = std::get_if<NotTaken>(&plan)) {
-			if (!no->reset) {
-				log_.info("takeover: flow " + std::to_string(f.id.value_or(0)) +
-					  " not taken over: " + no->reason);
-				++ended;
-				if (f.id)
-					k.takeover_unlock(*f.id, false);
-				continue;
-			}
-			failure = no->reason;
-		} else {
-			const TakeoverPlan &p = std::get<TakeoverPlan>(plan);
-			SilentFd c, s;
-			try {
-				c.fd = restore_socket(p.l1);
-				s.fd = restore_socket(p.l2);
-				k.takeover_activate(p.activation);
-				k.takeover_unlock(p.id, false);
-				prompt_peer(c.fd.get());
-				prompt_peer(s.fd.get());
-				relay_.adopt(p.service, p.tuples, std::move(c.fd), std::move(s.fd),
-					     p.c2s_fin_passed, p.s2c_fin_passed);
-				++taken;
-				gained += p.gain_c2s + p.gain_s2c;
-				continue;
-			} catch (const std::exception &e) {
-				failure = e.what();
-			}
-		}
-		++reset;
-		log_.warning("takeover: flow " + std::to_string(f.id.value_or(0)) +
-			     " reset: " + failure);
-		try {
-			if (f.id)
-				k.takeover_unlock(*f.id, true);
-		} catch (const std::exception &e) {
-			log_.error(std::string("takeover: ") + e.what());
-		}
-	}
+	const auto t_decided = Clock::now();
 	// Whatever is still locked (a flow stored meanwhile) is let go.
 	k.takeover_unlock_all();
+	log_.info("takeover: " + std::to_string(seen) + " flow(s) locked, " +
+		  std::to_string(rounds) + " probe round(s); " +
+		  "link stopped " + ms_between(t0, t_stopped) + ", locked +" +
+		  ms_between(t_stopped, t_locked) + ", claimed +" +
+		  ms_between(t_locked, t_claimed) + ", first flow resumed +" +
+		  (t_first ? ms_between(t_claimed, *t_first) : std::string("-")) +
+		  ", all decided +" + ms_between(t_claimed, t_decided) +
+		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
 
-	// 6. This node serves alone: releases no longer wait for a standby.
-	try {
-		k.set_mode(Mode::async, TCPFO_PROT_UNPROTECTED);
-	} catch (const std::exception &e) {
-		log_.error(std::string("takeover: setting the module's mode: ") + e.what());
-	}
 	const std::string summary =
 		"took over " + std::to_string(taken) + " flow(s), reset " +
 		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +
@@ -764,7 +844,7 @@ void Daemon::on_primary_lost()
 		for (const Service &s : config_.services) {
 			try {
 				auto answers = address_answers(front, s.vip.address,
-							       std::chrono::milliseconds(300));
+							       confirm_wait(config_.heartbeat.interval));
 				if (answers && *answers) {
 					log_.warning("state link: the primary is silent (" + why +
 						     ") but " + s.vip.address.to_string() +

@@ -116,6 +116,9 @@ private:
 	std::string lost_reason_;
 	bool lost_silent_ = false;
 	std::unique_ptr<ControlSocket> control_;
+	// take_over runs the loop while it works; a SIGHUP meanwhile waits.
+	bool taking_over_ = false;
+	bool reload_pending_ = false;
 
 	std::string answer(const std::string &request);
 };

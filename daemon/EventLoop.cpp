@@ -3,6 +3,7 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <iterator>
@@ -60,38 +61,50 @@ void EventLoop::defer(Task task)
 void EventLoop::run()
 {
 	stopping_ = false;
+	while (!stopping_)
+		round(deferred_.empty() ? -1 : 0);
+}
+
+void EventLoop::run_for(std::chrono::milliseconds budget)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto deadline = Clock::now() + budget;
+	do {
+		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - Clock::now());
+		round(deferred_.empty() ? static_cast<int>(std::max<long>(0, left.count())) : 0);
+	} while (!stopping_ && Clock::now() < deadline);
+}
+
+void EventLoop::round(int timeout_ms)
+{
 	std::array<epoll_event, 64> events;
-	std::vector<Task> tasks;
-	while (!stopping_) {
-		int timeout = deferred_.empty() ? -1 : 0;
-		int n = ::epoll_wait(epoll_.get(), events.data(),
-				     static_cast<int>(events.size()), timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			throw std::system_error(errno, std::system_category(),
-						"epoll_wait");
-		}
-		for (int i = 0; i < n && !stopping_; i++) {
-			auto fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
-			auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
-			auto it = watches_.find(fd);
-			if (it == watches_.end() || it->second.generation != generation)
-				continue; // removed by an earlier handler
-			std::shared_ptr<Handler> handler = it->second.handler;
-			(*handler)(events[i].events);
-		}
-		// Tasks deferred by these run now; theirs wait a round.
-		tasks.swap(deferred_);
-		std::size_t done = 0;
-		while (done < tasks.size() && !stopping_)
-			tasks[done++]();
-		// Stopped part-way: the rest stay for a later run().
-		deferred_.insert(deferred_.begin(),
-				 std::make_move_iterator(tasks.begin() + static_cast<std::ptrdiff_t>(done)),
-				 std::make_move_iterator(tasks.end()));
-		tasks.clear();
+	int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
+			     timeout_ms);
+	if (n < 0) {
+		if (errno == EINTR)
+			return;
+		throw std::system_error(errno, std::system_category(), "epoll_wait");
 	}
+	for (int i = 0; i < n && !stopping_; i++) {
+		auto fd = static_cast<int>(events[i].data.u64 & 0xffffffffu);
+		auto generation = static_cast<std::uint32_t>(events[i].data.u64 >> 32);
+		auto it = watches_.find(fd);
+		if (it == watches_.end() || it->second.generation != generation)
+			continue; // removed by an earlier handler
+		std::shared_ptr<Handler> handler = it->second.handler;
+		(*handler)(events[i].events);
+	}
+	// Tasks deferred by these run now; theirs wait a round.
+	std::vector<Task> tasks;
+	tasks.swap(deferred_);
+	std::size_t done = 0;
+	while (done < tasks.size() && !stopping_)
+		tasks[done++]();
+	// Stopped part-way: the rest stay for a later run().
+	deferred_.insert(deferred_.begin(),
+			 std::make_move_iterator(tasks.begin() + static_cast<std::ptrdiff_t>(done)),
+			 std::make_move_iterator(tasks.end()));
 }
 
 } // namespace tcpfo

@@ -6,6 +6,7 @@
 
 #include "UniqueFd.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,9 +36,19 @@ public:
 
 	// Dispatches until stop() is called from a handler.
 	void run();
+	// Dispatches for `budget` (at least one round, which does not wait
+	// when the budget is zero), or until stop(). A handler may call it
+	// to keep others served during long work; handlers it dispatches
+	// must then expect to be entered while that one is running.
+	void run_for(std::chrono::milliseconds budget);
 	void stop() noexcept { stopping_ = true; }
+	bool stopping() const noexcept { return stopping_; }
 
 private:
+	// One round: waits up to timeout_ms (-1: forever) for events,
+	// dispatches them, then runs the deferred tasks.
+	void round(int timeout_ms);
+
 	struct Watch {
 		std::uint32_t generation;
 		// shared_ptr: a handler that removes itself stays alive until

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <functional>
 #include <string>
@@ -167,4 +168,37 @@ TEST(EventLoop, StaleEventsDoNotReachANewDescriptorWithTheSameNumber)
 	loop.run();
 	EXPECT_EQ(first_calls, 1);
 	EXPECT_EQ(reused_calls, 0) << "an old event reached a new descriptor";
+}
+
+// A handler doing long work (a takeover) runs the loop meanwhile: other
+// descriptors are served inside it, and the budget bounds the wait.
+TEST(EventLoop, RunForServesOthersFromInsideAHandler)
+{
+	EventLoop loop;
+	int a[2], b[2];
+	ASSERT_EQ(pipe(a), 0);
+	ASSERT_EQ(pipe(b), 0);
+	UniqueFd ar(a[0]), aw(a[1]), br(b[0]), bw(b[1]);
+	std::vector<std::string> order;
+	loop.add(br.get(), EPOLLIN, [&](std::uint32_t) {
+		char c;
+		ASSERT_EQ(read(br.get(), &c, 1), 1);
+		order.push_back("other");
+	});
+	loop.add(ar.get(), EPOLLIN, [&](std::uint32_t) {
+		char c;
+		ASSERT_EQ(read(ar.get(), &c, 1), 1);
+		order.push_back("long work starts");
+		ASSERT_EQ(write(bw.get(), "y", 1), 1);
+		loop.run_for(std::chrono::milliseconds(0));
+		const auto t0 = std::chrono::steady_clock::now();
+		loop.run_for(std::chrono::milliseconds(30));
+		EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(30));
+		order.push_back("long work ends");
+		loop.stop();
+	});
+	ASSERT_EQ(write(aw.get(), "x", 1), 1);
+	loop.run();
+	EXPECT_EQ(order, (std::vector<std::string>{"long work starts", "other",
+						   "long work ends"}));
 }
