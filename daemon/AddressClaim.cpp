@@ -22,7 +22,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <system_error>
 
 namespace tcpfo {
@@ -121,12 +123,27 @@ ArpPacket arp_request(const std::array<std::uint8_t, 6> &mac, const std::uint8_t
 	return arp;
 }
 
+// Closing a packet socket waits for an RCU grace period (packet_release()
+// calls synchronize_net()): tens of milliseconds on a busy or emulated
+// host, on the takeover path. The sockets that send announcements and ARP
+// probes are opened once and kept.
+int sending_packet_socket()
+{
+	static std::mutex m;
+	static UniqueFd fd;
+	std::lock_guard lock(m);
+	// Protocol 0: it receives nothing.
+	if (!fd)
+		fd = UniqueFd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		fail(errno, "packet socket");
+	return fd.get();
+}
+
 void announce_v4(const std::string &ifname, const Address &a)
 {
-	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP)));
-	if (!fd)
-		fail(errno, "gratuitous ARP for " + a.to_string() + ": socket");
-	const auto mac = hwaddr_of(fd.get(), ifname);
+	const int fd = sending_packet_socket();
+	const auto mac = hwaddr_of(fd, ifname);
 	const ArpPacket arp = arp_request(mac, a.bytes().data(), a);
 	sockaddr_ll to{};
 	to.sll_family = AF_PACKET;
@@ -134,7 +151,7 @@ void announce_v4(const std::string &ifname, const Address &a)
 	to.sll_ifindex = static_cast<int>(ifindex_of(ifname));
 	to.sll_halen = 6;
 	std::memset(to.sll_addr, 0xff, 6);
-	if (::sendto(fd.get(), &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
+	if (::sendto(fd, &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
 		     sizeof(to)) < 0)
 		fail(errno, "gratuitous ARP for " + a.to_string() + " on " + ifname);
 }
@@ -177,17 +194,31 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 {
 	if (a.family() != AF_INET)
 		return std::nullopt;
-	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			     htons(ETH_P_ARP)));
-	if (!fd)
-		fail(errno, "ARP probe for " + a.to_string() + ": socket");
-	const auto mac = hwaddr_of(fd.get(), ifname);
+	// Kept open per interface (see sending_packet_socket()); it queues
+	// the interface's ARP frames between checks: those are skipped.
+	static std::mutex m;
+	static std::map<std::string, std::pair<UniqueFd, unsigned>> receivers;
+	std::lock_guard lock(m);
 	sockaddr_ll at{};
 	at.sll_family = AF_PACKET;
 	at.sll_protocol = htons(ETH_P_ARP);
 	at.sll_ifindex = static_cast<int>(ifindex_of(ifname));
-	if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0)
-		fail(errno, "ARP probe for " + a.to_string() + ": bind to " + ifname);
+	auto &[fd, bound_to] = receivers[ifname];
+	if (!fd || bound_to != static_cast<unsigned>(at.sll_ifindex)) {
+		fd = UniqueFd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+				       htons(ETH_P_ARP)));
+		if (!fd)
+			fail(errno, "ARP probe for " + a.to_string() + ": socket");
+		if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0) {
+			const int err = errno;
+			fd.reset();
+			fail(err, "ARP probe for " + a.to_string() + ": bind to " + ifname);
+		}
+		bound_to = static_cast<unsigned>(at.sll_ifindex);
+	}
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	for (ArpPacket old{}; ::recv(fd.get(), &old, sizeof(old), 0) >= 0;)
+		;
 	// RFC 5227 probe: sender address 0.0.0.0 teaches nobody anything.
 	const ArpPacket arp = arp_request(mac, nullptr, a);
 	sockaddr_ll to = at;

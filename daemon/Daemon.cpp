@@ -615,7 +615,8 @@ std::string Daemon::take_over(const std::string &why)
 		struct Ready {
 			Flow flow;
 			std::variant<TakeoverPlan, NotTaken> plan;
-			std::uint64_t gain = 0;
+			bool moved = false;
+			std::uint64_t age = 0;
 		};
 		std::vector<Ready> ready;
 		std::size_t waiting = 0;
@@ -639,15 +640,22 @@ std::string Daemon::take_over(const std::string &why)
 				if (auto a = ages.find(*f.id); a != ages.end())
 					ts.sample_age_ms = a->second;
 			auto plan = plan_takeover(f, ts);
-			std::uint64_t gain = 0;
+			bool moved = false;
 			if (const auto *p = std::get_if<TakeoverPlan>(&plan))
-				gain = p->gain_c2s + p->gain_s2c;
-			ready.push_back({std::move(f), std::move(plan), gain});
+				moved = p->gain_c2s + p->gain_s2c > 0;
+			const std::uint64_t age = ts.sample_age_ms.value_or(UINT64_MAX);
+			ready.push_back({std::move(f), std::move(plan), moved, age});
 		}
-		// Flows the peers moved on since the last record first: they
-		// are the ones whose clients wait.
-		std::stable_sort(ready.begin(), ready.end(),
-				 [](const Ready &a, const Ready &b) { return a.gain > b.gain; });
+		// Busy flows first, their peers waiting: those the peers moved
+		// on since the last record, then by how recently the primary
+		// sampled them (idle ones last).
+		std::stable_sort(ready.begin(), ready.end(), [](const Ready &a, const Ready &b) {
+			return a.moved != b.moved ? a.moved : a.age < b.age;
+		});
+		log_.info("takeover: round " + std::to_string(rounds) + ": " +
+			   std::to_string(ready.size()) + " flow(s) to resume, " +
+			   std::to_string(waiting) + " waiting for their peers, +" +
+			   ms_between(t_claimed, Clock::now()));
 		std::size_t n = 0;
 		for (Ready &r : ready) {
 			if (r.flow.id)

@@ -659,12 +659,71 @@ static void tcpfo_reset_tracked(struct tcpfo_net *tn, unsigned long id)
 	rcu_read_unlock();
 }
 
+/*
+ * A flow resumed: each peer is told the resume point at once with a pure
+ * ACK in its window, from the leg's new state (activation: the socket
+ * sends from snd_nxt, acknowledges rcv_nxt, announces the stored edge,
+ * starts its TSvals at ts_sent; ts_recent is the peer's answer). Where
+ * the other side had received more than the primary released, the peer's
+ * snd_una advances: a sender whose timer already fired (it is in loss
+ * recovery) retransmits now instead of at its next, backed-off timeout,
+ * and one whose timer has not sends new data, whose gap the new socket's
+ * SACKs repair. Elsewhere it is a duplicate ACK, which changes nothing.
+ * TSecr is the newest TSval the peer sent, @seen while locked included:
+ * echoing one older than its retransmission would make it undo its loss
+ * recovery (tcp_packet_delayed()).
+ */
+static void tcpfo_resume_acks(struct tcpfo_net *tn, unsigned long id,
+			      const struct tcpfo_seen *seen)
+{
+	struct tcpfo_release seg[TCPFO_NR_LEGS];
+	bool send[TCPFO_NR_LEGS] = {};
+	struct tcpfo_flow *flow;
+	unsigned int i;
+
+	rcu_read_lock();
+	flow = xa_load(&tn->flows.by_id, id);
+	if (flow) {
+		spin_lock_bh(&flow->lock);
+		for (i = 0; i < TCPFO_NR_LEGS; i++) {
+			const struct tcpfo_leg *leg = &flow->leg[i];
+
+			if (READ_ONCE(flow->fenced) || !leg->sent_any ||
+			    !leg->rcv_nxt_valid)
+				continue;
+			tcpfo_seg_to_peer(&seg[i], flow->family, leg);
+			seg[i].seq = leg->snd_nxt;
+			seg[i].ack = leg->ack_sent;
+			seg[i].win = leg->win_sent;
+			seg[i].ts = (tcpfo_leg_opts(leg) & TCPFO_OPT_TIMESTAMP) &&
+				    leg->ts_sent_valid && leg->ts_recent_valid;
+			seg[i].tsval = leg->ts_sent;
+			seg[i].tsecr = leg->ts_recent;
+			if (seen[i].flags & TCPFO_SEEN_TS)
+				seg[i].tsecr = tcpfo_seq_max(seg[i].tsecr,
+							     seen[i].tsval);
+			seg[i].flags = TCPHDR_ACK;
+			send[i] = true;
+		}
+		spin_unlock_bh(&flow->lock);
+		local_bh_disable();
+		for (i = 0; i < TCPFO_NR_LEGS; i++)
+			if (send[i])
+				tcpfo_segment_send(tn, &seg[i]);
+		local_bh_enable();
+	}
+	rcu_read_unlock();
+}
+
 int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
 			  bool reset, struct netlink_ext_ack *extack)
 {
 	struct tcpfo_standby_flow *sf;
 	struct tcpfo_lock *lk;
+	struct tcpfo_seen seen[TCPFO_NR_LEGS];
 	unsigned long index;
+	unsigned int i;
+	bool activated;
 
 	lockdep_assert_held(&tn->lock);
 	if (all) {
@@ -685,7 +744,12 @@ int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
 			tcpfo_reset_tracked(tn, id);
 		this_cpu_inc(tn->stats->takeover_resets);
 	}
+	activated = lk->activated;
+	for (i = 0; i < TCPFO_NR_LEGS; i++)
+		tcpfo_seen_copy(lk, i, &seen[i]);
 	tcpfo_lock_free(tn, lk);
 	tcpfo_standby_forget(tn, id);
+	if (activated && !reset)
+		tcpfo_resume_acks(tn, id, seen);
 	return 0;
 }

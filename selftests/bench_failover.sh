@@ -116,7 +116,7 @@ round() {
 	printf '# flows %5d  %-6s  stall %6s ms  detection %5s ms  takeover %5s ms (%s taken over)\n' \
 		$n $how "$stall" "$detect" "${took:-?}" "${taken:-?}"
 	echo "$n $how $stall" >> /tmp/bf.results
-	grep -o 'takeover: [0-9]* flow(s) locked.*' /tmp/gw2.log | sed 's/^/#   /'
+	grep -o "takeover: [0-9]* flow(s) locked.*\|takeover: round.*" /tmp/gw2.log | sed 's/^/#   /'
 	grep -o 'reset: .*' /tmp/gw2.log | sort | uniq -c | sed 's/^/#   /' | head -5
 	kill $g2; wait $g2
 	ip -n gw1 link set front up; ip -n gw1 link set back up
