@@ -587,18 +587,103 @@ std::string Daemon::take_over(const std::string &why)
 			log_.error(std::string("takeover: ") + e.what());
 		}
 	};
+	struct Ready {
+		Flow flow;
+		std::variant<TakeoverPlan, NotTaken> plan;
+		bool moved = false;
+		std::uint64_t age = 0;
+	};
+	// A locked flow whose peers answered (or that needs no answer, or
+	// all of them once time is up): its plan. nullopt: still waiting.
+	auto consider = [&](Flow &f, bool last) -> std::optional<Ready> {
+		// A flow that had ended has nobody left to answer.
+		const bool done = f.state && (*f.state == FlowState::closed ||
+					      *f.state == FlowState::reset);
+		const bool l1 = f.l1_seen && f.l1_seen->answered();
+		const bool l2 = f.l2_seen && f.l2_seen->answered();
+		// A client that never got our SYN-ACK has nothing to say.
+		const bool no_l1 = !f.client_isn || !f.l1_isn;
+		if (!last && !(done || no_l1 || (l1 && (l2 || server_leg_missing(f)))))
+			return std::nullopt;
+		TimestampPolicy ts;
+		ts.skew_ms = config_.takeover.ts_skew_ms;
+		if (f.id)
+			if (auto a = ages.find(*f.id); a != ages.end())
+				ts.sample_age_ms = a->second;
+		auto plan = plan_takeover(f, ts);
+		bool moved = false;
+		if (const auto *p = std::get_if<TakeoverPlan>(&plan))
+			moved = p->gain_c2s + p->gain_s2c > 0;
+		const std::uint64_t age = ts.sample_age_ms.value_or(UINT64_MAX);
+		return Ready{std::move(f), std::move(plan), moved, age};
+	};
+	auto decide = [&](Ready &r) {
+		if (r.flow.id)
+			decided.insert(*r.flow.id);
+		++seen;
+		resume(r.flow, r.plan);
+	};
+
+	// The busiest flows first, on their own: the few the primary
+	// sampled most recently are probed and resumed one by one, without
+	// waiting for every flow's answers (probing and listing a thousand
+	// flows takes longer than their peers take to answer).
+	constexpr std::size_t kBusiest = 8;
+	if (ages.size() > kBusiest) {
+		std::vector<std::pair<std::uint64_t, std::uint64_t>> by_age;
+		for (const auto &[id, age] : ages)
+			by_age.emplace_back(age, id);
+		std::partial_sort(by_age.begin(), by_age.begin() + kBusiest, by_age.end());
+		std::vector<std::uint64_t> busiest;
+		for (std::size_t i = 0; i < kBusiest; ++i) {
+			try {
+				k.takeover_probe(by_age[i].second);
+				busiest.push_back(by_age[i].second);
+			} catch (const std::exception &e) {
+				log_.debug(std::string("takeover: ") + e.what());
+			}
+		}
+		const auto until = Clock::now() + std::chrono::milliseconds(50);
+		while (!busiest.empty() && Clock::now() < until) {
+			loop_.run_for(std::chrono::milliseconds(2));
+			for (auto it = busiest.begin(); it != busiest.end();) {
+				std::optional<Flow> f;
+				try {
+					f = k.find_flow(*it);
+				} catch (const std::exception &e) {
+					log_.debug(std::string("takeover: ") + e.what());
+				}
+				std::optional<Ready> r;
+				if (f && f->standby && f->locked)
+					r = consider(*f, false);
+				if (r)
+					decide(*r);
+				if (r || !f || !f->standby || !f->locked)
+					it = busiest.erase(it);
+				else
+					++it;
+			}
+		}
+		log_.info("takeover: " + std::to_string(seen) + " of the " +
+			  std::to_string(kBusiest) + " busiest flow(s) resumed first, +" +
+			  ms_between(t_claimed, Clock::now()));
+	}
+
 	auto delay = std::chrono::milliseconds(2);
 	unsigned rounds = 0;
 	std::string probe_error;
+	auto deadline = Clock::now() + kProbeTimeout;
 	for (;;) {
 		// A probe that cannot go out now (the neighbour queue of a
 		// peer shared by many flows overflows while its address is
 		// resolved) goes again next round.
+		const auto t_round = Clock::now();
 		try {
 			k.takeover_probe();
 		} catch (const std::exception &e) {
 			probe_error = e.what();
 		}
+		const auto t_probed = Clock::now();
 		++rounds;
 		// Peers that have not answered yet may have missed the first
 		// announcement (the timers' repeats wait for this to end), or
@@ -611,40 +696,21 @@ std::string Daemon::take_over(const std::string &why)
 		// The flows resumed so far are relayed while the answers come.
 		loop_.run_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
-		const bool last = Clock::now() - t_claimed >= kProbeTimeout;
-		struct Ready {
-			Flow flow;
-			std::variant<TakeoverPlan, NotTaken> plan;
-			bool moved = false;
-			std::uint64_t age = 0;
-		};
+		// The peers get kProbeTimeout to answer, not counting the time
+		// spent resuming flows meanwhile.
+		const bool last = Clock::now() >= deadline;
 		std::vector<Ready> ready;
 		std::size_t waiting = 0;
-		for (Flow &f : k.list_flows()) {
+		const auto t_list = Clock::now();
+		std::vector<Flow> flows = k.list_flows();
+		const auto t_listed = Clock::now();
+		for (Flow &f : flows) {
 			if (!f.standby || !f.locked || (f.id && decided.contains(*f.id)))
 				continue;
-			// A flow that had ended has nobody left to answer.
-			const bool done = f.state && (*f.state == FlowState::closed ||
-						      *f.state == FlowState::reset);
-			const bool l1 = f.l1_seen && f.l1_seen->answered();
-			const bool l2 = f.l2_seen && f.l2_seen->answered();
-			// A client that never got our SYN-ACK has nothing to say.
-			const bool no_l1 = !f.client_isn || !f.l1_isn;
-			if (!last && !(done || no_l1 || (l1 && (l2 || server_leg_missing(f))))) {
+			if (auto r = consider(f, last))
+				ready.push_back(std::move(*r));
+			else
 				++waiting;
-				continue;
-			}
-			TimestampPolicy ts;
-			ts.skew_ms = config_.takeover.ts_skew_ms;
-			if (f.id)
-				if (auto a = ages.find(*f.id); a != ages.end())
-					ts.sample_age_ms = a->second;
-			auto plan = plan_takeover(f, ts);
-			bool moved = false;
-			if (const auto *p = std::get_if<TakeoverPlan>(&plan))
-				moved = p->gain_c2s + p->gain_s2c > 0;
-			const std::uint64_t age = ts.sample_age_ms.value_or(UINT64_MAX);
-			ready.push_back({std::move(f), std::move(plan), moved, age});
 		}
 		// Busy flows first, their peers waiting: those the peers moved
 		// on since the last record, then by how recently the primary
@@ -655,16 +721,32 @@ std::string Daemon::take_over(const std::string &why)
 		log_.info("takeover: round " + std::to_string(rounds) + ": " +
 			   std::to_string(ready.size()) + " flow(s) to resume, " +
 			   std::to_string(waiting) + " waiting for their peers, +" +
-			   ms_between(t_claimed, Clock::now()));
-		std::size_t n = 0;
+			   ms_between(t_claimed, Clock::now()) + " (probes sent in " +
+			   ms_between(t_round, t_probed) + ", " + std::to_string(flows.size()) +
+			   " flow(s) listed in " + ms_between(t_list, t_listed) +
+			   ")");
+		const auto t_resuming = Clock::now();
+		auto pumped = t_resuming, probed = t_resuming;
 		for (Ready &r : ready) {
-			if (r.flow.id)
-				decided.insert(*r.flow.id);
-			++seen;
-			resume(r.flow, r.plan);
-			if (++n % 16 == 0)
+			decide(r);
+			// The relay gets a turn every 10 ms.
+			if (Clock::now() - pumped >= std::chrono::milliseconds(10)) {
 				loop_.run_for(std::chrono::milliseconds(0));
+				pumped = Clock::now();
+			}
+			// Probes that could not go out go again meanwhile, so
+			// their answers are in by the next round.
+			if (!last && waiting &&
+			    Clock::now() - probed >= std::chrono::milliseconds(100)) {
+				try {
+					k.takeover_probe();
+				} catch (const std::exception &e) {
+					probe_error = e.what();
+				}
+				probed = Clock::now();
+			}
 		}
+		deadline += Clock::now() - t_resuming;
 		if (last || waiting == 0)
 			break;
 	}
@@ -683,7 +765,9 @@ std::string Daemon::take_over(const std::string &why)
 	const std::string summary =
 		"took over " + std::to_string(taken) + " flow(s), reset " +
 		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +
-		ms_since(t0) + " (peers were " +
+		ms_since(t0) +
+		(t_first ? ", first resumed after " + ms_between(t0, *t_first) : std::string()) +
+		" (peers were " +
 		std::to_string(gained) + " bytes past the replicated points)";
 	log_.warning("takeover: done: " + summary + "; this node is the primary now "
 		     "(epoch " + std::to_string(epoch_) + ")");

@@ -1657,7 +1657,7 @@ static int tcpfo_nl_takeover_unlock(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	mutex_lock(&tn->lock);
-	err = tcpfo_takeover_unlock(tn, all, id,
+	err = tcpfo_takeover_unlock(genl_info_net(info), tn, all, id,
 				    !all && nla_get_flag(tb[TCPFO_FLOW_A_RESET]),
 				    info->extack);
 	mutex_unlock(&tn->lock);
@@ -1739,6 +1739,74 @@ out:
  * removed between rounds never make the dump skip others). A flow created
  * or removed between rounds sets NLM_F_DUMP_INTR.
  */
+/*
+ * FLOW_GET without NLM_F_DUMP: the one flow its flow nest names by id,
+ * tracked or else standby (with what its peers revealed if locked), so a
+ * takeover can follow a few flows without dumping them all.
+ */
+static int tcpfo_nl_flow_get_one(struct sk_buff *skb, struct genl_info *info)
+{
+	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
+	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
+	struct tcpfo_nl_lock_view lv;
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_flow_info *fi;
+	struct tcpfo_flow *flow;
+	struct sk_buff *msg;
+	unsigned long id;
+	void *hdr;
+	bool all;
+	int err;
+
+	err = tcpfo_nl_takeover_target(info, tcpfo_takeover_policy, tb, &all,
+				       &id);
+	if (err)
+		return err;
+	if (all) {
+		NL_SET_ERR_MSG(info->extack,
+			       "flow nest with the id is missing (a dump lists every flow)");
+		return -EINVAL;
+	}
+	fi = kmalloc(sizeof(*fi), GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!fi || !msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	hdr = genlmsg_put_reply(msg, info, &tcpfo_genl_family, 0,
+				TCPFO_CMD_FLOW_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	rcu_read_lock();
+	flow = xa_load(&tn->flows.by_id, id);
+	sf = flow ? NULL : xa_load(&tn->standby.by_id, id);
+	if (flow) {
+		tcpfo_flow_snapshot(flow, fi);
+		err = tcpfo_nl_put_flow(msg, fi, false, NULL);
+	} else if (sf) {
+		err = tcpfo_nl_put_flow(msg, &sf->info, true,
+					tcpfo_takeover_seen(tn, id, lv.seen,
+							    lv.locked) ?
+					&lv : NULL);
+	} else {
+		err = -ENOENT;
+	}
+	rcu_read_unlock();
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no flow with this id");
+	if (err)
+		goto out;
+	genlmsg_end(msg, hdr);
+	kfree(fi);
+	return genlmsg_reply(msg, info);
+out:
+	kfree(fi);
+	nlmsg_free(msg);
+	return err;
+}
+
 static int tcpfo_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct tcpfo_flow_dump_ctx *ctx = (void *)cb->ctx;
@@ -1848,8 +1916,9 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 	},
 	{
 		.cmd		= TCPFO_CMD_FLOW_GET,
+		.doit		= tcpfo_nl_flow_get_one,
 		.dumpit		= tcpfo_nl_flow_dump,
-		.policy		= tcpfo_no_attr_policy,
+		.policy		= tcpfo_takeover_req_policy,
 		.maxattr	= TCPFO_A_MAX,
 	},
 	{

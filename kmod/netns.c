@@ -95,6 +95,7 @@ static void __net_exit tcpfo_net_pre_exit(struct net *net)
 	 * .exit does.
 	 */
 	tcpfo_hooks_unregister(net);
+	tcpfo_takeover_pre_exit(tcpfo_pernet(net));
 	/* A dying namespace is not fenced: nobody is left to answer. */
 	tcpfo_fence_pre_exit(tcpfo_pernet(net));
 }

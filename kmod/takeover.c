@@ -20,6 +20,7 @@
  * (UNLOCK with RESET), at the point the peer revealed, so it is accepted.
  */
 
+#include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/rhashtable.h>
 #include <linux/skbuff.h>
@@ -69,9 +70,24 @@ void tcpfo_takeover_exit(struct tcpfo_net *tn)
 	xa_for_each(&tt->by_id, id, lk) {
 		xa_erase(&tt->by_id, id);
 		atomic_dec(&tt->count);
+		__skb_queue_purge(&lk->held);
 		kfree(lk);
 	}
 	xa_destroy(&tt->by_id);
+}
+
+void tcpfo_takeover_pre_exit(struct tcpfo_net *tn)
+{
+	struct tcpfo_lock *lk;
+	unsigned long id;
+
+	/* A hook still running sees @closed and holds nothing more. */
+	xa_for_each(&tn->takeover.by_id, id, lk) {
+		spin_lock_bh(&lk->lock);
+		lk->closed = true;
+		__skb_queue_purge(&lk->held);
+		spin_unlock_bh(&lk->lock);
+	}
 }
 
 /* ---- the datapath ------------------------------------------------------- */
@@ -163,12 +179,24 @@ unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
 		/* Corrupt or truncated: dropped, but it reveals nothing. */
 		if (opt && !nf_checksum(skb, state->hook, pkt->thoff,
 					IPPROTO_TCP, pkt->family)) {
+			bool hold = (pkt->payload ||
+				     (pkt->flags & TCPHDR_FIN)) &&
+				    !(pkt->flags & (TCPHDR_SYN | TCPHDR_RST));
+
 			tcpfo_opts_parse(opt, pkt->doff - sizeof(struct tcphdr),
 					 &o);
 			spin_lock_bh(&lk->lock);
 			tcpfo_seen_record(&lk->seen[node->leg],
 					  lk->peer_wscale[node->leg], pkt, &o);
+			hold = hold && !lk->closed &&
+			       skb_queue_len(&lk->held) < TCPFO_LOCK_HELD_MAX;
+			if (hold)
+				__skb_queue_tail(&lk->held, skb);
 			spin_unlock_bh(&lk->lock);
+			if (hold) {
+				this_cpu_inc(tn->stats->takeover_dropped);
+				return NF_STOLEN;
+			}
 		}
 	}
 	this_cpu_inc(tn->stats->takeover_dropped);
@@ -177,8 +205,12 @@ unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
 
 /* ---- locks -------------------------------------------------------------- */
 
-/* Caller holds tn->lock. */
-static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk)
+/*
+ * Caller holds tn->lock. The segments it held move to @keep, or are
+ * dropped if @keep is NULL.
+ */
+static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk,
+			    struct sk_buff_head *keep)
 {
 	struct tcpfo_lock_table *tt = &tn->takeover;
 	unsigned int i;
@@ -190,6 +222,13 @@ static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk)
 				       tcpfo_lock_rht_params);
 		WRITE_ONCE(lk->hashed[i], false);
 	}
+	spin_lock_bh(&lk->lock);
+	lk->closed = true;
+	if (keep)
+		skb_queue_splice_tail_init(&lk->held, keep);
+	else
+		__skb_queue_purge(&lk->held);
+	spin_unlock_bh(&lk->lock);
 	xa_erase(&tt->by_id, lk->id);
 	atomic_dec(&tt->count);
 	/* A hook on another CPU may be recording into it. */
@@ -226,6 +265,7 @@ static int tcpfo_lock_one(struct tcpfo_net *tn,
 			return -ENOMEM;
 		}
 		spin_lock_init(&lk->lock);
+		__skb_queue_head_init(&lk->held);
 		lk->id = fi->id;
 		err = xa_err(xa_store(&tt->by_id, fi->id, lk, GFP_KERNEL));
 		if (err) {
@@ -266,7 +306,7 @@ static int tcpfo_lock_one(struct tcpfo_net *tn,
 				NL_SET_ERR_MSG(extack,
 					       "the server tuple is locked for another flow");
 			if (fresh)
-				tcpfo_lock_free(tn, lk);
+				tcpfo_lock_free(tn, lk, NULL);
 			return err;
 		}
 		/* Read locklessly by dumps (tcpfo_takeover_seen()). */
@@ -660,6 +700,32 @@ static void tcpfo_reset_tracked(struct tcpfo_net *tn, unsigned long id)
 }
 
 /*
+ * The segments a resumed flow's lock held go through the stack again, as
+ * if they had just arrived on their interface (netif_rx(): the hooks see
+ * them again, now unlocked, and the new sockets get them). They were
+ * held at PRE_ROUTING, before routing: data at the network header, no
+ * dst. The interface is looked up again by index: a held segment keeps
+ * no reference on it.
+ */
+static void tcpfo_deliver_held(struct net *net, struct sk_buff_head *q)
+{
+	struct net_device *dev;
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(q))) {
+		rcu_read_lock();
+		dev = dev_get_by_index_rcu(net, skb->skb_iif);
+		if (dev && (dev->flags & IFF_UP)) {
+			skb->dev = dev;
+			netif_rx(skb);
+		} else {
+			kfree_skb(skb);
+		}
+		rcu_read_unlock();
+	}
+}
+
+/*
  * A flow resumed: each peer is told the resume point at once with a pure
  * ACK in its window, from the leg's new state (activation: the socket
  * sends from snd_nxt, acknowledges rcv_nxt, announces the stored edge,
@@ -715,12 +781,14 @@ static void tcpfo_resume_acks(struct tcpfo_net *tn, unsigned long id,
 	rcu_read_unlock();
 }
 
-int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
-			  bool reset, struct netlink_ext_ack *extack)
+int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
+			  unsigned long id, bool reset,
+			  struct netlink_ext_ack *extack)
 {
 	struct tcpfo_standby_flow *sf;
 	struct tcpfo_lock *lk;
 	struct tcpfo_seen seen[TCPFO_NR_LEGS];
+	struct sk_buff_head held;
 	unsigned long index;
 	unsigned int i;
 	bool activated;
@@ -728,7 +796,7 @@ int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
 	lockdep_assert_held(&tn->lock);
 	if (all) {
 		xa_for_each(&tn->takeover.by_id, index, lk)
-			tcpfo_lock_free(tn, lk);
+			tcpfo_lock_free(tn, lk, NULL);
 		return 0;
 	}
 	lk = xa_load(&tn->takeover.by_id, id);
@@ -744,12 +812,15 @@ int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
 			tcpfo_reset_tracked(tn, id);
 		this_cpu_inc(tn->stats->takeover_resets);
 	}
-	activated = lk->activated;
+	activated = lk->activated && !reset;
 	for (i = 0; i < TCPFO_NR_LEGS; i++)
 		tcpfo_seen_copy(lk, i, &seen[i]);
-	tcpfo_lock_free(tn, lk);
+	__skb_queue_head_init(&held);
+	tcpfo_lock_free(tn, lk, activated ? &held : NULL);
 	tcpfo_standby_forget(tn, id);
-	if (activated && !reset)
+	if (activated) {
+		tcpfo_deliver_held(net, &held);
 		tcpfo_resume_acks(tn, id, seen);
+	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <linux/atomic.h>
 #include <linux/rhashtable-types.h>
+#include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -51,8 +52,17 @@ struct tcpfo_lock {
 	struct tcpfo_lock_node	node[TCPFO_NR_LEGS];
 	struct rcu_head		rcu;
 	unsigned long		id;	/* the standby flow's id */
-	spinlock_t		lock;	/* seen */
+	spinlock_t		lock;	/* seen, held, closed */
 	struct tcpfo_seen	seen[TCPFO_NR_LEGS];
+	/*
+	 * The peers' data segments that arrived while locked (at most
+	 * TCPFO_LOCK_HELD_MAX): a flow that resumes gets them delivered, so
+	 * a retransmission that came meanwhile is not lost (its sender
+	 * would wait for its next, backed-off, timeout). @closed: the lock
+	 * is going; nothing more is held.
+	 */
+	struct sk_buff_head	held;
+	bool			closed;
 	/*
 	 * Copied from the standby record when the leg was locked: what the
 	 * hook needs without looking at the record (which may be replaced).
@@ -78,8 +88,15 @@ struct tcpfo_lock_table {
 };
 
 int tcpfo_takeover_init(struct tcpfo_net *tn);
+/*
+ * Namespace pre-exit, hooks unregistered: the held segments go now (they
+ * hold conntrack references that other subsystems' exits wait for).
+ */
+void tcpfo_takeover_pre_exit(struct tcpfo_net *tn);
 /* Namespace exit: hooks gone, a grace period passed. Frees every lock. */
 void tcpfo_takeover_exit(struct tcpfo_net *tn);
+
+#define TCPFO_LOCK_HELD_MAX	64
 
 /* Hook verdict meaning "not a locked tuple: carry on". */
 #define TCPFO_TAKEOVER_PASS	(~0U)
@@ -118,8 +135,9 @@ int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
 int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 			    const struct tcpfo_resume *rs,
 			    struct netlink_ext_ack *extack);
-int tcpfo_takeover_unlock(struct tcpfo_net *tn, bool all, unsigned long id,
-			  bool reset, struct netlink_ext_ack *extack);
+int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
+			  unsigned long id, bool reset,
+			  struct netlink_ext_ack *extack);
 
 /*
  * For dumps, under RCU: whether standby flow @id is locked, and if so a

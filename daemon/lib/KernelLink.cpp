@@ -336,6 +336,42 @@ void KernelLink::takeover_probe()
 		       ignore_reply);
 }
 
+void KernelLink::takeover_probe(std::uint64_t id)
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_PROBE,
+				       TCPFO_GENL_VERSION);
+	put_flow_id(req.get(), id);
+	try {
+		sock_.transact(std::move(req),
+			       "probing the peers of flow " + std::to_string(id),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
+	}
+}
+
+std::optional<Flow> KernelLink::find_flow(std::uint64_t id)
+{
+	std::optional<Flow> flow;
+	auto req = GenlSocket::request(family_, TCPFO_CMD_FLOW_GET, TCPFO_GENL_VERSION);
+	put_flow_id(req.get(), id);
+	try {
+		sock_.transact(std::move(req), "reading flow " + std::to_string(id),
+			       [&](const nlmsghdr *hdr) {
+				       nlattr *tb[TCPFO_A_MAX + 1] = {};
+				       parse_reply(hdr, tb);
+				       if (!tb[TCPFO_A_FLOW])
+					       malformed("flow reply without a flow");
+				       flow = get_flow(tb[TCPFO_A_FLOW]);
+			       });
+	} catch (const KernelError &e) {
+		if (e.code().value() == ENOENT)
+			return std::nullopt;
+		throw;
+	}
+	return flow;
+}
+
 void KernelLink::takeover_activate(const Activation &a)
 {
 	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_ACTIVATE,

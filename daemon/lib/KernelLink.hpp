@@ -100,6 +100,10 @@ public:
 	// every lock, keeping the records (takeover aborted).
 	void takeover_lock();
 	void takeover_probe();
+	// One locked flow's peers only.
+	void takeover_probe(std::uint64_t id);
+	// One flow by id (tracked, else standby); nullopt if there is none.
+	std::optional<Flow> find_flow(std::uint64_t id);
 	void takeover_activate(const Activation &activation);
 	void takeover_unlock(std::uint64_t id, bool reset);
 	void takeover_unlock_all();
