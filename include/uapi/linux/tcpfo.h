@@ -94,11 +94,13 @@
  * @TCPFO_CMD_FLOW_DEL: (admin) stops tracking a flow (the relay gave up on
  *	it, e.g. the backend refused): its segments pass unchanged from then
  *	on. Carries a TCPFO_A_FLOW nest with the L1 tuple. ENOENT if none.
- * @TCPFO_CMD_FLOW_GET: (any caller) dump only; one message per tracked
+ * @TCPFO_CMD_FLOW_GET: (any caller) as a dump: one message per tracked
  *	flow with a TCPFO_A_FLOW nest carrying every flow attribute the module
  *	knows at that moment (legs not yet known are left out), then one per
  *	standby flow (TCPFO_FLOW_A_STANDBY set). Dumping clears the pending
- *	TCPFO_CMD_FLOW_EVENT doorbell.
+ *	TCPFO_CMD_FLOW_EVENT doorbell. Without NLM_F_DUMP, with a
+ *	TCPFO_A_FLOW nest carrying TCPFO_FLOW_A_ID: that one flow (tracked,
+ *	else standby) in one reply; ENOENT if none, EINVAL without the id.
  * @TCPFO_CMD_FLOW_IMPORT: (admin) on the standby: stores the primary's
  *	record of one flow (created or replaced by TCPFO_FLOW_A_ID). Carries
  *	a TCPFO_A_FLOW nest with ID, FAMILY, STATE, SERVICE, the L1 tuple and
@@ -123,8 +125,10 @@
  *	TCPFO_FLOW_A_ID of a TCPFO_A_FLOW nest (ENOENT if none), or every
  *	standby flow when the request has none. While a flow is locked, every
  *	segment arriving (PRE_ROUTING) on its L1 or L2 tuple is recorded
- *	(TCPFO_FLOW_A_L1_SEEN / L2_SEEN) and dropped, so no socket and no
- *	listener sees it and the stack sends no RST; an RST leaving
+ *	(TCPFO_FLOW_A_L1_SEEN / L2_SEEN) and kept from the sockets (data
+ *	segments, at most 64 per flow, held for delivery at UNLOCK; the rest
+ *	dropped), so no socket and no listener sees it and the stack sends
+ *	no RST; an RST leaving
  *	(LOCAL_OUT) on a locked tuple is dropped too. Locking a locked flow
  *	is a no-op (what it recorded is kept).
  * @TCPFO_CMD_TAKEOVER_PROBE: (admin) for the locked flow with the ID of a
@@ -152,7 +156,9 @@
  *	or its id, EINVAL if the record lacks either leg's tuple or ISNs.
  * @TCPFO_CMD_TAKEOVER_UNLOCK: (admin) lifts the lock of the flow with the
  *	ID of a TCPFO_A_FLOW nest and forgets its standby record; segments on
- *	its tuples pass again (to the activated flow's sockets). With
+ *	its tuples pass again (to the activated flow's sockets). An activated
+ *	flow gets the segments held while locked delivered and each peer a
+ *	pure ACK at the resume point. With
  *	TCPFO_FLOW_A_RESET in the nest the flow is not taken over: each peer
  *	that answered gets an RST at its revealed receive point, and the
  *	status counter TCPFO_A_TAKEOVER_RESETS goes up (an activated flow's
