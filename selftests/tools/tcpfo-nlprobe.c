@@ -489,6 +489,16 @@ CASE(b_activate_unknown)
 	nest_end(m, n);
 }
 CASE(b_activate_no_nest) { msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_ACTIVATE); }
+CASE(b_get_unknown) { takeover_req(m, TCPFO_CMD_FLOW_GET, 987654, 0); }
+CASE(b_get_no_nest) { msg_init(m, family_id, 0, TCPFO_CMD_FLOW_GET); }
+CASE(b_get_no_id)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, TCPFO_CMD_FLOW_GET);
+	n = nest_start(m, TCPFO_A_FLOW);
+	nest_end(m, n);
+}
 CASE(b_activate_no_released) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, 0); }
 CASE(b_activate_isn) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, TCPFO_FLOW_A_CLIENT_ISN); }
 CASE(b_lock_no_id)
@@ -560,6 +570,9 @@ static const struct {
 	{ "unlock with reset but no id", b_unlock_reset_no_id, EINVAL },
 	{ "probe with a 4-byte id", b_probe_id_u32, EINVAL },
 	{ "lock with the reset flag", b_lock_reset_flag, EINVAL },
+	{ "get of an unknown id", b_get_unknown, ENOENT },
+	{ "get (not a dump) without flow nest", b_get_no_nest, EINVAL },
+	{ "get with an empty flow nest", b_get_no_id, EINVAL },
 };
 
 static int run_malformed(void)
