@@ -300,11 +300,27 @@ void Daemon::settle_role()
 	epoch_ = 1;
 	const bool linked = config_.peer.address && config_.peer.key;
 	if (linked) {
+		// A peer host that refuses at once is up, but its failoverd is
+		// not listening yet: in the middle of a takeover the new primary
+		// listens again only once it is done. Asked again for up to 5 s;
+		// a peer that does not answer at all is given 1 s.
 		std::optional<PeerHello> h;
-		try {
-			h = probe_peer(config_, epoch_, std::chrono::milliseconds(1000));
-		} catch (const std::exception &e) {
-			log_.warning(std::string("asking the peer: ") + e.what());
+		const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		for (bool told = false;;) {
+			const auto asked = std::chrono::steady_clock::now();
+			try {
+				h = probe_peer(config_, epoch_, std::chrono::milliseconds(1000));
+			} catch (const std::exception &e) {
+				log_.warning(std::string("asking the peer: ") + e.what());
+				break;
+			}
+			const auto now = std::chrono::steady_clock::now();
+			if (h || now - asked >= std::chrono::milliseconds(900) || now >= give_up)
+				break;
+			if (!told)
+				log_.info("the peer's host refuses: asking again for up to 5 s");
+			told = true;
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		}
 		if (h && h->primary) {
 			log_.warning("peer '" + h->node + "' is the primary (epoch " +

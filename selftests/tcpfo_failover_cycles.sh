@@ -104,7 +104,8 @@ run() { # MODE
 		ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
 		G1=$!
 		wait_peer gw1 standby $epoch "$MODE cycle $k: gw1 back"
-		! holds_floating gw1 || fail "$MODE cycle $k: gw1 returned as standby but holds floating addresses"
+		! holds_floating gw1 || { ip -n gw1 addr show; tail -30 /tmp/gw1.log
+			fail "$MODE cycle $k: gw1 returned as standby but holds floating addresses"; }
 		move gw1 switchover "$MODE cycle $k failback"
 		note "$(date +%T) $MODE cycle $k: failback: $(cat /tmp/cy-summary.txt)"
 		epoch=$((epoch + 1))
