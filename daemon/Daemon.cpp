@@ -465,14 +465,6 @@ namespace {
 // How long the standby keeps probing peers that have not answered.
 constexpr auto kProbeTimeout = std::chrono::seconds(3);
 
-std::string ms_since(std::chrono::steady_clock::time_point t)
-{
-	return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-				      std::chrono::steady_clock::now() - t)
-				      .count()) +
-	       " ms";
-}
-
 // How long the silence check waits for an ARP answer: one heartbeat
 // interval (a live host answers ARP within a millisecond on a LAN, even
 // when its failoverd is stalled), 20 to 300 ms.
@@ -488,6 +480,11 @@ std::string ms_between(std::chrono::steady_clock::time_point a,
 	return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(b - a)
 				      .count()) +
 	       " ms";
+}
+
+std::string ms_since(std::chrono::steady_clock::time_point t)
+{
+	return ms_between(t, std::chrono::steady_clock::now());
 }
 
 // Closes a recreated socket without a FIN or an RST on every path.

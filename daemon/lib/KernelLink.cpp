@@ -338,16 +338,8 @@ void KernelLink::takeover_probe()
 
 void KernelLink::takeover_probe(std::uint64_t id)
 {
-	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_PROBE,
-				       TCPFO_GENL_VERSION);
-	put_flow_id(req.get(), id);
-	try {
-		sock_.transact(std::move(req),
-			       "probing the peers of flow " + std::to_string(id),
-			       ignore_reply);
-	} catch (const KernelError &e) {
-		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
-	}
+	locked_flow_request(TCPFO_CMD_TAKEOVER_PROBE, id, false,
+			    "probing the peers of flow " + std::to_string(id));
 }
 
 std::optional<Flow> KernelLink::find_flow(std::uint64_t id)
@@ -388,14 +380,18 @@ void KernelLink::takeover_activate(const Activation &a)
 
 void KernelLink::takeover_unlock(std::uint64_t id, bool reset)
 {
-	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_UNLOCK,
-				       TCPFO_GENL_VERSION);
+	locked_flow_request(TCPFO_CMD_TAKEOVER_UNLOCK, id, reset,
+			    std::string(reset ? "resetting" : "unlocking") + " flow " +
+				    std::to_string(id));
+}
+
+void KernelLink::locked_flow_request(std::uint8_t cmd, std::uint64_t id, bool reset,
+				     const std::string &context)
+{
+	auto req = GenlSocket::request(family_, cmd, TCPFO_GENL_VERSION);
 	put_flow_id(req.get(), id, reset);
 	try {
-		sock_.transact(std::move(req),
-			       std::string(reset ? "resetting" : "unlocking") +
-				       " flow " + std::to_string(id),
-			       ignore_reply);
+		sock_.transact(std::move(req), context, ignore_reply);
 	} catch (const KernelError &e) {
 		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
 	}

@@ -125,6 +125,9 @@ public:
 	void confirm_flows(const std::vector<Confirm> &confirms);
 
 private:
+	// A TAKEOVER_* request naming flow `id` (ENOENT: not locked).
+	void locked_flow_request(std::uint8_t cmd, std::uint64_t id, bool reset,
+				 const std::string &context);
 	// Runs a dump of `cmd`, handing each message's top-level attributes
 	// to `on_message`; re-dumps (from scratch) when interrupted by a
 	// concurrent change. `reset` clears what the previous attempt kept.

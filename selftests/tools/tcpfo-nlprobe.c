@@ -462,6 +462,16 @@ CASE(b_add_zero_vip)
 	nest_end(m, n);
 }
 
+/* A request of @cmd with an empty flow nest (no id). */
+static void empty_flow_nest(struct msg *m, uint8_t cmd)
+{
+	struct nlattr *n;
+
+	msg_init(m, family_id, 0, cmd);
+	n = nest_start(m, TCPFO_A_FLOW);
+	nest_end(m, n);
+}
+
 /* A takeover request for flow @id, with an extra attribute if @extra. */
 static void takeover_req(struct msg *m, uint8_t cmd, uint64_t id, int extra)
 {
@@ -491,24 +501,10 @@ CASE(b_activate_unknown)
 CASE(b_activate_no_nest) { msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_ACTIVATE); }
 CASE(b_get_unknown) { takeover_req(m, TCPFO_CMD_FLOW_GET, 987654, 0); }
 CASE(b_get_no_nest) { msg_init(m, family_id, 0, TCPFO_CMD_FLOW_GET); }
-CASE(b_get_no_id)
-{
-	struct nlattr *n;
-
-	msg_init(m, family_id, 0, TCPFO_CMD_FLOW_GET);
-	n = nest_start(m, TCPFO_A_FLOW);
-	nest_end(m, n);
-}
+CASE(b_get_no_id) { empty_flow_nest(m, TCPFO_CMD_FLOW_GET); }
 CASE(b_activate_no_released) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, 0); }
 CASE(b_activate_isn) { takeover_req(m, TCPFO_CMD_TAKEOVER_ACTIVATE, 1, TCPFO_FLOW_A_CLIENT_ISN); }
-CASE(b_lock_no_id)
-{
-	struct nlattr *n;
-
-	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_LOCK);
-	n = nest_start(m, TCPFO_A_FLOW);
-	nest_end(m, n);
-}
+CASE(b_lock_no_id) { empty_flow_nest(m, TCPFO_CMD_TAKEOVER_LOCK); }
 CASE(b_unlock_reset_no_id)
 {
 	struct nlattr *n;
