@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "Daemon.hpp"
 
+#include "ProbeResponder.hpp"
+
 #include "AddressClaim.hpp"
 #include "KernelLink.hpp"
 #include "Takeover.hpp"
@@ -70,12 +72,17 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	try {
 		link_wake_ = wake_fd();
 		lost_fd_ = wake_fd();
+		suspect_fd_ = wake_fd();
 		handover_fd_ = wake_fd();
 		newer_fd_ = wake_fd();
 		handed_fd_ = wake_fd();
 		link_loop_.add(link_wake_.get(), EPOLLIN,
 			       [this](std::uint32_t) { run_link_tasks(); });
 		loop_.add(lost_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_primary_lost(); });
+		loop_.add(suspect_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
+			if (drained(suspect_fd_.get()))
+				on_primary_suspect();
+		});
 		loop_.add(handover_fd_.get(), EPOLLIN, [this, drained](std::uint32_t) {
 			if (!drained(handover_fd_.get()) || config_.role != Role::primary)
 				return;
@@ -241,14 +248,14 @@ void Daemon::stop_link_thread()
 	link_stop_ = false;
 }
 
-void Daemon::start_link()
+void Daemon::start_link(UniqueFd listener)
 {
 	const bool primary = config_.role == Role::primary;
 	const bool peer = primary ? bool(config_.peer.address) : bool(config_.peer.listen);
 	if (!peer || !config_.peer.key)
 		return;
 	link_ = std::make_unique<StateLink>(link_loop_, link_timers_, log_, config_,
-					    epoch_);
+					    epoch_, std::move(listener));
 	auto wake = [this](const UniqueFd &fd) {
 		const std::uint64_t one = 1;
 		if (::write(fd.get(), &one, sizeof(one)) < 0)
@@ -266,13 +273,22 @@ void Daemon::start_link()
 			wake(newer_fd_);
 		});
 	} else {
-		link_->on_primary_lost([this, wake](const std::string &why, bool silent) {
+		link_->on_primary_lost([this, wake](const std::string &why, bool silent,
+						    std::uint64_t silence) {
 			{
 				std::lock_guard lock(lost_mutex_);
 				lost_reason_ = why;
 				lost_silent_ = silent;
+				lost_silence_ = silence;
 			}
 			wake(lost_fd_);
+		});
+		link_->on_primary_suspect([this, wake](std::uint64_t silence) {
+			{
+				std::lock_guard lock(lost_mutex_);
+				suspect_silence_ = silence;
+			}
+			wake(suspect_fd_);
 		});
 		link_->on_handover([this, wake](std::uint64_t) {
 			{
@@ -301,9 +317,9 @@ void Daemon::settle_role()
 	const bool linked = config_.peer.address && config_.peer.key;
 	if (linked) {
 		// A peer host that refuses at once is up, but its failoverd is
-		// not listening yet: in the middle of a takeover the new primary
-		// listens again only once it is done. Asked again for up to 5 s;
-		// a peer that does not answer at all is given 1 s.
+		// not listening (yet): it is starting, or between its state
+		// link and the probe answers of a takeover. Asked again for up
+		// to 5 s; a peer that does not answer at all is given 1 s.
 		std::optional<PeerHello> h;
 		const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 		for (bool told = false;;) {
@@ -522,14 +538,33 @@ std::string Daemon::take_over(const std::string &why)
 	// 1. Nothing more from the old primary: its records would race ours.
 	stop_link_thread();
 	std::map<std::uint64_t, std::uint64_t> ages;
+	UniqueFd listener;	// kept listening throughout: nothing is refused
 	if (link_) {
 		ages = link_->ts_sample_ages_ms();
 		epoch_ = std::max(epoch_, link_->info().epoch);
+		listener = link_->take_listener();
 	}
 	stop_link();
 	const auto t_stopped = Clock::now();
-	// A newer epoch: the old primary, back, finds it and stands by.
+	// A newer epoch: the old primary, back, finds it and stands by. Its
+	// probe is answered from now on, while the state link is down.
 	++epoch_;
+	std::optional<ProbeResponder> answering;
+	if (config_.peer.listen && config_.peer.key) {
+		try {
+			wire::Key psk;
+			std::copy(config_.peer.key->begin(), config_.peer.key->end(), psk.begin());
+			answering.emplace(loop_, log_, psk, config_.node,
+					  config_.mode == Mode::sync ? wire::LinkMode::sync
+								     : wire::LinkMode::async,
+					  epoch_);
+			answering->listen(std::move(listener), *config_.peer.listen);
+		} catch (const std::exception &e) {
+			answering.reset();
+			log_.warning(std::string("takeover: ") + e.what() +
+				     ": a node starting meanwhile cannot ask this one");
+		}
+	}
 
 	KernelLink k;
 	// 2. The peers' segments are kept from our sockets and listeners
@@ -785,8 +820,11 @@ std::string Daemon::take_over(const std::string &why)
 	log_.warning("takeover: done: " + summary + "; this node is the primary now "
 		     "(epoch " + std::to_string(epoch_) + ")");
 	// The old node, when it comes back as standby, gets a full sync.
+	if (answering)
+		listener = answering->take_listener();
+	answering.reset();
 	try {
-		start_link();
+		start_link(std::move(listener));
 	} catch (const std::exception &e) {
 		log_.error(std::string("state link: ") + e.what());
 	}
@@ -922,6 +960,46 @@ void Daemon::drop_orphan_flows()
 			     "(their sockets are gone)");
 }
 
+std::optional<bool> Daemon::front_answers()
+{
+	const std::string &front = config_.takeover.front_interface;
+	for (const Service &s : config_.services) {
+		try {
+			auto answers = address_answers(front, s.vip.address,
+						       confirm_wait(config_.heartbeat.interval));
+			if (!answers)
+				continue;	// IPv6: not checked
+			log_.debug("state link: " + s.vip.address.to_string() +
+				   (*answers ? " answers" : " does not answer") + " on " + front);
+			return answers;	// one IPv4 VIP is enough
+		} catch (const std::exception &e) {
+			log_.warning(std::string("takeover: front check: ") + e.what());
+			return std::nullopt;
+		}
+	}
+	return std::nullopt;
+}
+
+// The primary has been silent for a while (StateLink: one interval before
+// it counts as lost): check the front segment now, so that an automatic
+// takeover need not wait for it once the silence is long enough.
+void Daemon::on_primary_suspect()
+{
+	std::uint64_t silence = 0;
+	{
+		std::lock_guard lock(lost_mutex_);
+		silence = suspect_silence_;
+	}
+	if (config_.role == Role::primary || taking_over_ ||
+	    config_.takeover.front_interface.empty())
+		return;
+	log_.debug("state link: the primary missed heartbeats; checking the front segment");
+	if (front_answers() == false) {
+		front_silent_in_ = silence;
+		front_silent_at_ = std::chrono::steady_clock::now();
+	}
+}
+
 // Automatic detection: the state link saw the primary go.
 void Daemon::on_primary_lost()
 {
@@ -930,13 +1008,16 @@ void Daemon::on_primary_lost()
 		return;
 	std::string why;
 	bool silent = false;
+	std::uint64_t silence = 0;
 	{
 		std::lock_guard lock(lost_mutex_);
 		why = lost_reason_;
 		silent = lost_silent_;
+		silence = lost_silence_;
 	}
 	// Silence alone may be a cut state link: the primary must be silent
 	// on the front segment too (it would still answer for its VIPs).
+	// Checked during this silence already (on_primary_suspect), or now.
 	if (silent) {
 		const std::string &front = config_.takeover.front_interface;
 		if (front.empty()) {
@@ -946,23 +1027,15 @@ void Daemon::on_primary_lost()
 				     "(tcpfoctl failover does)");
 			return;
 		}
-		for (const Service &s : config_.services) {
-			try {
-				auto answers = address_answers(front, s.vip.address,
-							       confirm_wait(config_.heartbeat.interval));
-				if (answers && *answers) {
-					log_.warning("state link: the primary is silent (" + why +
-						     ") but " + s.vip.address.to_string() +
-						     " still answers on " + front +
-						     ": it is alive; not taking over "
-						     "(tcpfoctl failover forces it)");
-					return;
-				}
-				if (answers)
-					break;	// one IPv4 VIP silent is enough
-			} catch (const std::exception &e) {
-				log_.warning(std::string("takeover: front check: ") + e.what());
-			}
+		if (silence != 0 && silence == front_silent_in_) {
+			why += "; " + front + " silent too (checked " +
+			       ms_since(front_silent_at_) + " ago)";
+		} else if (front_answers() == true) {
+			log_.warning("state link: the primary is silent (" + why +
+				     ") but still answers for its VIP on " + front +
+				     ": it is alive; not taking over "
+				     "(tcpfoctl failover forces it)");
+			return;
 		}
 	}
 	try {

@@ -62,7 +62,8 @@ private:
 	// with tell_peer, the standby is told to take over first.
 	void give_away(const std::string &why, bool tell_peer);
 	// (Re)starts the state link in config_.role with epoch_.
-	void start_link();
+	// listener: see StateLink's constructor.
+	void start_link(UniqueFd listener = {});
 	// Runs task on the link's thread and waits for it (at most timeout);
 	// false if it did not run in time (it may still run later: it must
 	// not refer to the caller's stack).
@@ -111,10 +112,22 @@ private:
 	void stop_link();
 	void stop_link_thread();
 	void on_primary_lost();
+	void on_primary_suspect();
+	// Whether the primary still answers ARP for a VIP on the front
+	// segment (it is alive); nullopt: nothing to check (no front
+	// interface, no IPv4 VIP, or the check failed).
+	std::optional<bool> front_answers();
 	UniqueFd lost_fd_;	// eventfd: the link thread saw the primary go
+	UniqueFd suspect_fd_;	// eventfd: ... go silent for a while
 	std::mutex lost_mutex_;
 	std::string lost_reason_;
 	bool lost_silent_ = false;
+	std::uint64_t lost_silence_ = 0;	// under lost_mutex_
+	std::uint64_t suspect_silence_ = 0;	// under lost_mutex_
+	// The silence (StateLink's id) during which the front segment was
+	// found silent, and when that check ended.
+	std::uint64_t front_silent_in_ = 0;
+	std::chrono::steady_clock::time_point front_silent_at_;
 	std::unique_ptr<ControlSocket> control_;
 	// take_over runs the loop while it works; a SIGHUP meanwhile waits.
 	bool taking_over_ = false;

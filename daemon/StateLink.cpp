@@ -52,7 +52,7 @@ wire::Key key_of(const Config &c)
 } // namespace
 
 StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
-		     const Config &config, std::uint64_t epoch)
+		     const Config &config, std::uint64_t epoch, UniqueFd listener)
 	: loop_(loop), timers_(timers), log_(log),
 	  primary_(config.role == Role::primary), node_(config.node),
 	  mode_(config.mode == Mode::sync ? wire::LinkMode::sync
@@ -79,9 +79,14 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 		});
 		connect_start();
 		// A node starting as primary asks here whether one runs.
+		responder_.emplace(loop_, log_, psk_, node_, mode_, epoch_);
+		responder_->on_newer_primary([this](const std::string &node, std::uint64_t epoch) {
+			if (newer_primary_)
+				newer_primary_(node, epoch);
+		});
 		if (listen_) {
 			try {
-				listen_start();
+				listen_start(std::move(listener));
 			} catch (const std::exception &e) {
 				log_.warning(std::string(e.what()) +
 					     ": a starting peer cannot ask this primary "
@@ -92,7 +97,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 		if (!listen_)
 			throw std::runtime_error("state link: a standby needs "
 						 "peer.listen");
-		listen_start();
+		listen_start(std::move(listener));
 	}
 	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
 	publish();
@@ -104,27 +109,26 @@ StateLink::~StateLink()
 		timers_.cancel(*heartbeat_timer_);
 	if (retry_timer_)
 		timers_.cancel(*retry_timer_);
+	if (deadline_timer_)
+		timers_.cancel(*deadline_timer_);
 	if (conn_)
 		loop_.remove(conn_.get());
 	if (listener_)
 		loop_.remove(listener_.get());
-	for (auto &[fd, p] : probes_)
-		loop_.remove(fd);
 	if (events_)
 		loop_.remove(events_->fd());
 }
 
-void StateLink::listen_start()
+UniqueFd StateLink::take_listener()
 {
-	listener_ = tcp_socket(listen_->family());
-	set_option(listener_.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-	set_freebind(listener_.get(), listen_->family());
-	const SocketAddress sa = to_socket_address(*listen_);
-	if (::bind(listener_.get(), sa.get(), sa.length) != 0 ||
-	    ::listen(listener_.get(), 4) != 0)
-		throw std::system_error(errno, std::generic_category(),
-					"state link: listening on " +
-						listen_->to_string());
+	if (listener_)
+		loop_.remove(listener_.get());
+	return std::move(listener_);
+}
+
+void StateLink::listen_start(UniqueFd listener)
+{
+	listener_ = listener ? std::move(listener) : listen_socket(*listen_, "state link");
 	loop_.add(listener_.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); });
 	log_.info("state link: listening on " + listen_->to_string());
 }
@@ -143,14 +147,9 @@ void StateLink::on_accept()
 		}
 		UniqueFd next(fd);
 		const std::string from = to_endpoint(ss).to_string();
-		if (primary_) {
+		if (responder_) {
 			// Only a starting node's probe comes here.
-			const int key = next.get();
-			probes_.emplace(std::piecewise_construct, std::forward_as_tuple(key),
-					std::forward_as_tuple(Probe{std::move(next),
-								    wire::FrameDecoder(psk_),
-								    Clock::now()}));
-			loop_.add(key, EPOLLIN, [this, key](std::uint32_t) { on_probe(key); });
+			responder_->adopt(std::move(next));
 			continue;
 		}
 		if (session_) {
@@ -241,8 +240,12 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 		if (!retry_timer_)
 			retry_timer_ = timers_.start(kRetry, [this] { connect_start(); });
 	}
+	if (deadline_timer_) {
+		timers_.cancel(*deadline_timer_);
+		deadline_timer_.reset();
+	}
 	if (lost && primary_lost_)
-		primary_lost_(reason, gone == Gone::silent);
+		primary_lost_(reason, gone == Gone::silent, silence_id());
 }
 
 void StateLink::send(wire::FrameType type, const std::vector<std::uint8_t> &payload)
@@ -755,14 +758,8 @@ void StateLink::heartbeat_tick()
 		StateLink *self;
 		~Publish() { self->publish(); }
 	} publish_after{this};
-	for (auto it = probes_.begin(); it != probes_.end();) {
-		if (Clock::now() - it->second.since > std::chrono::seconds(2)) {
-			loop_.remove(it->first);
-			it = probes_.erase(it);
-		} else {
-			++it;
-		}
-	}
+	if (responder_)
+		responder_->expire();
 	if (conn_ && connecting_ && Clock::now() - last_heard_ > kConnectTimeout) {
 		// The kernel would back its SYN retransmissions off for minutes
 		// (a peer that was unreachable and is back): start afresh.
@@ -776,7 +773,32 @@ void StateLink::heartbeat_tick()
 	}
 	if (!conn_ || connecting_)
 		return;
-	const auto silent = Clock::now() - last_heard_;
+	check_silence();
+	if (!conn_ || !session_)
+		return;
+	send(wire::FrameType::heartbeat, wire::encode(wire::Heartbeat{mono_ns(), epoch_}));
+	// The doorbell is the trigger; this catches anything it missed.
+	if (primary_ && ++ticks_ % std::max<std::uint64_t>(1, 1'000'000 / std::max<std::int64_t>(1, interval_.count())) == 0)
+		sync(false);
+	flush();
+}
+
+std::uint64_t StateLink::silence_id() const noexcept
+{
+	return static_cast<std::uint64_t>(
+		std::chrono::duration_cast<std::chrono::nanoseconds>(last_heard_.time_since_epoch())
+			.count());
+}
+
+// Ends the link if the peer has been silent past silence_limit_. On a
+// standby with a synced session, also: once the silence is long enough,
+// tells the owner to check the front segment now (so that check is done
+// when the silence counts as a loss), and ends the silence exactly at
+// the limit rather than at the next tick.
+void StateLink::check_silence()
+{
+	const auto now = Clock::now();
+	const auto silent = now - last_heard_;
 	if (silent > silence_limit_) {
 		close_link("peer silent for " +
 				   std::to_string(std::chrono::duration_cast<
@@ -786,13 +808,25 @@ void StateLink::heartbeat_tick()
 			   true, Gone::silent);
 		return;
 	}
-	if (!session_)
+	if (primary_ || !session_ || !full_done_ || handed_over_)
 		return;
-	send(wire::FrameType::heartbeat, wire::encode(wire::Heartbeat{mono_ns(), epoch_}));
-	// The doorbell is the trigger; this catches anything it missed.
-	if (primary_ && ++ticks_ % std::max<std::uint64_t>(1, 1'000'000 / std::max<std::int64_t>(1, interval_.count())) == 0)
-		sync(false);
-	flush();
+	const auto suspect_after = std::max<std::chrono::microseconds>(
+		silence_limit_ - 2 * interval_, interval_);
+	const std::uint64_t id = silence_id();
+	if (silent > suspect_after && suspected_ != id) {
+		suspected_ = id;
+		if (primary_suspect_)
+			primary_suspect_(id);
+	}
+	const auto left = silence_limit_ - silent;
+	if (left < interval_ && !deadline_timer_)
+		deadline_timer_ = timers_.start(left + std::chrono::milliseconds(1), [this] {
+			deadline_timer_.reset();
+			if (conn_ && !connecting_) {
+				check_silence();
+				publish();
+			}
+		});
 }
 
 bool StateLink::request_handover()
@@ -811,57 +845,6 @@ bool StateLink::send_handover()
 	send(wire::FrameType::handover, wire::encode_ack(epoch_));
 	flush();
 	return session_ && out_.empty();
-}
-
-void StateLink::on_probe(int key)
-{
-	auto it = probes_.find(key);
-	if (it == probes_.end())
-		return;
-	Probe &p = it->second;
-	std::optional<wire::Hello> h;
-	std::string error;
-	std::uint8_t buf[4096];
-	for (;;) {
-		ssize_t n = ::recv(p.fd.get(), buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;	// more to come
-		if (n <= 0) {
-			error = "closed before its hello";
-			break;
-		}
-		try {
-			p.decoder.feed(std::span(buf, static_cast<std::size_t>(n)));
-			if (auto f = p.decoder.next()) {
-				h = wire::decode_hello(f->payload);
-				break;
-			}
-		} catch (const wire::ProtocolError &e) {
-			error = e.what();
-			break;
-		}
-	}
-	if (h) {
-		// Our answer: who we are. Small enough for any socket buffer.
-		const wire::Hello mine{node_, wire::Role::primary, mode_, epoch_,
-				       wire::random_nonce()};
-		const auto frame = wire::FrameEncoder::encode_hello(psk_, wire::encode(mine));
-		if (::send(p.fd.get(), frame.data(), frame.size(), MSG_NOSIGNAL) < 0)
-			log_.debug(std::string("state link: answering a probe: ") +
-				   std::strerror(errno));
-		log_.info("state link: '" + h->node + "' asked who is primary (it is " +
-			  (h->role == wire::Role::primary ? "starting as primary" : "a standby") +
-			  ", epoch " + std::to_string(h->epoch) + "; this node's epoch " +
-			  std::to_string(epoch_) + ")");
-	} else {
-		log_.debug("state link: a probe " + error);
-	}
-	loop_.remove(key);
-	probes_.erase(it);
-	if (h && h->role == wire::Role::primary && h->epoch > epoch_ && newer_primary_)
-		newer_primary_(h->node, h->epoch);
 }
 
 std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,

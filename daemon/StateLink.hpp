@@ -15,6 +15,7 @@
 #include "EventLoop.hpp"
 #include "KernelLink.hpp"
 #include "Logger.hpp"
+#include "ProbeResponder.hpp"
 #include "Replication.hpp"
 #include "StateWire.hpp"
 #include "TimerQueue.hpp"
@@ -51,8 +52,14 @@ public:
 	// epoch: this node's (see Daemon); a standby adopts its primary's.
 	// A primary with peer.listen also listens there, to answer a
 	// starting node's probe (probe_peer) with its role and epoch.
+	// listener: a socket already listening on peer.listen to use instead
+	// of a new one (a takeover hands the standby's on, so a connection
+	// on its way is never refused).
 	StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
-		  const Config &config, std::uint64_t epoch);
+		  const Config &config, std::uint64_t epoch, UniqueFd listener = {});
+	// With the link's thread stopped: the listening socket, no longer
+	// watched (invalid if none).
+	UniqueFd take_listener();
 	~StateLink();
 	StateLink(const StateLink &) = delete;
 	StateLink &operator=(const StateLink &) = delete;
@@ -78,9 +85,22 @@ public:
 	// session goes silent past heartbeat.interval x misses or drops the
 	// link (its host died, or its failoverd): the reason for the log,
 	// and whether it went silent (rather than closing the connection).
-	void on_primary_lost(std::function<void(const std::string &, bool)> callback)
+	// The third argument names the silence: the primary's last frame
+	// (steady clock, ns), as on_primary_suspect gave it.
+	void on_primary_lost(
+		std::function<void(const std::string &, bool, std::uint64_t)> callback)
 	{
 		primary_lost_ = std::move(callback);
+	}
+	// Standby: called on the link's thread once per silence, when the
+	// primary of a synced session has been silent long enough that the
+	// front segment can be checked (one interval) before it counts as
+	// lost: from interval x (misses - 2), at least one interval. The
+	// argument names the silence (the primary's last frame, steady
+	// clock, ns); on_primary_lost gives the same if it ends in a loss.
+	void on_primary_suspect(std::function<void(std::uint64_t)> callback)
+	{
+		primary_suspect_ = std::move(callback);
 	}
 	// Standby, with the link's thread stopped: per stored flow, how long
 	// ago (ms, on the primary's clock as mapped by its heartbeats) the
@@ -122,7 +142,7 @@ public:
 	}
 
 private:
-	void listen_start();
+	void listen_start(UniqueFd listener = {});
 	void on_accept();
 	void connect_start();
 	void on_io(std::uint32_t events);
@@ -146,13 +166,6 @@ private:
 	void on_ack(std::uint64_t seq);
 	void forget(std::uint64_t id);
 	// Primary: a starting node's probe on our listener.
-	void on_probe(int fd);
-	struct Probe {
-		UniqueFd fd;
-		wire::FrameDecoder decoder;
-		std::chrono::steady_clock::time_point since;
-	};
-	std::map<int, Probe> probes_;
 
 	EventLoop &loop_;
 	TimerQueue &timers_;
@@ -170,6 +183,7 @@ private:
 	KernelLink kernel_;
 	std::unique_ptr<FlowEvents> events_;
 	UniqueFd listener_;
+	std::optional<ProbeResponder> responder_;	// primary
 	UniqueFd conn_;
 	bool connecting_ = false;
 	bool session_ = false;
@@ -197,7 +211,15 @@ private:
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
 	std::optional<std::int64_t> peer_clock_offset_ns_;	// standby
-	std::function<void(const std::string &, bool)> primary_lost_;
+	std::function<void(const std::string &, bool, std::uint64_t)> primary_lost_;
+	std::function<void(std::uint64_t)> primary_suspect_;
+	// Standby: the silence on_primary_suspect was called for, and the
+	// timer that ends a silence at exactly silence_limit_ (ticks come
+	// only every interval).
+	std::uint64_t suspected_ = 0;
+	std::optional<TimerQueue::Id> deadline_timer_;
+	std::uint64_t silence_id() const noexcept;
+	void check_silence();
 	std::uint64_t ticks_ = 0;
 	std::uint64_t epoch_ = 0;
 	bool handed_over_ = false;	// standby: the primary handed over

@@ -86,6 +86,9 @@ start_stream_server() {
 VIP4=192.0.2.1 VIP6=2001:db8:1::1 CLIENT4=192.0.2.100 CLIENT6=2001:db8:1::100
 BACK4=198.51.100.1 BACK6=2001:db8:2::1 SERVER4=198.51.100.10 SERVER6=2001:db8:2::10
 VPORT=80 SPORT=8080
+# A pcap filter for TCP RSTs, IPv4 and IPv6 (tcp[] alone matches IPv4
+# only; the IPv6 half assumes no extension headers, as in these topologies).
+RST_FILTER='(tcp[tcpflags] & tcp-rst != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 4 != 0)'
 
 proxy_topology() {
 	local ns

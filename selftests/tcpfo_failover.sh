@@ -175,8 +175,8 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	CAP_PID=$CAP_S; capture_stop /tmp/fo-server.pcap
 	for f in /tmp/fo-client.pcap /tmp/fo-server.pcap; do
 		# (The flow caught in its handshake is reset on purpose.)
-		rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0 and not port 82' 2>/dev/null | wc -l)
-		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0 and not port 82' | head; fail "$mode: $rst RST(s) in $f"; }
+		rst=$(tcpdump -nn -r $f "($RST_FILTER) and not port 82" 2>/dev/null | wc -l)
+		[ "$rst" -eq 0 ] || { tcpdump -nn -r $f "($RST_FILTER) and not port 82" | head; fail "$mode: $rst RST(s) in $f"; }
 		tsval_monotonic $f || fail "$mode: TSvals went backwards in $f"
 		if [ -n "$CHECKED" ]; then
 			checksums_correct $f > /tmp/fo-csum.txt || { cat /tmp/fo-csum.txt; fail "$mode: bad checksums"; }

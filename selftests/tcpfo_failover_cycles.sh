@@ -10,7 +10,13 @@
 # the newer epoch, synced in full), and `tcpfoctl switchover` on gw1 brings
 # the flows home. No move may reset a flow; no RST reaches the client or
 # the server (from the VIP or the back address); every stream arrives
-# complete and intact at both ends. Once in sync mode, once in async mode.
+# complete and intact at both ends. In the first cycle gw1 comes back while
+# gw2 is still taking over: gw2 answers its probe (no refused connection)
+# and gw1 stands by. On the IPv6 quarter of the flows, a
+# capture on the switch shows that no gateway's ACK ever covered a byte the
+# other leg's receiver had not acknowledged (tcpfo-pcapcheck), and that the
+# TSvals each peer saw never went backwards. Once in sync mode, once in
+# async mode.
 # timeout: 900
 . ./lib.sh
 
@@ -40,12 +46,19 @@ observed() { ip -n sw -s -j link show client-c0 | jq '.[0].stats64.rx.bytes'; }
 
 # move NODE VERB WHAT: `tcpfoctl VERB` on NODE resets no flow.
 move() {
-	ctl $1 $2 > /tmp/cy-summary.txt 2>&1 ||
+	ctl $1 $2 > /tmp/cy-summary.txt 2>&1
+	judge_move $? "$@"
+}
+# judge_move STATUS NODE VERB WHAT: the same, for a move already run.
+judge_move() {
+	local rc=$1
+	shift
+	[ "$rc" -eq 0 ] ||
 		{ cat /tmp/cy-summary.txt; tail -30 /tmp/gw1.log /tmp/gw2.log; fail "$3: tcpfoctl $2 on $1 failed"; }
 	grep -q '^took over [0-9]* flow(s), reset 0 ' /tmp/cy-summary.txt ||
 		{ cat /tmp/cy-summary.txt; tail -30 /tmp/gw1.log /tmp/gw2.log; fail "$3: flows were reset"; }
 	TAKEN=$(sed -n 's/^took over \([0-9]*\) flow(s).*/\1/p' /tmp/cy-summary.txt)
-	MS=$(sed -n 's/.* in \([0-9]*\) ms .*/\1/p' /tmp/cy-summary.txt)
+	MS=$(sed -n 's/.* in \([0-9]*\) ms[ ,].*/\1/p' /tmp/cy-summary.txt)
 }
 wait_peer() { # NODE ROLE EPOCH WHAT
 	wait_for 60 peer_is $1 $2 $3 ||
@@ -67,10 +80,15 @@ run() { # MODE
 	ip netns exec client ping -c1 -W1 $VIP4 > /dev/null 2>&1
 	ip netns exec client ping -c1 -W1 $VIP6 > /dev/null 2>&1
 
-	capture_start client /tmp/cy-c.pcap 'tcp[tcpflags] & tcp-rst != 0 or ip6'
+	# Every RST that reaches the client or the server; and on the switch,
+	# every IPv6 frame as it enters it (once each, in one causal order:
+	# both legs, from both gateways), for the invariant and the TSvals.
+	capture_start client /tmp/cy-c.pcap "$RST_FILTER"
 	CAP_C=$CAP_PID
-	capture_start server /tmp/cy-s.pcap 'tcp[tcpflags] & tcp-rst != 0 or ip6'
+	capture_start server /tmp/cy-s.pcap "$RST_FILTER"
 	CAP_S=$CAP_PID
+	capture_start sw /tmp/cy-sw.pcap 'inbound and ip6 and tcp'
+	CAP_SW=$CAP_PID
 	# The clients send until told to stop (SIGUSR1), and receive DOWN
 	# bytes each.
 	pids=
@@ -96,13 +114,43 @@ run() { # MODE
 		ip -n gw1 link set front down
 		ip -n gw1 link set back down
 		kill -9 $G1; wait $G1 2>/dev/null
-		move gw2 failover "$MODE cycle $k failover"
+		if [ $k -eq 1 ]; then
+			# gw1 comes back while gw2 is taking over: gw2 answers
+			# its probe meanwhile, at the first try (a refused or
+			# unanswered probe is tried again: a second SYN from gw1
+			# to gw2's state link port on the switch), and gw1 stands
+			# by.
+			capture_start sw /tmp/cy-probe.pcap "inbound and tcp port $SL_PORT and host 192.0.2.3 and host 192.0.2.2 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
+			CAP_P=$CAP_PID
+			ctl gw2 failover > /tmp/cy-summary.txt 2>&1 &
+			M=$!
+			wait_for 10 grep -q "primary: claimed $VIP4" /tmp/gw2.log ||
+				fail "$MODE cycle 1: gw2 did not start its takeover"
+			revive gw1
+			ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+			G1=$!
+			wait $M
+			judge_move $? gw2 failover "$MODE cycle $k failover"
+			wait_for 20 grep -q "asked who is primary" /tmp/gw2.log ||
+				{ cat /tmp/gw1.log; fail "$MODE cycle 1: the returning gw1 did not ask gw2"; }
+			wait_peer gw1 standby $((epoch + 1)) "$MODE cycle 1: gw1 back"
+			CAP_PID=$CAP_P; capture_stop /tmp/cy-probe.pcap
+			syns=$(tcpdump -nn -r /tmp/cy-probe.pcap "src host 192.0.2.2 and dst port $SL_PORT and tcp[tcpflags] & tcp-syn != 0" 2>/dev/null | wc -l)
+			[ "$syns" -eq 1 ] || { tcpdump -nn -r /tmp/cy-probe.pcap; cat /tmp/gw1.log; grep -v "takeover: flow\|round" /tmp/gw2.log | tail -30
+				fail "$MODE cycle 1: the returning gw1 asked gw2 $syns times"; }
+			when=during
+			awk '/asked who is primary/ { exit } /takeover: done/ { bad = 1; exit } END { exit bad }' /tmp/gw2.log ||
+				when=after
+			note "$MODE cycle 1: gw1 came back during gw2's takeover; gw2 answered its first probe ($when the takeover); RSTs on that port: $(tcpdump -nn -r /tmp/cy-probe.pcap 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)"
+		else
+			move gw2 failover "$MODE cycle $k failover"
+			revive gw1
+			ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+			G1=$!
+		fi
 		note "$(date +%T) $MODE cycle $k: $(cat /tmp/cy-summary.txt)"
 		epoch=$((epoch + 1))
 		took="$took $TAKEN/${MS}ms"
-		revive gw1
-		ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
-		G1=$!
 		wait_peer gw1 standby $epoch "$MODE cycle $k: gw1 back"
 		! holds_floating gw1 || { ip -n gw1 addr show; tail -30 /tmp/gw1.log
 			fail "$MODE cycle $k: gw1 returned as standby but holds floating addresses"; }
@@ -129,26 +177,31 @@ run() { # MODE
 	CAP_PID=$CAP_SE; capture_stop /tmp/cy-send.pcap
 	CAP_PID=$CAP_C; capture_stop /tmp/cy-c.pcap
 	CAP_PID=$CAP_S; capture_stop /tmp/cy-s.pcap
+	CAP_PID=$CAP_SW; capture_stop /tmp/cy-sw.pcap
 	# An RST that reaches the client or the server comes from the VIP or
 	# the back address. (One a peer sends itself, answering a late
 	# segment of a connection it has closed cleanly, is counted below.)
 	for f in /tmp/cy-c.pcap /tmp/cy-s.pcap; do
 		if [ $f = /tmp/cy-c.pcap ]; then gw="src host $VIP4 or src host $VIP6"; else gw="src host $BACK4 or src host $BACK6"; fi
-		rst=$(tcpdump -nn -r $f "tcp[tcpflags] & tcp-rst != 0 and ($gw)" 2>/dev/null | wc -l)
-		peer_rst=$(tcpdump -nn -r $f "tcp[tcpflags] & tcp-rst != 0 and not ($gw)" 2>/dev/null | wc -l)
+		rst=$(tcpdump -nn -r $f "($RST_FILTER) and ($gw)" 2>/dev/null | wc -l)
+		peer_rst=$(tcpdump -nn -r $f "($RST_FILTER) and not ($gw)" 2>/dev/null | wc -l)
 		[ "$peer_rst" -eq 0 ] || note "$MODE: $peer_rst RST(s) sent by the peer itself in $f (after its connection closed)"
 		if [ "$rst" -ne 0 ]; then
-			tcpdump -nn -r $f "tcp[tcpflags] & tcp-rst != 0 and ($gw)" | head
-			port=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | head -1 |
-				sed -n 's/.* > [0-9.]*\.\([0-9]*\): .*/\1/p')
+			tcpdump -nn -r $f "($RST_FILTER) and ($gw)" | head
+			port=$(tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | head -1 |
+				sed -n 's/.* > [0-9a-f:.]*\.\([0-9]*\): .*/\1/p')
 			end=/tmp/cy-end.pcap
 			[ $f = /tmp/cy-s.pcap ] && end=/tmp/cy-send.pcap
 			[ -n "$port" ] && tcpdump -nn -r $end "port $port" 2>/dev/null | tail -25
 			fail "$MODE: $rst RST(s) in $f"
 		fi
-		tsval_monotonic $f || fail "$MODE: TSvals went backwards in $f (IPv6 flows)"
 	done
-	note "$MODE: no RST; TSvals of the IPv6 flows never went backwards; dropped by the lossy links: $(ip netns exec client nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') + $(ip netns exec server nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') segments"
+	tsval_monotonic /tmp/cy-sw.pcap || fail "$MODE: TSvals went backwards (IPv6 flows, on the switch)"
+	# No ACK from either gateway ever covered a byte the other leg's
+	# receiver had not acknowledged (to either gateway) before it.
+	tcpfo-pcapcheck --vip "[$VIP6]:$VPORT" --server "[$SERVER6]:$SPORT" --pairs $((FLOWS / 4)) \
+		/tmp/cy-sw.pcap || fail "$MODE: the invariant did not hold across the moves (IPv6 flows)"
+	note "$MODE: no RST; on the $((FLOWS / 4)) IPv6 flows, TSvals never went backwards and the invariant held; dropped by the lossy links: $(ip netns exec client nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') + $(ip netns exec server nft list ruleset | sed -n 's/.*counter packets \([0-9]*\).*/\1/p') segments"
 	kill $G1 $G2; wait $G1 $G2
 	revive gw1; revive gw2
 }

@@ -149,8 +149,8 @@ note "all $FLOWS streams complete and intact after 6 moves"
 CAP_PID=$CAP_C; capture_stop /tmp/so-client.pcap
 CAP_PID=$CAP_S; capture_stop /tmp/so-server.pcap
 for f in /tmp/so-client.pcap /tmp/so-server.pcap; do
-	rst=$(tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
-	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f 'tcp[tcpflags] & tcp-rst != 0' | head; fail "$rst RST(s) in $f"; }
+	rst=$(tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | wc -l)
+	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f "$RST_FILTER" | head; fail "$rst RST(s) in $f"; }
 	tsval_monotonic $f || fail "TSvals went backwards in $f"
 done
 kill $G1 $G2; wait $G1 $G2

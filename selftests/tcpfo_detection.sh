@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Automatic detection at the default heartbeat (50 ms x 3), on a switch:
+#  1. The state link alone is cut (gw2 drops it both ways) while gw1's
+#     host is alive: gw1 still answers ARP for the VIP on the front
+#     segment, so gw2 must not take over. It stays standby, holds no
+#     floating address, and the transfer carries on through gw1.
+#  2. The link returns and gw2 resyncs. gw1's host dies (links cut, then
+#     failoverd SIGKILLed): gw2 takes over by itself. The time from the cut
+#     to gw2's first gratuitous ARP for the VIP, seen on the switch, is
+#     printed; it must stay under 1 s (TCG can starve timers, so the margin
+#     is wide: `make bench BENCH=bench_failover` measures it). The transfer
+#     ends complete and intact, and no RST reaches the client or the
+#     server.
+# timeout: 180
+. ./lib.sh
+
+load_tcpfo
+switch_topology
+echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KEY
+ip netns exec client tc qdisc add dev c0 root tbf rate 10mbit burst 64k latency 200ms
+ip netns exec server tc qdisc add dev s0 root tbf rate 10mbit burst 64k latency 200ms
+start_backend
+
+# The default heartbeat, not pair_conf's slow one.
+pair_conf gw1 primary 192.0.2.2 192.0.2.3 | sed '/^\[heartbeat\]/,/^misses/d' > /tmp/gw1.conf
+pair_conf gw2 standby 192.0.2.3 192.0.2.2 | sed '/^\[heartbeat\]/,/^misses/d' > /tmp/gw2.conf
+grep -q interval /tmp/gw1.conf && fail "the heartbeat section is still there"
+
+ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+G2=$!
+wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
+ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+G1=$!
+wait_for 30 peer_is gw1 primary 1 || { ctl gw1 peer; cat /tmp/gw1.log; fail "gw1 is not a synced primary"; }
+grep -q "heartbeat 50ms x 3" /tmp/gw1.log || note "(gw1's start line: $(grep -m1 heartbeat /tmp/gw1.log))"
+
+capture_start client /tmp/de-c.pcap "$RST_FILTER"
+CAP_C=$CAP_PID
+capture_start server /tmp/de-s.pcap "$RST_FILTER"
+CAP_S=$CAP_PID
+ip netns exec client tcpfo-stream client $VIP4 $VPORT --duration 300 --down 4000000 \
+	--seed 7 > /tmp/de-stream.out 2>&1 &
+S=$!
+released() { ip netns exec gw1 tcpfoctl -j flows | jq '[.[] | .released_c2s] | add // 0'; }
+wait_for 30 sh -c "[ \$(ip netns exec gw1 tcpfoctl -j flows | jq '[.[] | .released_c2s] | add // 0') -gt 100000 ]" ||
+	{ ctl gw1 flows; fail "the transfer does not move through gw1"; }
+wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
+	fail "gw2 never stored the flow"
+
+# 1. The state link alone is cut.
+ip netns exec gw2 nft -f - <<NFT || fail "nft"
+table inet cut {
+	chain in { type filter hook input priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
+	chain out { type filter hook output priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
+}
+NFT
+wait_for 20 grep -q "not taking over" /tmp/gw2.log ||
+	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the silent state link"; }
+note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[^]]*] //')"
+before=$(released)
+sleep 2
+ctl gw2 -j peer | jq -e '.role == "standby"' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 took over from a live gw1"; }
+! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
+holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
+[ $(released) -gt $((before + 100000)) ] || { ctl gw1 flows; fail "the transfer stalled while the state link was cut"; }
+ip netns exec gw2 nft delete table inet cut
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 did not resync once the link returned"; }
+wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
+	fail "gw2 did not store the flow again"
+note "state link back: gw2 resynced"
+
+# 2. gw1's host dies.
+CAP_SNAP=128 capture_start sw /tmp/de-sw.pcap "inbound and arp src host $VIP4"
+CAP_SW=$CAP_PID
+cut=$(date +%s.%N)
+ip -n gw1 link set front down
+ip -n gw1 link set back down
+kill -9 $G1; wait $G1 2>/dev/null
+wait_for 20 sh -c "ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq -e '.role == \"primary\" and .epoch == 2' > /dev/null" ||
+	{ ctl gw2 peer; tail -30 /tmp/gw2.log; fail "gw2 did not take over by itself"; }
+CAP_PID=$CAP_SW; capture_stop /tmp/de-sw.pcap
+garp=$(tcpdump -tt -nn -r /tmp/de-sw.pcap 2>/dev/null | awk '{ print $1; exit }')
+[ -n "$garp" ] || fail "no gratuitous ARP for $VIP4 on the switch"
+ms=$(awk -v a="$cut" -v b="$garp" 'BEGIN { printf "%d", (b - a) * 1000 }')
+note "gw1's host died: gw2 announced $VIP4 $ms ms later ($(grep -o 'silent for [0-9]* ms' /tmp/gw2.log | tail -1); $(grep 'takeover: done' /tmp/gw2.log | tail -1 | sed 's/.*done: //'))"
+[ "$ms" -ge 0 ] && [ "$ms" -lt 1000 ] || { tail -30 /tmp/gw2.log; fail "detection and claim took $ms ms"; }
+grep 'takeover: done' /tmp/gw2.log | tail -1 | grep -q "took over 1 flow(s), reset 0" ||
+	{ tail -30 /tmp/gw2.log; fail "the flow was not taken over"; }
+
+kill -USR1 $S
+wait $S || { cat /tmp/de-stream.out; tail -30 /tmp/gw2.log; fail "the stream broke"; }
+CAP_PID=$CAP_C; capture_stop /tmp/de-c.pcap
+CAP_PID=$CAP_S; capture_stop /tmp/de-s.pcap
+for f in /tmp/de-c.pcap /tmp/de-s.pcap; do
+	rst=$(tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | wc -l)
+	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f | head; fail "$rst RST(s) in $f"; }
+done
+note "the stream is complete and intact; no RST"
+kill $G2; wait $G2
+exit 0
