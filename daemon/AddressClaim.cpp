@@ -187,11 +187,95 @@ void announce_v6(const std::string &ifname, const Address &a)
 		fail(errno, "neighbour advertisement for " + a.to_string() + " on " + ifname);
 }
 
+// IPv6: neighbour solicitations for @a to its solicited-node multicast
+// address (hop limit 255, our source link-layer address), three over
+// @wait; true once a neighbour advertisement for @a comes from another
+// hardware address (its target link-layer option) or, without that
+// option, from another host.
+bool answers_v6(const std::string &ifname, const Address &a, std::chrono::milliseconds wait)
+{
+	UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
+	if (!fd)
+		fail(errno, "neighbour solicitation for " + a.to_string() + ": socket");
+	const unsigned ifindex = ifindex_of(ifname);
+	const auto mac = hwaddr_of(fd.get(), ifname);
+	const int hops = 255;
+	icmp6_filter filter;
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+	if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
+	    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) ||
+	    ::setsockopt(fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) ||
+	    ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
+			 static_cast<socklen_t>(ifname.size())))
+		fail(errno, "neighbour solicitation for " + a.to_string() + ": setsockopt");
+	struct __attribute__((packed)) {
+		nd_neighbor_solicit ns;
+		std::uint8_t opt_type, opt_len, lladdr[6];
+	} msg{};
+	msg.ns.nd_ns_type = ND_NEIGHBOR_SOLICIT;
+	std::memcpy(&msg.ns.nd_ns_target, a.bytes().data(), 16);
+	msg.opt_type = ND_OPT_SOURCE_LINKADDR;
+	msg.opt_len = 1;
+	std::memcpy(msg.lladdr, mac.data(), 6);
+	sockaddr_in6 to{};
+	to.sin6_family = AF_INET6;
+	to.sin6_scope_id = ifindex;
+	// ff02::1:ffXX:XXXX, the target's solicited-node address.
+	static const std::uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+	std::memcpy(to.sin6_addr.s6_addr, prefix, sizeof(prefix));
+	std::memcpy(to.sin6_addr.s6_addr + 13, a.bytes().data() + 13, 3);
+	const auto deadline = std::chrono::steady_clock::now() + wait;
+	for (int sent = 0;;) {
+		const auto now = std::chrono::steady_clock::now();
+		if (now >= deadline)
+			return false;
+		if (sent < 3 && now >= deadline - wait + sent * wait / 3) {
+			// The kernel fills in the checksum and a source address.
+			if (::sendto(fd.get(), &msg, sizeof(msg), 0,
+				     reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0)
+				fail(errno, "neighbour solicitation for " + a.to_string() +
+						    " on " + ifname);
+			++sent;
+		}
+		pollfd p{fd.get(), POLLIN, 0};
+		const auto left = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+						   deadline - now),
+					   wait / 3);
+		::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count())));
+		std::uint8_t in[1500];
+		for (ssize_t n; (n = ::recv(fd.get(), in, sizeof(in), 0)) > 0;) {
+			if (n < static_cast<ssize_t>(sizeof(nd_neighbor_advert)))
+				continue;
+			nd_neighbor_advert na;
+			std::memcpy(&na, in, sizeof(na));
+			if (na.nd_na_type != ND_NEIGHBOR_ADVERT ||
+			    std::memcmp(&na.nd_na_target, a.bytes().data(), 16) != 0)
+				continue;
+			// The target link-layer option, if any: not our own.
+			bool ours = false;
+			for (ssize_t off = sizeof(na); off + 8 <= n;) {
+				const std::uint8_t type = in[off], len = in[off + 1];
+				if (len == 0)
+					break;
+				if (type == ND_OPT_TARGET_LINKADDR &&
+				    std::memcmp(in + off + 2, mac.data(), 6) == 0)
+					ours = true;
+				off += static_cast<ssize_t>(len) * 8;
+			}
+			if (!ours)
+				return true;
+		}
+	}
+}
+
 } // namespace
 
 std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 				    std::chrono::milliseconds wait)
 {
+	if (a.family() == AF_INET6)
+		return answers_v6(ifname, a, wait);
 	if (a.family() != AF_INET)
 		return std::nullopt;
 	// Kept open per interface (see sending_packet_socket()); it queues

@@ -27,10 +27,12 @@ bool release_address(const std::string &ifname, const Address &a);
 // with override set and the target link-layer address option.
 void announce_address(const std::string &ifname, const Address &a);
 
-// Whether another host answers for @a on @ifname within @wait: ARP probes
-// (RFC 5227, sender 0.0.0.0) and a reply from another hardware address.
-// nullopt for IPv6 (not checked). The standby asks before it takes over
-// on silence: a primary that still holds the VIP is alive.
+// Whether another host answers for @a on @ifname within @wait: for IPv4,
+// ARP probes (RFC 5227, sender 0.0.0.0) and a reply from another hardware
+// address; for IPv6, neighbour solicitations to its solicited-node
+// address and an advertisement for it from another hardware address.
+// nullopt for another family. The standby asks before it takes over on
+// silence: a primary that still holds the VIP is alive.
 std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 				    std::chrono::milliseconds wait);
 

@@ -359,7 +359,7 @@ void Daemon::settle_role()
 			auto answers = address_answers(front, s.vip.address,
 						       std::chrono::milliseconds(300));
 			if (!answers)
-				continue;	// IPv6: not checked
+				continue;
 			if (*answers) {
 				log_.warning("the peer does not answer, but " +
 					     s.vip.address.to_string() + " answers on " +
@@ -734,10 +734,8 @@ std::string Daemon::take_over(const std::string &why)
 		const auto t_probed = Clock::now();
 		++rounds;
 		// Peers that have not answered yet may have missed the first
-		// announcement (the timers' repeats wait for this to end), or
-		// ignored it: a neighbour entry updated less than its locktime
-		// (1 s by default) ago keeps its address, so from then on every
-		// round announces again.
+		// announcement (the timers' repeats wait for this to end): it
+		// goes again in rounds 4 and 7, and in every round after 1 s.
 		if (rounds == 4 || rounds == 7 ||
 		    Clock::now() - t_claimed > std::chrono::milliseconds(1000))
 			announce_again();
@@ -968,10 +966,10 @@ std::optional<bool> Daemon::front_answers()
 			auto answers = address_answers(front, s.vip.address,
 						       confirm_wait(config_.heartbeat.interval));
 			if (!answers)
-				continue;	// IPv6: not checked
+				continue;
 			log_.debug("state link: " + s.vip.address.to_string() +
 				   (*answers ? " answers" : " does not answer") + " on " + front);
-			return answers;	// one IPv4 VIP is enough
+			return answers;	// one VIP is enough
 		} catch (const std::exception &e) {
 			log_.warning(std::string("takeover: front check: ") + e.what());
 			return std::nullopt;

@@ -113,9 +113,9 @@ private:
 	void stop_link_thread();
 	void on_primary_lost();
 	void on_primary_suspect();
-	// Whether the primary still answers ARP for a VIP on the front
-	// segment (it is alive); nullopt: nothing to check (no front
-	// interface, no IPv4 VIP, or the check failed).
+	// Whether the primary still answers for a VIP on the front segment
+	// (ARP or neighbour solicitation: it is alive); nullopt: nothing to
+	// check (no front interface or service, or the check failed).
 	std::optional<bool> front_answers();
 	UniqueFd lost_fd_;	// eventfd: the link thread saw the primary go
 	UniqueFd suspect_fd_;	// eventfd: ... go silent for a while

@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Automatic detection at the default heartbeat (50 ms x 3), on a switch:
+#  0. With IPv6 services only (the front check asks neighbour
+#     solicitation): the state link alone cut while gw1 lives: gw2 does
+#     not take over; gw1's host dies: gw2 takes over by itself.
 #  1. The state link alone is cut (gw2 drops it both ways) while gw1's
 #     host is alive: gw1 still answers ARP for the VIP on the front
 #     segment, so gw2 must not take over. It stays standby, holds no
@@ -27,6 +30,48 @@ pair_conf gw1 primary 192.0.2.2 192.0.2.3 | sed '/^\[heartbeat\]/,/^misses/d' > 
 pair_conf gw2 standby 192.0.2.3 192.0.2.2 | sed '/^\[heartbeat\]/,/^misses/d' > /tmp/gw2.conf
 grep -q interval /tmp/gw1.conf && fail "the heartbeat section is still there"
 
+# cut_link / restore_link: gw2 drops the state link both ways.
+cut_link() {
+	ip netns exec gw2 nft -f - <<NFT || fail "nft"
+table inet cut {
+	chain in { type filter hook input priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
+	chain out { type filter hook output priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
+}
+NFT
+}
+restore_link() { ip netns exec gw2 nft delete table inet cut; }
+gw2_is() { # ROLE EPOCH
+	ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer |
+		jq -e --arg r "$1" --argjson e "$2" '.role == $r and .epoch == $e' > /dev/null
+}
+
+# 0. IPv6 services only.
+sed '/^service = web /d' /tmp/gw1.conf > /tmp/gw1-6.conf
+sed '/^service = web /d' /tmp/gw2.conf > /tmp/gw2-6.conf
+grep -q "^service = web6 " /tmp/gw1-6.conf && ! grep -q "^service = web " /tmp/gw1-6.conf || fail "IPv6-only config"
+ip netns exec gw2 failoverd --config /tmp/gw2-6.conf > /tmp/gw2-6.log 2>&1 &
+G2=$!
+wait_for 10 grep -q "state link: listening" /tmp/gw2-6.log || { cat /tmp/gw2-6.log; fail "gw2 did not listen"; }
+ip netns exec gw1 failoverd --config /tmp/gw1-6.conf > /tmp/gw1-6.log 2>&1 &
+G1=$!
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; cat /tmp/gw1-6.log /tmp/gw2-6.log; fail "IPv6 only: gw2 is not a synced standby"; }
+cut_link
+wait_for 20 grep -q "not taking over" /tmp/gw2-6.log ||
+	{ tail -20 /tmp/gw2-6.log; fail "IPv6 only: gw2 never judged the silent state link"; }
+sleep 1
+gw2_is standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2-6.log; fail "IPv6 only: gw2 took over from a live gw1"; }
+! holds_floating gw2 || { ip -n gw2 addr; fail "IPv6 only: gw2 claimed floating addresses from a live gw1"; }
+note "IPv6 only, state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2-6.log | sed 's/^[^]]*] //')"
+restore_link
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2-6.log; fail "IPv6 only: gw2 did not resync"; }
+ip -n gw1 link set front down
+ip -n gw1 link set back down
+kill -9 $G1; wait $G1 2>/dev/null
+wait_for 20 gw2_is primary 2 || { ctl gw2 peer; tail -30 /tmp/gw2-6.log; fail "IPv6 only: gw2 did not take over by itself"; }
+note "IPv6 only, gw1's host dead: gw2 took over ($(grep -o 'silent for [0-9]* ms' /tmp/gw2-6.log | tail -1))"
+kill $G2; wait $G2
+revive gw1
+
 ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
 G2=$!
 wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
@@ -49,12 +94,7 @@ wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/g
 	fail "gw2 never stored the flow"
 
 # 1. The state link alone is cut.
-ip netns exec gw2 nft -f - <<NFT || fail "nft"
-table inet cut {
-	chain in { type filter hook input priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
-	chain out { type filter hook output priority 0; policy accept; tcp sport $SL_PORT drop; tcp dport $SL_PORT drop; }
-}
-NFT
+cut_link
 wait_for 20 grep -q "not taking over" /tmp/gw2.log ||
 	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the silent state link"; }
 note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[^]]*] //')"
@@ -64,7 +104,7 @@ ctl gw2 -j peer | jq -e '.role == "standby"' > /dev/null || { ctl gw2 peer; tail
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 [ $(released) -gt $((before + 100000)) ] || { ctl gw1 flows; fail "the transfer stalled while the state link was cut"; }
-ip netns exec gw2 nft delete table inet cut
+restore_link
 wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 did not resync once the link returned"; }
 wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
 	fail "gw2 did not store the flow again"
@@ -77,7 +117,7 @@ cut=$(date +%s.%N)
 ip -n gw1 link set front down
 ip -n gw1 link set back down
 kill -9 $G1; wait $G1 2>/dev/null
-wait_for 20 sh -c "ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq -e '.role == \"primary\" and .epoch == 2' > /dev/null" ||
+wait_for 20 gw2_is primary 2 ||
 	{ ctl gw2 peer; tail -30 /tmp/gw2.log; fail "gw2 did not take over by itself"; }
 CAP_PID=$CAP_SW; capture_stop /tmp/de-sw.pcap
 garp=$(tcpdump -tt -nn -r /tmp/de-sw.pcap 2>/dev/null | awk '{ print $1; exit }')

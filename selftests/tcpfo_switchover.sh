@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Switchover and failback on a switch, both nodes configured with each
 # other's state link address (either may be primary). Transfers run both
-# ways, IPv4 and IPv6, through every move:
+# ways, IPv4 and IPv6, through every move (the clients upload until the
+# last move is done):
 #  1. `tcpfoctl switchover` on gw2: gw1 hands its flows over and stands by;
 #     gw2 (epoch 2) syncs it in full;
 #  2. `tcpfoctl switchover` on gw1 moves them back (epoch 3);
@@ -69,7 +70,9 @@ CAP_S=$CAP_PID
 pids=
 for i in $(seq 1 $FLOWS); do
 	if [ $((i % 2)) -eq 1 ]; then addr=$VIP4; else addr=$VIP6; fi
-	ip netns exec client tcpfo-stream client $addr $VPORT --up $BYTES --down $BYTES \
+	# Uploads until told to stop (SIGUSR1 after the last move): every
+	# flow stays open through all seven moves, however long they take.
+	ip netns exec client tcpfo-stream client $addr $VPORT --duration 600 --down $BYTES \
 		--seed $i > /tmp/so-stream$i.out 2>&1 &
 	pids="$pids $!"
 done
@@ -140,6 +143,7 @@ wait_for 30 peer_is gw1 standby 6 ||
 move gw1 switchover "switchover home to gw1"
 wait_peer gw2 standby 7 "after the last switchover"
 
+kill -USR1 $pids
 n=0
 for p in $pids; do
 	n=$((n + 1))
