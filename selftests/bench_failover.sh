@@ -5,7 +5,8 @@
 # the first byte through gw2 after it, for 1, 100 and 1,000 flows (one of
 # them downloading, the others idle: every flow is taken over, the active
 # one shows the stall), with `tcpfoctl failover` right after the fault, and
-# again with automatic detection at the default heartbeat (50ms x 3).
+# again with automatic detection at the default heartbeat (50ms x 3) for
+# 1 and 100 flows.
 # Split: detection (fault to takeover start), the VIP announced (fault to
 # gw2's first gratuitous ARP on the switch: detection, lock and claim, on
 # the wire), takeover (as failoverd reports it), the rest (until the first
@@ -148,9 +149,11 @@ round() {
 }
 
 : > /tmp/bf.results
-for how in manual auto; do
-	for n in ${BENCH_FLOWS:-1 100 1000}; do round $n $how; done
-done
+for n in ${BENCH_FLOWS:-1 100 1000}; do round $n manual; done
+# Automatic detection for 1 and 100 flows: with 1,000 flows at the
+# default heartbeat the TCG VM starves the state link during the sync
+# (found silent, resynced, again), and the standby never holds them all.
+for n in 1 100; do round $n auto; done
 # The stall = detection + the takeover until the flow is resumed + the
 # wait for the peer's next retransmission (its RTO, backed off if it
 # fired during the outage: that part is the peer's and varies from run to
