@@ -17,7 +17,7 @@
 # other leg's receiver had not acknowledged (tcpfo-pcapcheck), and that the
 # TSvals each peer saw never went backwards. Once in sync mode, once in
 # async mode.
-# timeout: 900
+# timeout: 1200
 . ./lib.sh
 
 FLOWS=${FLOWS:-100}
@@ -122,8 +122,8 @@ run() { # MODE
 		wait_for 60 sh -c "[ \$(ip -n sw -s -j link show client-c0 | jq '.[0].stats64.rx.bytes') -gt $((last + step)) ]" ||
 			fail "$MODE cycle $k: the client's sending stalled"
 		# What the peers' own link queues hold at the fault: a probe's
-		# answer waits behind it (20 Mbit/s: 1,000 full frames, the
-		# netem limit, are 0.6 s).
+		# answer waits behind it (netem holds up to 1,000 frames, GSO
+		# ones included: 2 MB is 0.8 s at 20 Mbit/s).
 		[ $k -le 3 ] && note "$MODE cycle $k: queued at the fault: client $(ip netns exec client tc -s qdisc show dev c0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1), server $(ip netns exec server tc -s qdisc show dev s0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1)"
 		ip -n gw1 link set front down
 		ip -n gw1 link set back down
