@@ -5,6 +5,11 @@
  *
  *   tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] FILE
  *   tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]
+ *   tcpfo-pcapcheck --tsval FILE
+ *
+ * --tsval checks that no sender's TSvals go backwards (serial order) in
+ * capture order, per connection and direction; exit 3 if one does, 1 if
+ * no segment carries a timestamp (nothing judged).
  *
  * --headers prints the TCP header of every segment sent from SRC-ADDR, one
  * line each (ports, seq, ack, flags, window, options in hex, payload
@@ -159,6 +164,7 @@ struct seg {
 	const unsigned char *payload;
 	const unsigned char *tcp;	/* TCP header */
 	uint32_t caplen_payload;	/* bytes of payload captured */
+	uint32_t tcp_caplen;		/* bytes captured from the TCP header on */
 	uint32_t len;			/* payload length from the IP header */
 };
 
@@ -213,6 +219,7 @@ static int parse_ip(const unsigned char *p, uint32_t cap, struct seg *s)
 	s->payload = tcp + thl;
 	s->caplen_payload = cap > (uint32_t)(tcp - p) + thl ?
 			    cap - (tcp - p) - thl : 0;
+	s->tcp_caplen = cap - (tcp - p);
 	return 0;
 }
 
@@ -548,8 +555,112 @@ static void flush_headers(void)
 	}
 }
 
+/*
+ * --tsval: per sender of each connection (source and destination address
+ * and port), the TSvals in capture order never decrease (serial order).
+ */
+#define TS_SLOTS 65536
+static struct tsent {
+	int used, family;
+	unsigned char src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t last;
+} *ts_tab;
+static unsigned long ts_checked, ts_back, ts_used;
+
+static int tcp_tsval(const struct seg *s, uint32_t *val)
+{
+	uint32_t thl = (s->tcp[12] >> 4) * 4, off = 20;
+
+	if (s->tcp_caplen < thl)
+		return 0;
+	while (off < thl) {
+		uint8_t kind = s->tcp[off], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			off++;
+			continue;
+		}
+		if (off + 1 >= thl)
+			break;
+		len = s->tcp[off + 1];
+		if (len < 2 || off + len > thl)
+			break;
+		if (kind == 8 && len == 10) {
+			memcpy(val, s->tcp + off + 2, 4);
+			*val = ntohl(*val);
+			return 1;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+static void check_tsval(const struct seg *s)
+{
+	size_t alen = s->family == 4 ? 4 : 16;
+	uint32_t v, h = 2166136261u;
+	struct tsent *e;
+	size_t i;
+
+	if (!tcp_tsval(s, &v))
+		return;
+	for (i = 0; i < alen; i++)
+		h = (h ^ s->src[i]) * 16777619u;
+	for (i = 0; i < alen; i++)
+		h = (h ^ s->dst[i]) * 16777619u;
+	h = (h ^ s->sport) * 16777619u;
+	h = (h ^ s->dport) * 16777619u;
+	for (i = h % TS_SLOTS;; i = (i + 1) % TS_SLOTS) {
+		e = &ts_tab[i];
+		if (!e->used)
+			break;
+		if (e->family == s->family && e->sport == s->sport &&
+		    e->dport == s->dport && !memcmp(e->src, s->src, alen) &&
+		    !memcmp(e->dst, s->dst, alen))
+			break;
+	}
+	ts_checked++;
+	if (!e->used) {
+		if (++ts_used >= TS_SLOTS - 1) {
+			fprintf(stderr, "tcpfo-pcapcheck: too many connections\n");
+			exit(1);
+		}
+		e->used = 1;
+		e->family = s->family;
+		memcpy(e->src, s->src, alen);
+		memcpy(e->dst, s->dst, alen);
+		e->sport = s->sport;
+		e->dport = s->dport;
+	} else if ((int32_t)(v - e->last) < 0) {
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+		int af = s->family == 4 ? AF_INET : AF_INET6;
+
+		if (++ts_back <= 10)
+			printf("TSval went back on %s.%u > %s.%u: %u -> %u\n",
+			       inet_ntop(af, s->src, a, sizeof(a)), s->sport,
+			       inet_ntop(af, s->dst, b, sizeof(b)), s->dport,
+			       e->last, v);
+	}
+	e->last = v;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--tsval")) {
+		ts_tab = calloc(TS_SLOTS, sizeof(*ts_tab));
+		if (!ts_tab || walk(argv[2], check_tsval))
+			return 1;
+		printf("tsval: %lu segments with timestamps from %lu senders, %lu went back\n",
+		       ts_checked, ts_used, ts_back);
+		if (!ts_checked) {
+			printf("tsval: no segment carries a timestamp: cannot judge\n");
+			return 1;
+		}
+		return ts_back ? 3 : 0;
+	}
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--headers")) {
 		if (argc == 5)
 			headers_ifindex = atol(argv[4]);
@@ -615,6 +726,7 @@ int main(int argc, char **argv)
 	return viol_c2s || viol_s2c ? 3 : 0;
 usage:
 	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n"
-			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n");
+			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n"
+			"       tcpfo-pcapcheck --tsval FILE\n");
 	return 2;
 }
