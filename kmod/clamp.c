@@ -226,6 +226,9 @@ unsigned int tcpfo_clamp_out(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 		goto out_unlock;
 	if (flow->last_active != jiffies)
 		WRITE_ONCE(flow->last_active, jiffies);
+	/* The socket's flow hash: our releases on the leg carry it (xmit.c). */
+	if (skb->l4_hash)
+		leg->txhash = skb->hash;
 
 	if (pkt->flags & TCPHDR_SYN) {
 		if (tcpfo_clamp_syn(flow, legid, pkt, &o)) {

@@ -88,6 +88,7 @@ struct tcpfo_leg {
 	u32	rcv_nxt;	/* N: highest ack it put in a segment */
 	u32	snd_nxt;	/* highest end sequence sent, SYN/FIN included */
 	u32	ts_sent;	/* highest TSval sent */
+	u32	txhash;		/* its flow hash (sk_txhash), 0 if unknown */
 	bool	rcv_nxt_valid;
 	bool	ts_sent_valid;
 

@@ -264,10 +264,11 @@ static void tcpfo_nl_release_flow(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	for (d = 0; d < 2; d++)
 		send[d] = !READ_ONCE(flow->unlinked) &&
 			  tcpfo_release_prepare(flow, d, &rel[d]);
-	spin_unlock(&flow->lock);
+	/* Under the lock: see tcpfo_release_send(). */
 	for (d = 0; d < 2; d++)
 		if (send[d])
 			tcpfo_release_send(tn, &rel[d]);
+	spin_unlock(&flow->lock);
 	local_bh_enable();
 }
 

@@ -341,8 +341,9 @@ unsigned int tcpfo_track_in(struct tcpfo_net *tn, struct tcpfo_flow *flow,
 	}
 
 out_unlock:
-	spin_unlock_bh(&flow->lock);
+	/* Under the lock: see tcpfo_release_send(). */
 	if (release)
 		tcpfo_release_send(tn, &rel);
+	spin_unlock_bh(&flow->lock);
 	return verdict;
 }

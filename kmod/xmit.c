@@ -17,6 +17,11 @@
  * belongs to the other leg, so its dst is of no use) and sent with
  * ip_local_out()/ip6_local_out() without a socket: our LOCAL_OUT hook sees
  * it again, recognises it by the missing socket and lets it pass.
+ *
+ * Order with the socket's segments: the release is sent while flow->lock
+ * is held, so no socket segment passes the hook (noting a newer TSval)
+ * between its preparation and its transmission, and it carries the
+ * socket's flow hash (tcpfo_segment_hash()).
  */
 
 #include <linux/ip.h>
@@ -66,6 +71,7 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
 	rel->daddr = leg->peer_addr;
 	rel->sport = leg->local_port;
 	rel->dport = leg->peer_port;
+	rel->txhash = leg->txhash;
 	rel->seq = leg->snd_nxt;
 	rel->ack = ack;
 	rel->win = tcpfo_window_for_edge(ack, leg->right_edge, ws);
@@ -85,6 +91,19 @@ bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int legid,
 		leg->tsecr_sent = rel->tsecr;
 	tcpfo_sacked_prune(&leg->sacked, ack);
 	return true;
+}
+
+/*
+ * The socket's flow hash, as its own segments carry it: where a path is
+ * picked by hash (RPS and RFS on a receiving device, a transmit queue when
+ * no XPS map applies), the release takes the socket's path and stays in
+ * order with its segments.
+ */
+static void tcpfo_segment_hash(struct sk_buff *skb,
+			       const struct tcpfo_release *rel)
+{
+	if (rel->txhash)
+		skb_set_hash(skb, rel->txhash, PKT_HASH_TYPE_L4);
 }
 
 /* Header and options; the payload (rel->payload bytes) follows. */
@@ -162,6 +181,7 @@ static int tcpfo_release_send_v4(struct net *net,
 		return -ENOMEM;
 	}
 	skb_reserve(skb, LL_MAX_HEADER);
+	tcpfo_segment_hash(skb, rel);
 	skb_reset_network_header(skb);
 	iph = skb_put(skb, sizeof(*iph));
 	iph->version = 4;
@@ -229,6 +249,7 @@ static int tcpfo_release_send_v6(struct net *net,
 		return -ENOMEM;
 	}
 	skb_reserve(skb, LL_MAX_HEADER);
+	tcpfo_segment_hash(skb, rel);
 	skb_reset_network_header(skb);
 	ip6h = skb_put(skb, sizeof(*ip6h));
 	ip6_flow_hdr(ip6h, 0, 0);

@@ -25,6 +25,7 @@ struct tcpfo_release {
 	u32			tsval;
 	u32			tsecr;
 	u16			win;
+	u32			txhash;	/* the socket's flow hash, or 0 */
 	u8			family;
 	bool			ts;
 	/*
@@ -45,13 +46,20 @@ struct tcpfo_release {
 bool tcpfo_release_prepare(struct tcpfo_flow *flow, unsigned int leg,
 			   struct tcpfo_release *rel);
 
-/* Send a prepared release; no locks held. Softirq or process context. */
+/*
+ * Send a prepared release, with flow->lock still held (BHs off): it then
+ * reaches the device before any later segment of the flow's socket passes
+ * the LOCAL_OUT hook (which takes that lock), so the release can never
+ * carry a TSval below one the peer saw first. Sending goes no further than
+ * the device's queue or a CPU backlog; it never re-enters our hooks for
+ * the flow on this CPU.
+ */
 void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
 
 /*
  * Craft and send any segment @rel describes (ip_local_out/ip6_local_out,
  * routed from its own addresses, no socket); returns 0 or a negative
- * errno. No locks held.
+ * errno. Flow locks may be held (see tcpfo_release_send()).
  */
 int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
 
@@ -65,6 +73,7 @@ static inline void tcpfo_seg_to_peer(struct tcpfo_release *seg, u8 family,
 	seg->daddr = leg->peer_addr;
 	seg->sport = leg->local_port;
 	seg->dport = leg->peer_port;
+	seg->txhash = leg->txhash;
 }
 
 #endif /* _TCPFO_XMIT_H */

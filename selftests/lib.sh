@@ -219,6 +219,21 @@ start_pair() {
 # own addresses (gw1 .2, gw2 .3 on 192.0.2.0/24, 2001:db8:1::/64 and
 # 198.51.100.0/24, 2001:db8:2::/64); the floating VIPs and back addresses
 # are added by whoever holds them.
+# rps_on NS DEV CPU: every frame DEV receives is processed on CPU, in the
+# order it was sent, as a cable delivers it. A veth hands each frame to the
+# backlog of the CPU that sent it: two frames of one flow sent from two
+# CPUs (a socket's segment from the application's CPU, an ACK from the CPU
+# that took the peer's segment) may then be delivered in either order, and
+# a capture shows a sender's TSvals going back although it sent them in
+# order (measured: the gateway's own data segments arrived with IP IDs out
+# of order). RPS to one CPU makes each link FIFO; links are spread over
+# the CPUs.
+RPS_NEXT=0
+rps_on() {
+	ip netns exec $1 sh -c "printf '%x' $((1 << $3)) > /sys/class/net/$2/queues/rx-0/rps_cpus" ||
+		fail "RPS on $2 in $1"
+}
+
 switch_topology() {
 	local br ns gw n
 	ip netns add sw || fail "netns"
@@ -233,6 +248,9 @@ switch_topology() {
 		ip link add $2 netns $1 type veth peer $1-$2 netns sw || fail "veth $1 $2"
 		ip -n sw link set $1-$2 master $3 up
 		ip -n $1 link set $2 up
+		rps_on sw $1-$2 $((RPS_NEXT % $(nproc)))
+		rps_on $1 $2 $(((RPS_NEXT + 1) % $(nproc)))
+		RPS_NEXT=$((RPS_NEXT + 1))
 	}
 	for ns in client gw1 gw2 server; do ip netns add $ns; ip -n $ns link set lo up; done
 	port client c0 brf; port server s0 brb

@@ -38,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,8 @@ static unsigned char headers_src[16];
 static int headers_family;
 static long headers_ifindex = -1;
 static uint32_t frame_ifindex;	/* of the frame being parsed (SLL2 only) */
+/* The frame's link-layer source (Ethernet, SLL, SLL2), or all zero. */
+static unsigned char frame_lladdr[6];
 
 struct seg {
 	int family;
@@ -166,6 +169,9 @@ struct seg {
 	uint32_t caplen_payload;	/* bytes of payload captured */
 	uint32_t tcp_caplen;		/* bytes captured from the TCP header on */
 	uint32_t len;			/* payload length from the IP header */
+	int ipid;			/* IPv4 identification, -1 for IPv6 */
+	unsigned long frame;		/* 1-based frame number */
+	uint64_t usec;			/* capture time */
 };
 
 #define F_FIN 0x01
@@ -189,6 +195,7 @@ static int parse_ip(const unsigned char *p, uint32_t cap, struct seg *s)
 		if ((ntohs(*(uint16_t *)(p + 6)) & 0x1fff) != 0)
 			return -1; /* later fragment */
 		s->family = 4;
+		s->ipid = ntohs(*(uint16_t *)(p + 4));
 		s->src = p + 12;
 		s->dst = p + 16;
 		iplen = ntohs(*(uint16_t *)(p + 2));
@@ -198,6 +205,7 @@ static int parse_ip(const unsigned char *p, uint32_t cap, struct seg *s)
 		if (cap < 40 + 20 || p[6] != 6)
 			return -1; /* extension headers: not produced here */
 		s->family = 6;
+		s->ipid = -1;
 		s->src = p + 8;
 		s->dst = p + 24;
 		iplen = 40 + ntohs(*(uint16_t *)(p + 4));
@@ -317,8 +325,19 @@ static int walk(const char *file, seg_fn fn)
 		off = ip_offset(buf, cap);
 		frame_ifindex = linktype == 276 && cap >= 8 ?
 				ntohl(*(uint32_t *)(buf + 4)) : 0;
+		memset(frame_lladdr, 0, sizeof(frame_lladdr));
+		if (linktype == 1 && cap >= 12)
+			memcpy(frame_lladdr, buf + 6, 6);
+		else if (linktype == 113 && cap >= 16 &&
+			 ntohs(*(uint16_t *)(buf + 4)) == 6)
+			memcpy(frame_lladdr, buf + 6, 6);
+		else if (linktype == 276 && cap >= 20 && buf[11] == 6)
+			memcpy(frame_lladdr, buf + 12, 6);
 		if (off < 0 || parse_ip(buf + off, cap - off, &s))
 			continue;
+		s.frame = frames;
+		s.usec = (uint64_t)rd32(rh[0]) * 1000000 + rd32(rh[1]) /
+			 (gh[0] == 0xa1b23c4d || gh[0] == 0x4d3cb2a1 ? 1000 : 1);
 		fn(&s);
 	}
 	fclose(f);
@@ -565,8 +584,34 @@ static struct tsent {
 	unsigned char src[16], dst[16];
 	uint16_t sport, dport;
 	uint32_t last;
+	unsigned char lladdr[6];	/* who sent it (a gateway's MAC) */
+	/* the segment that carried last */
+	uint32_t lseq, lack, llen;
+	uint8_t lflags;
+	int lipid;
+	unsigned long lframe;
+	uint64_t lusec;
 } *ts_tab;
 static unsigned long ts_checked, ts_back, ts_used;
+/* Of the segments that went back: pure ACKs (IPv4 with IP ID 0, as the
+ * module crafts its release ACKs; others), data or control segments; and
+ * how far back (ms).
+ */
+static unsigned long ts_back_ack0, ts_back_ack, ts_back_data;
+/* Went back from one link-layer sender to another: across a takeover. */
+static unsigned long ts_back_moved;
+static uint32_t ts_back_max;
+
+static void ts_describe(const char *what, uint32_t seq, uint32_t ack,
+			uint32_t len, uint8_t flags, int ipid,
+			unsigned long frame, uint32_t tsval)
+{
+	printf("  %s frame %lu: flags %02x seq %u ack %u len %u", what, frame,
+	       flags, seq, ack, len);
+	if (ipid >= 0)
+		printf(" ipid %d", ipid);
+	printf(" TSval %u\n", tsval);
+}
 
 static int tcp_tsval(const struct seg *s, uint32_t *val)
 {
@@ -638,13 +683,40 @@ static void check_tsval(const struct seg *s)
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		int af = s->family == 4 ? AF_INET : AF_INET6;
 
-		if (++ts_back <= 10)
-			printf("TSval went back on %s.%u > %s.%u: %u -> %u\n",
+		bool pure = !s->len && !(s->flags & (F_SYN | F_FIN | F_RST));
+		bool moved = memcmp(e->lladdr, frame_lladdr, 6) != 0;
+
+		if (pure && s->ipid == 0)
+			ts_back_ack0++;
+		else if (pure)
+			ts_back_ack++;
+		else
+			ts_back_data++;
+		if (e->last - v > ts_back_max)
+			ts_back_max = e->last - v;
+		if (moved)
+			ts_back_moved++;
+		if (++ts_back <= 10 || (moved && ts_back_moved <= 10)) {
+			printf("TSval went back%s on %s.%u > %s.%u: %u -> %u, %lld us later\n",
+			       moved ? " across a change of sender" : "",
 			       inet_ntop(af, s->src, a, sizeof(a)), s->sport,
 			       inet_ntop(af, s->dst, b, sizeof(b)), s->dport,
-			       e->last, v);
+			       e->last, v, (long long)(s->usec - e->lusec));
+			ts_describe("higher", e->lseq, e->lack, e->llen,
+				    e->lflags, e->lipid, e->lframe, e->last);
+			ts_describe("lower ", s->seq, s->ack, s->len, s->flags,
+				    s->ipid, s->frame, v);
+		}
 	}
 	e->last = v;
+	memcpy(e->lladdr, frame_lladdr, 6);
+	e->lseq = s->seq;
+	e->lack = s->ack;
+	e->llen = s->len;
+	e->lflags = s->flags;
+	e->lipid = s->ipid;
+	e->lframe = s->frame;
+	e->lusec = s->usec;
 }
 
 int main(int argc, char **argv)
@@ -655,6 +727,10 @@ int main(int argc, char **argv)
 			return 1;
 		printf("tsval: %lu segments with timestamps from %lu senders, %lu went back\n",
 		       ts_checked, ts_used, ts_back);
+		if (ts_back)
+			printf("tsval: of those, %lu across a change of sender (takeover), %lu pure ACKs with IP ID 0 (crafted), %lu other pure ACKs, %lu data or control; at most %u ms back\n",
+			       ts_back_moved, ts_back_ack0, ts_back_ack,
+			       ts_back_data, ts_back_max);
 		if (!ts_checked) {
 			printf("tsval: no segment carries a timestamp: cannot judge\n");
 			return 1;
