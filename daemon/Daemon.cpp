@@ -567,6 +567,11 @@ std::string Daemon::take_over(const std::string &why)
 	}
 
 	KernelLink k;
+	// The probes' TSvals: the module's estimate of each old socket's clock
+	// plus the margin the new sockets get (and the test skew), so the
+	// peers see the gateway's TSvals rise across the takeover.
+	const auto ts_ahead = static_cast<std::int32_t>(std::clamp<std::int64_t>(
+		TimestampPolicy{}.margin_ms + config_.takeover.ts_skew_ms, INT32_MIN, INT32_MAX));
 	// 2. The peers' segments are kept from our sockets and listeners
 	// (no RST escapes) and recorded, before the addresses are ours.
 	k.takeover_lock();
@@ -685,7 +690,7 @@ std::string Daemon::take_over(const std::string &why)
 		std::vector<std::uint64_t> busiest;
 		for (std::size_t i = 0; i < kBusiest; ++i) {
 			try {
-				k.takeover_probe(by_age[i].second);
+				k.takeover_probe(by_age[i].second, ts_ahead);
 				busiest.push_back(by_age[i].second);
 			} catch (const std::exception &e) {
 				log_.debug(std::string("takeover: ") + e.what());
@@ -727,7 +732,7 @@ std::string Daemon::take_over(const std::string &why)
 		// resolved) goes again next round.
 		const auto t_round = Clock::now();
 		try {
-			k.takeover_probe();
+			k.takeover_probe(ts_ahead);
 		} catch (const std::exception &e) {
 			probe_error = e.what();
 		}
@@ -785,7 +790,7 @@ std::string Daemon::take_over(const std::string &why)
 			if (!last && waiting &&
 			    Clock::now() - probed >= std::chrono::milliseconds(100)) {
 				try {
-					k.takeover_probe();
+					k.takeover_probe(ts_ahead);
 				} catch (const std::exception &e) {
 					probe_error = e.what();
 				}

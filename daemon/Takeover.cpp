@@ -35,11 +35,9 @@ std::uint32_t receive_window(std::optional<std::uint32_t> edge, std::uint32_t rc
 	return *edge - rcv_nxt;
 }
 
-} // namespace
-
-std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
-			     std::optional<std::uint32_t> peer_tsecr,
-			     const TimestampPolicy &ts)
+std::uint32_t takeover_tsval_base(std::optional<std::uint32_t> ts_sent,
+				  std::optional<std::uint32_t> peer_tsecr,
+				  const TimestampPolicy &ts)
 {
 	std::optional<std::uint32_t> estimate;
 	if (ts_sent) {
@@ -57,6 +55,17 @@ std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
 	if (floor)
 		return *floor + ts.margin_ms;
 	return ts.margin_ms;
+}
+
+} // namespace
+
+std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
+			     std::optional<std::uint32_t> peer_tsecr,
+			     const TimestampPolicy &ts,
+			     std::optional<std::uint32_t> probe_tsval)
+{
+	const std::uint32_t base = takeover_tsval_base(ts_sent, peer_tsecr, ts);
+	return probe_tsval && after(*probe_tsval, base) ? *probe_tsval : base;
 }
 
 bool server_leg_missing(const Flow &f)
@@ -145,7 +154,8 @@ plan_takeover(const Flow &f, const TimestampPolicy &ts)
 		r.timestamps = o & TCPFO_OPT_TIMESTAMP;
 		const bool seen_ts = (seen.flags & TCPFO_SEEN_TS) && seen.tsecr;
 		if (r.timestamps)
-			r.tsval = takeover_tsval(ts_sent, seen_ts ? seen.tsecr : std::nullopt, ts);
+			r.tsval = takeover_tsval(ts_sent, seen_ts ? seen.tsecr : std::nullopt, ts,
+						 seen.probe_tsval);
 		r.snd_wnd = seen.win.value_or(r.mss);
 		r.rcv_wnd = receive_window(edge, rcv_nxt);
 	};

@@ -67,9 +67,13 @@ plan_takeover(const Flow &flow, const TimestampPolicy &ts);
 bool server_leg_missing(const Flow &flow);
 
 // The TSval base of a new socket: at or above what the old one would send
-// now, and above the TSval the peer last accepted (its PAWS reference).
+// now, above the TSval the peer last accepted (its PAWS reference), and at
+// or above the TSval of the standby's last probe to the peer (the module's
+// estimate of the old socket's clock; the peer saw it before this socket's
+// first segment).
 std::uint32_t takeover_tsval(std::optional<std::uint32_t> ts_sent,
 			     std::optional<std::uint32_t> peer_tsecr,
-			     const TimestampPolicy &ts);
+			     const TimestampPolicy &ts,
+			     std::optional<std::uint32_t> probe_tsval = std::nullopt);
 
 } // namespace tcpfo

@@ -1026,6 +1026,9 @@ static int tcpfo_nl_put_seen(struct sk_buff *skb, int type,
 	    (nla_put_u32(skb, TCPFO_SEEN_A_TSVAL, sn->tsval) ||
 	     nla_put_u32(skb, TCPFO_SEEN_A_TSECR, sn->tsecr)))
 		goto err_cancel;
+	if ((sn->flags & TCPFO_SEEN_PROBED_TS) &&
+	    nla_put_u32(skb, TCPFO_SEEN_A_PROBE_TSVAL, sn->probe_tsval))
+		goto err_cancel;
 	nla_nest_end(skb, nest);
 	return 0;
 
@@ -1500,6 +1503,11 @@ static const struct nla_policy tcpfo_takeover_req_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_takeover_policy),
 };
 
+static const struct nla_policy tcpfo_probe_req_policy[TCPFO_A_MAX + 1] = {
+	[TCPFO_A_FLOW]		= NLA_POLICY_NESTED(tcpfo_takeover_policy),
+	[TCPFO_A_TAKEOVER_TS_AHEAD] = { .type = NLA_S32 },
+};
+
 static const struct nla_policy tcpfo_unlock_policy[TCPFO_FLOW_A_MAX + 1] = {
 	[TCPFO_FLOW_A_ID]	= { .type = NLA_U64 },
 	[TCPFO_FLOW_A_RESET]	= { .type = NLA_FLAG },
@@ -1577,6 +1585,7 @@ static int tcpfo_nl_takeover_probe(struct sk_buff *skb, struct genl_info *info)
 	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
 	struct nlattr *tb[TCPFO_FLOW_A_MAX + 1];
 	unsigned long id;
+	s32 ts_ahead = 0;
 	bool all;
 	int err;
 
@@ -1584,8 +1593,10 @@ static int tcpfo_nl_takeover_probe(struct sk_buff *skb, struct genl_info *info)
 				       &id);
 	if (err)
 		return err;
+	if (info->attrs[TCPFO_A_TAKEOVER_TS_AHEAD])
+		ts_ahead = nla_get_s32(info->attrs[TCPFO_A_TAKEOVER_TS_AHEAD]);
 	mutex_lock(&tn->lock);
-	err = tcpfo_takeover_probe(tn, all, id, info->extack);
+	err = tcpfo_takeover_probe(tn, all, id, ts_ahead, info->extack);
 	mutex_unlock(&tn->lock);
 	return err;
 }
@@ -1953,7 +1964,7 @@ static const struct genl_ops tcpfo_genl_ops[] = {
 	{
 		.cmd		= TCPFO_CMD_TAKEOVER_PROBE,
 		.doit		= tcpfo_nl_takeover_probe,
-		.policy		= tcpfo_takeover_req_policy,
+		.policy		= tcpfo_probe_req_policy,
 		.maxattr	= TCPFO_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,
 	},

@@ -2,6 +2,7 @@
 /* Standby flows: see standby.h. */
 
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "netns.h"
 #include "standby.h"
@@ -23,6 +24,7 @@ int tcpfo_standby_store(struct tcpfo_net *tn, struct tcpfo_standby_flow *sf)
 	struct tcpfo_standby_table *st = &tn->standby;
 	struct tcpfo_standby_flow *old;
 
+	sf->stored_ns = ktime_get_ns();
 	/* Counted before storing: an id seen for the first time must fit. */
 	old = xa_load(&st->by_id, sf->info.id);
 	if (!old && atomic_read(&st->count) >= READ_ONCE(tcpfo_max_flows)) {

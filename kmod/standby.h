@@ -18,6 +18,7 @@ struct tcpfo_net;
 
 struct tcpfo_standby_flow {
 	struct rcu_head		rcu;
+	u64			stored_ns;	/* ktime_get_ns() when stored */
 	struct tcpfo_flow_info	info;	/* info.id: the primary's id */
 };
 

@@ -398,10 +398,41 @@ static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
  * answers at once with a duplicate ACK (tcp_data_queue()'s out-of-window
  * path, or tcp_validate_incoming()'s if PAWS rejects it).
  */
-static int tcpfo_probe_leg(struct tcpfo_net *tn,
-			   const struct tcpfo_flow_info *fi,
-			   unsigned int legid)
+/*
+ * The probe's TSval: the old socket's clock now, as far as the standby can
+ * tell (the TSval stored with the record, plus the time since it was
+ * stored, plus @ahead: failoverd's margin). Never below what the peer
+ * showed it accepted (a TSecr seen since the lock, plus one) nor below an
+ * earlier probe's, so the peer sees the gateway's TSvals go on rising
+ * across the takeover; the new socket starts at or above it (the daemon
+ * reads it back as TCPFO_SEEN_A_PROBE_TSVAL). Recorded in the lock.
+ */
+static u32 tcpfo_probe_tsval(struct tcpfo_lock *lk,
+			     const struct tcpfo_standby_flow *sf,
+			     unsigned int legid, s32 ahead)
 {
+	const struct tcpfo_leg *leg = &sf->info.leg[legid];
+	struct tcpfo_seen *sn = &lk->seen[legid];
+	u64 since = ktime_get_ns() - sf->stored_ns;
+	u32 tsval;
+
+	tsval = leg->ts_sent + (u32)div_u64(since, NSEC_PER_MSEC) + (u32)ahead;
+	spin_lock_bh(&lk->lock);
+	if (sn->flags & TCPFO_SEEN_TS)
+		tsval = tcpfo_seq_max(tsval, sn->tsecr + 1);
+	if (sn->flags & TCPFO_SEEN_PROBED_TS)
+		tsval = tcpfo_seq_max(tsval, sn->probe_tsval);
+	sn->probe_tsval = tsval;
+	sn->flags |= TCPFO_SEEN_PROBED_TS;
+	spin_unlock_bh(&lk->lock);
+	return tsval;
+}
+
+static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
+			   const struct tcpfo_standby_flow *sf,
+			   unsigned int legid, s32 ts_ahead)
+{
+	const struct tcpfo_flow_info *fi = &sf->info;
 	const struct tcpfo_leg *leg = &fi->leg[legid];
 	unsigned int gw_dir = !legid, peer_dir = legid;
 	struct tcpfo_release seg;
@@ -422,7 +453,8 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn,
 		  tcpfo_window_for_edge(seg.ack, leg->right_edge, ws) :
 		  tcpfo_window_field(TCPFO_WIN_FIELD_MAX, ws);
 	seg.ts = tcpfo_leg_opts(leg) & TCPFO_OPT_TIMESTAMP;
-	seg.tsval = leg->ts_sent_valid ? leg->ts_sent : 0;
+	if (seg.ts && leg->ts_sent_valid)
+		seg.tsval = tcpfo_probe_tsval(lk, sf, legid, ts_ahead);
 	seg.tsecr = leg->ts_recent_valid ? leg->ts_recent : 0;
 	seg.flags = TCPHDR_ACK;
 	seg.payload = 1;
@@ -431,9 +463,10 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn,
 
 /* Probe the legs of one locked flow whose peer has not answered. */
 static int tcpfo_probe_flow(struct tcpfo_net *tn, struct tcpfo_lock *lk,
-			    const struct tcpfo_flow_info *fi,
+			    const struct tcpfo_standby_flow *sf, s32 ts_ahead,
 			    struct netlink_ext_ack *extack)
 {
+	const struct tcpfo_flow_info *fi = &sf->info;
 	struct tcpfo_seen seen;
 	unsigned int i;
 	int ret = 0, err;
@@ -444,7 +477,7 @@ static int tcpfo_probe_flow(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 		tcpfo_seen_copy(lk, i, &seen);
 		if (seen.flags & TCPFO_SEEN_ACK)
 			continue;
-		err = tcpfo_probe_leg(tn, fi, i);
+		err = tcpfo_probe_leg(tn, lk, sf, i, ts_ahead);
 		if (err) {
 			if (ret)
 				continue;
@@ -463,7 +496,7 @@ static int tcpfo_probe_flow(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 }
 
 int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
-			 struct netlink_ext_ack *extack)
+			 s32 ts_ahead, struct netlink_ext_ack *extack)
 {
 	struct tcpfo_standby_flow *sf;
 	struct tcpfo_lock *lk;
@@ -473,14 +506,15 @@ int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
 	lockdep_assert_held(&tn->lock);
 	if (!all) {
 		err = tcpfo_locked_flow(tn, id, &lk, &sf, extack);
-		return err ?: tcpfo_probe_flow(tn, lk, &sf->info, extack);
+		return err ?: tcpfo_probe_flow(tn, lk, sf, ts_ahead, extack);
 	}
 	/* Every flow gets its chance; the first failure is reported. */
 	xa_for_each(&tn->takeover.by_id, index, lk) {
 		sf = xa_load(&tn->standby.by_id, index);
 		if (!sf)
 			continue;
-		err = tcpfo_probe_flow(tn, lk, &sf->info, ret ? NULL : extack);
+		err = tcpfo_probe_flow(tn, lk, sf, ts_ahead,
+				       ret ? NULL : extack);
 		ret = ret ?: err;
 	}
 	return ret;
@@ -771,12 +805,11 @@ static void tcpfo_resume_acks(struct tcpfo_net *tn, unsigned long id,
 			seg[i].flags = TCPHDR_ACK;
 			send[i] = true;
 		}
-		spin_unlock_bh(&flow->lock);
-		local_bh_disable();
+		/* Under the lock, as releases are: see tcpfo_release_send(). */
 		for (i = 0; i < TCPFO_NR_LEGS; i++)
 			if (send[i])
 				tcpfo_segment_send(tn, &seg[i]);
-		local_bh_enable();
+		spin_unlock_bh(&flow->lock);
 	}
 	rcu_read_unlock();
 }

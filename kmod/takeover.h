@@ -39,6 +39,7 @@ struct tcpfo_seen {
 	u32	win;		/* bytes, scaled */
 	u32	tsval;
 	u32	tsecr;
+	u32	probe_tsval;	/* TCPFO_SEEN_PROBED_TS: the last probe's */
 	bool	nxt_valid;
 };
 
@@ -131,7 +132,7 @@ struct tcpfo_resume {
 int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 			struct netlink_ext_ack *extack);
 int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
-			 struct netlink_ext_ack *extack);
+			 s32 ts_ahead, struct netlink_ext_ack *extack);
 int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 			    const struct tcpfo_resume *rs,
 			    struct netlink_ext_ack *extack);

@@ -14,8 +14,9 @@
 # gw2 is still taking over: gw2 answers its probe (no refused connection)
 # and gw1 stands by. On the IPv6 quarter of the flows, a
 # capture on the switch shows that no gateway's ACK ever covered a byte the
-# other leg's receiver had not acknowledged (tcpfo-pcapcheck); its TSvals
-# are reported, not asserted. Once in sync mode, once in async mode.
+# other leg's receiver had not acknowledged (tcpfo-pcapcheck), and that no
+# sender's TSvals ever went back, across the 20 moves included. Once in
+# sync mode, once in async mode.
 # timeout: 1200
 . ./lib.sh
 
@@ -216,7 +217,7 @@ run() { # MODE
 	done
 	note "$(date +%T) $MODE: RSTs checked"
 	tsval_check /tmp/cy-sw.pcap "$MODE: IPv6 flows, on the switch"
-	note "$(date +%T) $MODE: TSvals measured"
+	note "$(date +%T) $MODE: TSvals checked"
 	# No ACK from either gateway ever covered a byte the other leg's
 	# receiver had not acknowledged (to either gateway) before it.
 	tcpfo-pcapcheck --vip "[$VIP6]:$VPORT" --server "[$SERVER6]:$SPORT" --pairs $((FLOWS / 4)) \

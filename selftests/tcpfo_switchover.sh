@@ -20,7 +20,7 @@
 #     flows home again (epoch 7).
 # Judged by the peers and the wire: every stream arrives complete and
 # intact at both ends, no RST reaches the client or the server, and no
-# move reset a flow (TSvals are reported, not asserted).
+# move reset a flow, and no sender's TSvals ever went back.
 # timeout: 400
 . ./lib.sh
 

@@ -68,6 +68,9 @@ struct SeenLeg {
 	std::optional<std::uint32_t> win;	// scaled, bytes from ack
 	std::optional<std::uint32_t> tsval;
 	std::optional<std::uint32_t> tsecr;	// the peer's ts_recent
+	// The TSval of the last probe sent to the peer: a new socket must not
+	// start below it (the peer may have taken it as its ts_recent).
+	std::optional<std::uint32_t> probe_tsval;
 
 	bool answered() const noexcept { return (flags & TCPFO_SEEN_ACK) && ack; }
 	friend bool operator==(const SeenLeg &, const SeenLeg &) = default;

@@ -232,6 +232,7 @@ std::optional<SeenLeg> get_seen(nlattr *nest, const char *name)
 	get_uint(tb[TCPFO_SEEN_A_WIN], s.win, "SEEN_WIN");
 	get_uint(tb[TCPFO_SEEN_A_TSVAL], s.tsval, "SEEN_TSVAL");
 	get_uint(tb[TCPFO_SEEN_A_TSECR], s.tsecr, "SEEN_TSECR");
+	get_uint(tb[TCPFO_SEEN_A_PROBE_TSVAL], s.probe_tsval, "SEEN_PROBE_TSVAL");
 	return s;
 }
 

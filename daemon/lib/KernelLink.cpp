@@ -328,18 +328,27 @@ void KernelLink::takeover_lock()
 	sock_.transact(std::move(req), "locking the standby flows", ignore_reply);
 }
 
-void KernelLink::takeover_probe()
+void KernelLink::takeover_probe(std::int32_t ts_ahead_ms)
 {
 	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_PROBE,
 				       TCPFO_GENL_VERSION);
+	check_put(nla_put_s32(req.get(), TCPFO_A_TAKEOVER_TS_AHEAD, ts_ahead_ms));
 	sock_.transact(std::move(req), "probing the locked flows' peers",
 		       ignore_reply);
 }
 
-void KernelLink::takeover_probe(std::uint64_t id)
+void KernelLink::takeover_probe(std::uint64_t id, std::int32_t ts_ahead_ms)
 {
-	locked_flow_request(TCPFO_CMD_TAKEOVER_PROBE, id, false,
-			    "probing the peers of flow " + std::to_string(id));
+	auto req = GenlSocket::request(family_, TCPFO_CMD_TAKEOVER_PROBE,
+				       TCPFO_GENL_VERSION);
+	put_flow_id(req.get(), id);
+	check_put(nla_put_s32(req.get(), TCPFO_A_TAKEOVER_TS_AHEAD, ts_ahead_ms));
+	try {
+		sock_.transact(std::move(req), "probing the peers of flow " + std::to_string(id),
+			       ignore_reply);
+	} catch (const KernelError &e) {
+		rethrow_with_hint(e, ENOENT, "no such locked standby flow");
+	}
 }
 
 std::optional<Flow> KernelLink::find_flow(std::uint64_t id)

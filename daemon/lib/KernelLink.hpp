@@ -99,9 +99,11 @@ public:
 	// forget its record), resetting its peers instead if `reset`; or lift
 	// every lock, keeping the records (takeover aborted).
 	void takeover_lock();
-	void takeover_probe();
+	// `ts_ahead_ms` is added to each probe's TSval estimate (the module's
+	// guess of the old socket's clock): failoverd's margin and test skew.
+	void takeover_probe(std::int32_t ts_ahead_ms);
 	// One locked flow's peers only.
-	void takeover_probe(std::uint64_t id);
+	void takeover_probe(std::uint64_t id, std::int32_t ts_ahead_ms);
 	// One flow by id (tracked, else standby); nullopt if there is none.
 	std::optional<Flow> find_flow(std::uint64_t id);
 	void takeover_activate(const Activation &activation);

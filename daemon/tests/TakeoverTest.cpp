@@ -105,6 +105,34 @@ TEST(TakeoverTest, TimestampNeverBelowWhatThePeerAccepted)
 	EXPECT_EQ(takeover_tsval(std::nullopt, 41, ts), 42u + ts.margin_ms);
 }
 
+TEST(TakeoverTest, TimestampNeverBelowTheLastProbe)
+{
+	TimestampPolicy ts;
+	ts.sample_age_ms = 0;
+	// The module's probe went out with a later estimate: the new socket
+	// starts there, not below (the peer saw the probe first).
+	EXPECT_EQ(takeover_tsval(100000, 99000, ts, 100000 + ts.margin_ms + 30),
+		  100000u + ts.margin_ms + 30);
+	// An earlier one changes nothing.
+	EXPECT_EQ(takeover_tsval(100000, 99000, ts, 100010), 100000u + ts.margin_ms);
+	// Serial order across the wrap.
+	EXPECT_EQ(takeover_tsval(0xfffffff0u, 5, ts, 0x60), 0x60u);
+	EXPECT_EQ(takeover_tsval(0xfffffff0u, 5, ts, 0xfffffff8u), 0x54u);
+	EXPECT_EQ(takeover_tsval(std::nullopt, std::nullopt, ts, 7), ts.margin_ms);
+	EXPECT_EQ(takeover_tsval(std::nullopt, std::nullopt, ts, ts.margin_ms + 7),
+		  ts.margin_ms + 7);
+
+	// Through the plan: the client leg's probe TSval is a floor.
+	Flow f = locked_flow();
+	f.l1_seen->probe_tsval = 100000 + 40 + ts.margin_ms + 500;
+	ts.sample_age_ms = 40;
+	auto r = plan_takeover(f, ts);
+	ASSERT_TRUE(std::holds_alternative<TakeoverPlan>(r)) << std::get<NotTaken>(r).reason;
+	const auto &p = std::get<TakeoverPlan>(r);
+	EXPECT_EQ(p.l1.tsval, *f.l1_seen->probe_tsval);
+	EXPECT_EQ(p.activation.l1_ts_sent, p.l1.tsval);
+}
+
 TEST(TakeoverTest, RefusesWhatCannotBeResumed)
 {
 	auto reason = [](const Flow &f) {

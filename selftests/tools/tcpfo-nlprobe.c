@@ -524,6 +524,16 @@ CASE(b_probe_id_u32)
 	nest_end(m, n);
 }
 CASE(b_lock_reset_flag) { takeover_req(m, TCPFO_CMD_TAKEOVER_LOCK, 1, TCPFO_FLOW_A_RESET); }
+CASE(b_probe_ahead_u64)
+{
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_PROBE);
+	put_u64(m, TCPFO_A_TAKEOVER_TS_AHEAD, 100);
+}
+CASE(b_lock_ahead)
+{
+	msg_init(m, family_id, 0, TCPFO_CMD_TAKEOVER_LOCK);
+	put_u32(m, TCPFO_A_TAKEOVER_TS_AHEAD, 100);
+}
 
 static const struct {
 	const char *name;
@@ -566,6 +576,8 @@ static const struct {
 	{ "unlock with reset but no id", b_unlock_reset_no_id, EINVAL },
 	{ "probe with a 4-byte id", b_probe_id_u32, EINVAL },
 	{ "lock with the reset flag", b_lock_reset_flag, EINVAL },
+	{ "probe with an 8-byte ts-ahead", b_probe_ahead_u64, EINVAL },
+	{ "lock with a ts-ahead", b_lock_ahead, EINVAL },
 	{ "get of an unknown id", b_get_unknown, ENOENT },
 	{ "get (not a dump) without flow nest", b_get_no_nest, EINVAL },
 	{ "get with an empty flow nest", b_get_no_id, EINVAL },

@@ -6,10 +6,17 @@
  *   tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] FILE
  *   tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]
  *   tcpfo-pcapcheck --tsval FILE
+ *   tcpfo-pcapcheck --tsval-within FILE
  *
  * --tsval checks that no sender's TSvals go backwards (serial order) in
  * capture order, per connection and direction; exit 3 if one does, 1 if
- * no segment carries a timestamp (nothing judged).
+ * no segment carries a timestamp (nothing judged). Each decrease is
+ * described (up to 10): whether the frame came from another link-layer
+ * address than the one before it (another gateway: across a takeover),
+ * and whether it was a pure ACK crafted by the module (IPv4 ID 0).
+ * --tsval-within fails only on decreases from the same link-layer sender,
+ * and reports those across a change of sender: for a run whose standby is
+ * given a wrong clock mapping on purpose.
  *
  * --headers prints the TCP header of every segment sent from SRC-ADDR, one
  * line each (ports, seq, ack, flags, window, options in hex, payload
@@ -721,7 +728,10 @@ static void check_tsval(const struct seg *s)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "--tsval")) {
+	if (argc == 3 && (!strcmp(argv[1], "--tsval") ||
+			  !strcmp(argv[1], "--tsval-within"))) {
+		bool within = !strcmp(argv[1], "--tsval-within");
+
 		ts_tab = calloc(TS_SLOTS, sizeof(*ts_tab));
 		if (!ts_tab || walk(argv[2], check_tsval))
 			return 1;
@@ -735,6 +745,8 @@ int main(int argc, char **argv)
 			printf("tsval: no segment carries a timestamp: cannot judge\n");
 			return 1;
 		}
+		if (within)
+			return ts_back > ts_back_moved ? 3 : 0;
 		return ts_back ? 3 : 0;
 	}
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--headers")) {
@@ -803,6 +815,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n"
 			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n"
-			"       tcpfo-pcapcheck --tsval FILE\n");
+			"       tcpfo-pcapcheck --tsval FILE\n"
+			"       tcpfo-pcapcheck --tsval-within FILE\n");
 	return 2;
 }

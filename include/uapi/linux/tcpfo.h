@@ -141,6 +141,11 @@
  *	segment at once with a duplicate ACK (never rate limited: it carries
  *	data), revealing its rcv_nxt, snd_nxt, window and ts_recent. Needs
  *	the local addresses to be routable from this host (claim them first).
+ *	The probe's TSval stands for the old socket's clock now: the stored
+ *	TSval plus the milliseconds since the record was stored (FLOW_IMPORT)
+ *	plus TCPFO_A_TAKEOVER_TS_AHEAD, never below a TSecr the peer sent since
+ *	the lock plus one nor below an earlier probe's; it is reported as
+ *	TCPFO_SEEN_A_PROBE_TSVAL. A new socket must not start below it.
  * @TCPFO_CMD_TAKEOVER_ACTIVATE: (admin) turns a locked standby flow into a
  *	tracked flow of this gateway, for the sockets failoverd recreated
  *	with TCP_REPAIR. Carries a TCPFO_A_FLOW nest with ID and the resume
@@ -271,6 +276,9 @@ enum tcpfo_protection {
  *	reply; in the FENCE_LIFT reply, fenced flows freed.
  * @TCPFO_A_FENCE_SOCKETS: u32, orphaned sockets closed. FENCE_LIFT reply.
  * @TCPFO_A_FENCE_RESET: flag, FENCE_LIFT request: reset the peers.
+ * @TCPFO_A_TAKEOVER_TS_AHEAD: s32, milliseconds, optional in TAKEOVER_PROBE:
+ *	added to a probe's TSval estimate (a margin for the old socket's
+ *	last segments; 0 if absent).
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -299,6 +307,7 @@ enum tcpfo_attr {
 	TCPFO_A_FENCED_FLOWS,
 	TCPFO_A_FENCE_SOCKETS,
 	TCPFO_A_FENCE_RESET,
+	TCPFO_A_TAKEOVER_TS_AHEAD,
 
 	__TCPFO_A_MAX
 };
@@ -481,6 +490,7 @@ enum tcpfo_flow_attr {
 #define TCPFO_SEEN_SYN		(1U << 2)	/* a SYN: the peer restarted the handshake */
 #define TCPFO_SEEN_FIN		(1U << 3)	/* a FIN: it ends at NXT - 1 */
 #define TCPFO_SEEN_RST		(1U << 4)	/* an RST: the peer gave up */
+#define TCPFO_SEEN_PROBED_TS	(1U << 5)	/* a probe with PROBE_TSVAL went */
 
 /**
  * enum tcpfo_seen_attr - inside TCPFO_FLOW_A_L1_SEEN / L2_SEEN: what a peer
@@ -499,6 +509,9 @@ enum tcpfo_flow_attr {
  * @TCPFO_SEEN_A_TSECR: u32, the newest TSecr: the gateway TSval the peer
  *	last accepted (its ts_recent). A new socket's TSvals must not be
  *	below it.
+ * @TCPFO_SEEN_A_PROBE_TSVAL: u32, the TSval of the last probe sent to the
+ *	peer (TCPFO_SEEN_PROBED_TS). A new socket's TSvals must not be below
+ *	it either: the peer may have taken it as its ts_recent.
  */
 enum tcpfo_seen_attr {
 	TCPFO_SEEN_A_UNSPEC,
@@ -509,6 +522,7 @@ enum tcpfo_seen_attr {
 	TCPFO_SEEN_A_WIN,
 	TCPFO_SEEN_A_TSVAL,
 	TCPFO_SEEN_A_TSECR,
+	TCPFO_SEEN_A_PROBE_TSVAL,
 
 	__TCPFO_SEEN_A_MAX
 };
