@@ -535,7 +535,17 @@ void StateLink::on_frame(const wire::Frame &f)
 void StateLink::store(const wire::FlowRecord &r)
 {
 	try {
-		kernel_.import_flow(from_record(r));
+		Flow f = from_record(r);
+		// How old its TSvals are: the probes of a takeover count the old
+		// sockets' clocks on from when the primary read them.
+		if (r.ts_sample_mono_ns && peer_clock_offset_ns_) {
+			const std::int64_t age = static_cast<std::int64_t>(mono_ns()) +
+						 *peer_clock_offset_ns_ -
+						 static_cast<std::int64_t>(r.ts_sample_mono_ns);
+			f.ts_age_ms = static_cast<std::uint32_t>(
+				std::clamp<std::int64_t>(age / 1'000'000, 0, UINT32_MAX));
+		}
+		kernel_.import_flow(f);
 	} catch (const std::exception &e) {
 		// Acknowledging it would tell a sync primary the flow is safe
 		// here: close instead (the primary goes unprotected and resyncs).

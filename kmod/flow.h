@@ -89,6 +89,7 @@ struct tcpfo_leg {
 	u32	snd_nxt;	/* highest end sequence sent, SYN/FIN included */
 	u32	ts_sent;	/* highest TSval sent */
 	u32	txhash;		/* its flow hash (sk_txhash), 0 if unknown */
+	unsigned long ts_sent_at;	/* jiffies when ts_sent was sent */
 	bool	rcv_nxt_valid;
 	bool	ts_sent_valid;
 
@@ -141,8 +142,10 @@ static inline u8 tcpfo_leg_gw_wscale(const struct tcpfo_leg *leg)
  */
 static inline void tcpfo_leg_note_tsval(struct tcpfo_leg *leg, u32 tsval)
 {
-	leg->ts_sent = leg->ts_sent_valid ?
-		       tcpfo_seq_max(leg->ts_sent, tsval) : tsval;
+	if (!leg->ts_sent_valid || !tcpfo_seq_before(tsval, leg->ts_sent)) {
+		leg->ts_sent = tsval;
+		leg->ts_sent_at = jiffies;
+	}
 	leg->ts_sent_valid = true;
 }
 

@@ -118,6 +118,7 @@ static const struct nla_policy tcpfo_flow_import_policy[TCPFO_FLOW_A_MAX + 1] = 
 	[TCPFO_FLOW_A_L2_TS_SENT] = { .type = NLA_U32 },
 	[TCPFO_FLOW_A_L1_TS_RECENT] = { .type = NLA_U32 },
 	[TCPFO_FLOW_A_L2_TS_RECENT] = { .type = NLA_U32 },
+	[TCPFO_FLOW_A_TS_AGE]	= { .type = NLA_U32 },
 };
 
 /* GET_STATUS and SERVICE_GET take no attributes: every slot is NLA_UNSPEC,
@@ -987,13 +988,26 @@ static const struct tcpfo_nl_leg_attrs tcpfo_nl_legs[TCPFO_NR_LEGS] = {
 	},
 };
 
+/*
+ * A tracked flow's TS_SENT is the socket's TSval clock now, as far as the
+ * module can tell: the highest TSval it sent, counted on by the time since
+ * (a socket's TSvals advance with its clock, 1 ms each ms). A standby
+ * reading it later adds its age, so a leg that was quiet before the record
+ * was read still gets an estimate above what its socket sent afterwards.
+ * A standby record's is what was imported.
+ */
 static int tcpfo_nl_put_leg_ts(struct sk_buff *skb,
 			       const struct tcpfo_leg *leg,
-			       const struct tcpfo_nl_leg_attrs *a)
+			       const struct tcpfo_nl_leg_attrs *a,
+			       bool standby)
 {
+	u32 ts_sent = leg->ts_sent;
+
+	if (!standby)
+		ts_sent += jiffies_to_msecs(jiffies - leg->ts_sent_at);
 	if (leg->sent_any && nla_put_u32(skb, a->edge, leg->right_edge))
 		return -EMSGSIZE;
-	if (leg->ts_sent_valid && nla_put_u32(skb, a->ts_sent, leg->ts_sent))
+	if (leg->ts_sent_valid && nla_put_u32(skb, a->ts_sent, ts_sent))
 		return -EMSGSIZE;
 	if (leg->ts_recent_valid &&
 	    nla_put_u32(skb, a->ts_recent, leg->ts_recent))
@@ -1083,8 +1097,8 @@ static int tcpfo_nl_put_flow(struct sk_buff *skb,
 	    (fi->fenced && nla_put_flag(skb, TCPFO_FLOW_A_FENCED)) ||
 	    (!standby && nla_put_u32(skb, TCPFO_FLOW_A_IDLE_MS, fi->idle_ms)))
 		goto err_cancel;
-	if (tcpfo_nl_put_leg_ts(skb, l1, &tcpfo_nl_legs[TCPFO_L1]) ||
-	    tcpfo_nl_put_leg_ts(skb, l2, &tcpfo_nl_legs[TCPFO_L2]))
+	if (tcpfo_nl_put_leg_ts(skb, l1, &tcpfo_nl_legs[TCPFO_L1], standby) ||
+	    tcpfo_nl_put_leg_ts(skb, l2, &tcpfo_nl_legs[TCPFO_L2], standby))
 		goto err_cancel;
 	if (lv && tcpfo_nl_put_lock(skb, lv))
 		goto err_cancel;
@@ -1364,6 +1378,8 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 		fi->fin[TCPFO_S2C] = nla_get_u64(tb[TCPFO_FLOW_A_FIN_S2C]);
 		fi->fin_seen[TCPFO_S2C] = true;
 	}
+	if (tb[TCPFO_FLOW_A_TS_AGE])
+		sf->ts_age_ms = nla_get_u32(tb[TCPFO_FLOW_A_TS_AGE]);
 
 	mutex_lock(&tn->lock);
 	err = tcpfo_standby_store(tn, sf);

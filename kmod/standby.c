@@ -22,9 +22,10 @@ void tcpfo_standby_exit(struct tcpfo_net *tn)
 int tcpfo_standby_store(struct tcpfo_net *tn, struct tcpfo_standby_flow *sf)
 {
 	struct tcpfo_standby_table *st = &tn->standby;
+	u64 now = ktime_get_ns(), age = (u64)sf->ts_age_ms * NSEC_PER_MSEC;
 	struct tcpfo_standby_flow *old;
 
-	sf->stored_ns = ktime_get_ns();
+	sf->ts_sampled_ns = now > age ? now - age : 0;
 	/* Counted before storing: an id seen for the first time must fit. */
 	old = xa_load(&st->by_id, sf->info.id);
 	if (!old && atomic_read(&st->count) >= READ_ONCE(tcpfo_max_flows)) {

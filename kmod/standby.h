@@ -18,7 +18,9 @@ struct tcpfo_net;
 
 struct tcpfo_standby_flow {
 	struct rcu_head		rcu;
-	u64			stored_ns;	/* ktime_get_ns() when stored */
+	/* When the primary read the TSvals (ktime_get_ns(), this host). */
+	u64			ts_sampled_ns;
+	u32			ts_age_ms;	/* at import (TCPFO_FLOW_A_TS_AGE) */
 	struct tcpfo_flow_info	info;	/* info.id: the primary's id */
 };
 

@@ -400,8 +400,8 @@ static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
  */
 /*
  * The probe's TSval: the old socket's clock now, as far as the standby can
- * tell (the TSval stored with the record, plus the time since it was
- * stored, plus @ahead: failoverd's margin). Never below what the peer
+ * tell (the TSval stored with the record, plus the time since the primary
+ * read it, plus @ahead: failoverd's margin). Never below what the peer
  * showed it accepted (a TSecr seen since the lock, plus one) nor below an
  * earlier probe's, so the peer sees the gateway's TSvals go on rising
  * across the takeover; the new socket starts at or above it (the daemon
@@ -413,7 +413,7 @@ static u32 tcpfo_probe_tsval(struct tcpfo_lock *lk,
 {
 	const struct tcpfo_leg *leg = &sf->info.leg[legid];
 	struct tcpfo_seen *sn = &lk->seen[legid];
-	u64 since = ktime_get_ns() - sf->stored_ns;
+	u64 since = ktime_get_ns() - sf->ts_sampled_ns;
 	u32 tsval;
 
 	tsval = leg->ts_sent + (u32)div_u64(since, NSEC_PER_MSEC) + (u32)ahead;
@@ -572,6 +572,7 @@ static void tcpfo_activate_leg(struct tcpfo_flow *flow, unsigned int legid,
 	leg->rcv_nxt = tcpfo_off_to_seq(leg->peer_isn, rs->released[peer_dir]);
 	leg->rcv_nxt_valid = true;
 	leg->ts_sent = rs->ts_sent[legid];
+	leg->ts_sent_at = jiffies;
 	leg->ts_sent_valid = rs->ts_sent_valid[legid];
 
 	ws = tcpfo_leg_gw_wscale(leg);

@@ -334,16 +334,17 @@ tsval_monotonic() {
 # other's: a takeover) are reported, not failed: for a run whose standby
 # is given a wrong clock mapping on purpose (takeover.ts-skew), where the
 # probes and new sockets can only go by what the peers echo.
-TSVAL_BAD=
+TSVAL_BAD= TSVAL_WITHIN=
 tsval_check() {
 	tsval_monotonic "$1" || TSVAL_BAD="$TSVAL_BAD; $2"
 }
 tsval_check_within() {
 	tcpfo-pcapcheck --tsval-within "$1" || TSVAL_BAD="$TSVAL_BAD; $2"
+	TSVAL_WITHIN="$TSVAL_WITHIN; $2"
 }
 tsval_verdict() {
 	[ -z "$TSVAL_BAD" ] || fail "TSvals went backwards:${TSVAL_BAD#;}"
-	note "TSvals never went backwards"
+	note "TSvals never went backwards${TSVAL_WITHIN:+ (in${TSVAL_WITHIN#;}: within one sender; across the takeover, see above)}"
 }
 
 # offloads_off NS...: no checksum offload, TSO or GSO on any veth of the

@@ -110,7 +110,10 @@ run() { # MODE
 	done
 	wait_for 120 sh -c "[ \$(ip netns exec gw1 tcpfoctl -j flows | jq '[.[] | select(.state == \"established\" and .released_c2s > 0)] | length') -eq $FLOWS ]" ||
 		{ ip netns exec gw1 tcpfoctl flows | awk '{ print $5 }' | sort | uniq -c; ip netns exec gw1 tcpfoctl status
-		  ctl gw1 peer; tail -5 /tmp/cy-stream1.out; tail -20 /tmp/gw1.log; fail "$MODE: $FLOWS flows never moved through gw1"; }
+		  ctl gw1 peer; tail -5 /tmp/cy-stream1.out; tail -20 /tmp/gw1.log
+		  # Where an RST from the server came from (its stack's counters).
+		  ip netns exec server nstat -az 2>/dev/null | grep -i -e rst -e abort -e listen -e drop | grep -v ' 0 '; free
+		  fail "$MODE: $FLOWS flows never moved through gw1"; }
 	note "$(date +%T) $MODE: $FLOWS flows move through gw1"
 	wait_for 60 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -eq $FLOWS ]" ||
 		fail "$MODE: gw2 never stored the $FLOWS flows"
@@ -158,7 +161,8 @@ run() { # MODE
 			[ "$syns" -eq 1 ] || { tcpdump -nn -r /tmp/cy-probe.pcap; cat /tmp/gw1.log; grep -v "takeover: flow\|round" /tmp/gw2.log | tail -30
 				fail "$MODE cycle 1: the returning gw1 asked gw2 $syns times"; }
 			awk '/asked who is primary/ { exit } /takeover: done/ { bad = 1; exit } END { exit bad }' /tmp/gw2.log ||
-				{ grep -v "takeover: flow\|round" /tmp/gw2.log | tail -30; fail "$MODE cycle 1: gw2 answered gw1 only after its takeover"; }
+				{ grep -v "takeover: flow\|round" /tmp/gw2.log | tail -30; cat /tmp/gw1.log; tcpdump -nn -tt -r /tmp/cy-probe.pcap
+				  fail "$MODE cycle 1: gw2 answered gw1 only after its takeover"; }
 			note "$MODE cycle 1: gw1 came back during gw2's takeover; gw2 answered its first probe before the takeover ended"
 		else
 			move gw2 failover "$MODE cycle $k failover"

@@ -118,6 +118,8 @@ struct Flow {
 	std::optional<std::uint32_t> l2_ts_sent;
 	std::optional<std::uint32_t> l1_ts_recent;
 	std::optional<std::uint32_t> l2_ts_recent;
+	// FLOW_IMPORT only: how long ago the primary read the TSvals.
+	std::optional<std::uint32_t> ts_age_ms;
 	bool locked = false;	// a standby flow under TAKEOVER_LOCK
 	// Fenced (FLOW_A_FENCED): its owner died; the module drops its
 	// segments until it frees it. Neither replicated nor deleted.

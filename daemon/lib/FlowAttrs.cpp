@@ -179,6 +179,7 @@ void put_flow_import(nl_msg *msg, const Flow &f)
 		put_opt(msg, TCPFO_FLOW_A_L2_TS_SENT, f.l2_ts_sent);
 		put_opt(msg, TCPFO_FLOW_A_L1_TS_RECENT, f.l1_ts_recent);
 		put_opt(msg, TCPFO_FLOW_A_L2_TS_RECENT, f.l2_ts_recent);
+		put_opt(msg, TCPFO_FLOW_A_TS_AGE, f.ts_age_ms);
 	});
 }
 

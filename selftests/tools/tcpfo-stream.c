@@ -370,9 +370,27 @@ static int server(const char *host, const char *port)
 			perror("tcpfo-stream: accept");
 			return 1;
 		}
-		if (fork() == 0) {
-			close(lfd);
-			_exit(serve_one(fd));
+		/*
+		 * A connection closed for want of a process would reach the
+		 * relay as an RST (its request unread): say so, and try again
+		 * for a while (a busy VM can run short of memory for a moment).
+		 */
+		for (int tries = 0;; tries++) {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				close(lfd);
+				_exit(serve_one(fd));
+			}
+			if (pid > 0)
+				break;
+			if (tries == 0)
+				perror("tcpfo-stream: fork (trying again for 5 s)");
+			if (tries == 500) {
+				fprintf(stderr, "tcpfo-stream: fork failed for 5 s: connection dropped\n");
+				break;
+			}
+			usleep(10000);
 		}
 		close(fd);
 	}

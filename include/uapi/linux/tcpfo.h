@@ -142,8 +142,9 @@
  *	data), revealing its rcv_nxt, snd_nxt, window and ts_recent. Needs
  *	the local addresses to be routable from this host (claim them first).
  *	The probe's TSval stands for the old socket's clock now: the stored
- *	TSval plus the milliseconds since the record was stored (FLOW_IMPORT)
- *	plus TCPFO_A_TAKEOVER_TS_AHEAD, never below a TSecr the peer sent since
+ *	TSval plus the milliseconds since the primary read it (the import's
+ *	TCPFO_FLOW_A_TS_AGE, else since the import) plus
+ *	TCPFO_A_TAKEOVER_TS_AHEAD, never below a TSecr the peer sent since
  *	the lock plus one nor below an earlier probe's; it is reported as
  *	TCPFO_SEEN_A_PROBE_TSVAL. A new socket must not start below it.
  * @TCPFO_CMD_TAKEOVER_ACTIVATE: (admin) turns a locked standby flow into a
@@ -414,7 +415,10 @@ enum tcpfo_flow_state {
  * @TCPFO_FLOW_A_L1_RIGHT_EDGE: u32, the right edge (ack + scaled window)
  *	last announced to the client.
  * @TCPFO_FLOW_A_L2_RIGHT_EDGE: u32, likewise to the server.
- * @TCPFO_FLOW_A_L1_TS_SENT: u32, highest TSval the gateway sent on L1.
+ * @TCPFO_FLOW_A_L1_TS_SENT: u32, the gateway socket's TSval clock on L1:
+ *	in a tracked flow's dump the highest TSval it sent plus the
+ *	milliseconds since it sent it; in FLOW_IMPORT, a standby record's
+ *	dump and TAKEOVER_ACTIVATE, the value given.
  * @TCPFO_FLOW_A_L2_TS_SENT: u32, likewise on L2.
  * @TCPFO_FLOW_A_L1_TS_RECENT: u32, the client's TSval the gateway echoes.
  * @TCPFO_FLOW_A_L2_TS_RECENT: u32, the server's.
@@ -430,6 +434,10 @@ enum tcpfo_flow_state {
  * @TCPFO_FLOW_A_FENCED: flag, a fenced flow (see TCPFO_CMD_SET_CONFIG):
  *	its segments are dropped both ways until the module frees it.
  *	Dump only; failoverd neither replicates nor deletes it.
+ * @TCPFO_FLOW_A_TS_AGE: u32, milliseconds, FLOW_IMPORT only (optional):
+ *	how long before the import the primary read L1/L2_TS_SENT. A
+ *	takeover probe's TSval counts the old sockets' clocks on from then
+ *	(from the import if absent).
  */
 #define TCPFO_STORED_L1		(1U << 0)
 #define TCPFO_STORED_L2		(1U << 1)
@@ -479,6 +487,7 @@ enum tcpfo_flow_attr {
 	TCPFO_FLOW_A_L2_SEEN,
 	TCPFO_FLOW_A_RESET,
 	TCPFO_FLOW_A_FENCED,
+	TCPFO_FLOW_A_TS_AGE,
 
 	__TCPFO_FLOW_A_MAX
 };
