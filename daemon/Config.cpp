@@ -60,6 +60,7 @@ po::options_description setting_options()
 		("takeover.front-interface", po::value<std::string>())
 		("takeover.back-interface", po::value<std::string>())
 		("takeover.ts-skew", po::value<std::string>())
+		("takeover.probe-timeout", po::value<std::string>())
 		("relay.pipe-size", po::value<std::string>())
 		("relay.notsent-lowat", po::value<std::string>())
 		("relay.connect-timeout", po::value<std::string>());
@@ -306,6 +307,14 @@ Config build_config(const po::variables_map &vm)
 					 "within +-3600000");
 		c.takeover.ts_skew_ms = ms;
 	});
+	s.read("takeover.probe-timeout", [&](const std::string &v) {
+		auto d = parse_duration(v);
+		if (d < min_probe_timeout || d > max_probe_timeout)
+			throw ParseError(v + " is out of range (" +
+					 to_string(min_probe_timeout) + ".." +
+					 to_string(max_probe_timeout) + ")");
+		c.takeover.probe_timeout = d;
+	});
 
 	auto size_in = [](std::uint64_t lo, std::uint64_t hi, std::uint64_t &out) {
 		return [lo, hi, &out](const std::string &v) {
@@ -463,8 +472,8 @@ Settings: "key = value" in FILE ("[section]" for dotted keys), or
   peer.timeout TIME          standby silent -> unprotected [interval x misses]
   heartbeat.interval TIME, heartbeat.misses N   e.g. 50ms, 1s; beats [50ms, 3]
   takeover.front-interface IF, takeover.back-interface IF   VIPs, back addresses
-  relay.pipe-size SIZE       per direction, 4K..16M   [64K]
-  relay.notsent-lowat SIZE   unsent bytes per socket  [128K]
+  takeover.probe-timeout TIME  peers that do not answer: reset [10s]
+  relay.pipe-size SIZE [64K], relay.notsent-lowat SIZE [128K]  pipe, unsent
   relay.connect-timeout TIME to the backend           [5s]
 
 IPv6: [2001:db8::1]:80. SIGTERM/SIGINT: close the flows, withdraw the
@@ -495,6 +504,8 @@ std::vector<std::string> restart_required_changes(const Config &a,
 	      "takeover.front-interface");
 	check(a.takeover.back_interface == b.takeover.back_interface,
 	      "takeover.back-interface");
+	check(a.takeover.probe_timeout == b.takeover.probe_timeout,
+	      "takeover.probe-timeout");
 	return keys;
 }
 

@@ -70,10 +70,16 @@ struct Config {
 		std::string front_interface;
 		std::string back_interface;
 		std::int64_t ts_skew_ms = 0;	// test knob (takeover.ts-skew)
+		// How long a takeover keeps probing peers that have not
+		// answered before it resets their flows.
+		std::chrono::microseconds probe_timeout{10'000'000};
 	} takeover;
 
 	RelaySettings relay;
 };
+
+inline constexpr std::chrono::microseconds min_probe_timeout{100'000};
+inline constexpr std::chrono::microseconds max_probe_timeout{600'000'000};
 
 // What the command line asks for besides the settings.
 struct Invocation {

@@ -478,9 +478,6 @@ void Daemon::announce_again()
 
 namespace {
 
-// How long the standby keeps probing peers that have not answered.
-constexpr auto kProbeTimeout = std::chrono::seconds(3);
-
 // How long the silence check waits for an ARP answer: one heartbeat
 // interval (a live host answers ARP within a millisecond on a LAN, even
 // when its failoverd is stalled), 20 to 300 ms.
@@ -725,7 +722,7 @@ std::string Daemon::take_over(const std::string &why)
 	auto delay = std::chrono::milliseconds(2);
 	unsigned rounds = 0;
 	std::string probe_error;
-	auto deadline = Clock::now() + kProbeTimeout;
+	auto deadline = Clock::now() + config_.takeover.probe_timeout;
 	for (;;) {
 		// A probe that cannot go out now (the neighbour queue of a
 		// peer shared by many flows overflows while its address is
@@ -747,7 +744,7 @@ std::string Daemon::take_over(const std::string &why)
 		// The flows resumed so far are relayed while the answers come.
 		loop_.run_for(delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
-		// The peers get kProbeTimeout to answer, not counting the time
+		// The peers get [takeover] probe-timeout to answer, not counting the time
 		// spent resuming flows meanwhile.
 		const bool last = Clock::now() >= deadline;
 		std::vector<Ready> ready;

@@ -107,6 +107,27 @@ TEST_F(ConfigTest, RelaySectionTakesSizesAndDurations)
 	EXPECT_EQ(parse({"--relay.pipe-size", "64k"}).config.relay.pipe_size, 64u << 10);
 }
 
+TEST_F(ConfigTest, ProbeTimeoutDefaultsToTenSecondsAndIsBounded)
+{
+	EXPECT_EQ(parse({"--node", "gw1"}).config.takeover.probe_timeout, 10s);
+	std::string file = write("p.conf",
+		"node = gw1\n"
+		"[takeover]\n"
+		"probe-timeout = 2.5s\n");
+	EXPECT_EQ(parse({"--config", file}).config.takeover.probe_timeout, 2500ms);
+	EXPECT_NE(error_of({"--takeover.probe-timeout", "50ms"}).find("takeover.probe-timeout"), std::string::npos);
+	EXPECT_NE(error_of({"--takeover.probe-timeout", "601s"}), "");
+	EXPECT_NE(error_of({"--takeover.probe-timeout", "soon"}), "");
+	// Read at each takeover from the running settings: a change needs a
+	// restart, and says so.
+	Config a = parse({"--node", "gw1"}).config;
+	Config b = a;
+	b.takeover.probe_timeout = 1s;
+	const auto keys = restart_required_changes(a, b);
+	ASSERT_EQ(keys.size(), 1u);
+	EXPECT_EQ(keys.front(), "takeover.probe-timeout");
+}
+
 TEST_F(ConfigTest, RelaySettingsApplyOnReloadWithoutARestart)
 {
 	Config a = parse({"--node", "gw1"}).config;
