@@ -1034,7 +1034,12 @@ void Daemon::on_primary_lost()
 			log_.warning("state link: the primary is silent (" + why +
 				     ") but still answers for its VIP on " + front +
 				     ": it is alive; not taking over "
-				     "(tcpfoctl failover forces it)");
+				     "(tcpfoctl failover forces it); watching " + front +
+				     " while the state link is down");
+			if (!front_watch_)
+				front_watch_ = timers_.start(config_.heartbeat.interval *
+								     config_.heartbeat.misses,
+							     [this] { watch_front(); });
 			return;
 		}
 	}
@@ -1043,6 +1048,31 @@ void Daemon::on_primary_lost()
 	} catch (const std::exception &e) {
 		log_.error(std::string("takeover failed: ") + e.what());
 	}
+}
+
+// The primary went silent on the state link but answered on the front
+// segment. Until the link is up again, the front is asked again after
+// every interval x misses: if the primary dies meanwhile (its host, or it
+// was dying when the link broke), nothing else would notice.
+void Daemon::watch_front()
+{
+	front_watch_.reset();
+	if (config_.role != Role::standby || taking_over_ || !link_)
+		return;
+	if (link_->info().link == "up")
+		return;	// heartbeats again: the state link watches
+	if (front_answers() == false) {
+		try {
+			take_over("primary lost: the state link is down and " +
+				  config_.takeover.front_interface +
+				  " is silent now too");
+		} catch (const std::exception &e) {
+			log_.error(std::string("takeover failed: ") + e.what());
+		}
+		return;
+	}
+	front_watch_ = timers_.start(config_.heartbeat.interval * config_.heartbeat.misses,
+				     [this] { watch_front(); });
 }
 
 std::string Daemon::answer(const std::string &request)

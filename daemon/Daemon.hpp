@@ -128,6 +128,11 @@ private:
 	// found silent, and when that check ended.
 	std::uint64_t front_silent_in_ = 0;
 	std::chrono::steady_clock::time_point front_silent_at_;
+	// After a silent primary was found alive on the front segment, the
+	// front is checked again while the state link stays down: a primary
+	// that dies then is still taken over.
+	std::optional<TimerQueue::Id> front_watch_;
+	void watch_front();
 	std::unique_ptr<ControlSocket> control_;
 	// take_over runs the loop while it works; a SIGHUP meanwhile waits.
 	bool taking_over_ = false;
