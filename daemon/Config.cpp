@@ -308,12 +308,7 @@ Config build_config(const po::variables_map &vm)
 		c.takeover.ts_skew_ms = ms;
 	});
 	s.read("takeover.probe-timeout", [&](const std::string &v) {
-		auto d = parse_duration(v);
-		if (d < min_probe_timeout || d > max_probe_timeout)
-			throw ParseError(v + " is out of range (" +
-					 to_string(min_probe_timeout) + ".." +
-					 to_string(max_probe_timeout) + ")");
-		c.takeover.probe_timeout = d;
+		c.takeover.probe_timeout = duration_in(v, min_probe_timeout, max_probe_timeout);
 	});
 
 	auto size_in = [](std::uint64_t lo, std::uint64_t hi, std::uint64_t &out) {
@@ -331,12 +326,7 @@ Config build_config(const po::variables_map &vm)
 	s.read("relay.notsent-lowat", size_in(min_notsent_lowat, max_notsent_lowat,
 					      c.relay.notsent_lowat));
 	s.read("relay.connect-timeout", [&](const std::string &v) {
-		auto d = parse_duration(v);
-		if (d < min_connect_timeout || d > max_connect_timeout)
-			throw ParseError(v + " is out of range (" +
-					 to_string(min_connect_timeout) + ".." +
-					 to_string(max_connect_timeout) + ")");
-		c.relay.connect_timeout = d;
+		c.relay.connect_timeout = duration_in(v, min_connect_timeout, max_connect_timeout);
 	});
 	return c;
 }
