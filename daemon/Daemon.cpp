@@ -1015,23 +1015,27 @@ void Daemon::on_primary_lost()
 		silent = lost_silent_;
 		silence = lost_silence_;
 	}
-	// Silence alone may be a cut state link: the primary must be silent
-	// on the front segment too (it would still answer for its VIPs).
-	// Checked during this silence already (on_primary_suspect), or now.
-	if (silent) {
-		const std::string &front = config_.takeover.front_interface;
-		if (front.empty()) {
-			log_.warning("state link: the primary is silent (" + why +
-				     "); without [takeover] front-interface nothing "
-				     "confirms it is gone: not taking over on my own "
-				     "(tcpfoctl failover does)");
-			return;
-		}
-		if (silence != 0 && silence == front_silent_in_) {
+	// Silence alone may be a cut state link, and a closed link may be the
+	// primary's own doing (it found this node silent: a busy or starved
+	// host): the primary must be silent on the front segment too (it
+	// would still answer for its VIPs; a primary whose failoverd died is
+	// fenced by its module and does not). Checked during this silence
+	// already (on_primary_suspect), or now.
+	const std::string &front = config_.takeover.front_interface;
+	if (silent && front.empty()) {
+		log_.warning("state link: the primary is silent (" + why +
+			     "); without [takeover] front-interface nothing "
+			     "confirms it is gone: not taking over on my own "
+			     "(tcpfoctl failover does)");
+		return;
+	}
+	if (!front.empty()) {
+		if (silent && silence != 0 && silence == front_silent_in_) {
 			why += "; " + front + " silent too (checked " +
 			       ms_since(front_silent_at_) + " ago)";
-		} else if (front_answers() == true) {
-			log_.warning("state link: the primary is silent (" + why +
+		} else if (const std::optional<bool> answers = front_answers(); answers == true) {
+			log_.warning(std::string("state link: the primary ") +
+				     (silent ? "is silent (" : "closed the link (") + why +
 				     ") but still answers for its VIP on " + front +
 				     ": it is alive; not taking over "
 				     "(tcpfoctl failover forces it); watching " + front +
@@ -1041,6 +1045,8 @@ void Daemon::on_primary_lost()
 								     config_.heartbeat.misses,
 							     [this] { watch_front(); });
 			return;
+		} else if (!silent && answers == false) {
+			why += "; " + front + " silent too";
 		}
 	}
 	try {

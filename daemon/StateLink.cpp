@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,8 @@ StateLink::~StateLink()
 		timers_.cancel(*retry_timer_);
 	if (deadline_timer_)
 		timers_.cancel(*deadline_timer_);
+	if (read_timer_)
+		timers_.cancel(*read_timer_);
 	if (conn_)
 		loop_.remove(conn_.get());
 	if (listener_)
@@ -244,6 +247,10 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 		timers_.cancel(*deadline_timer_);
 		deadline_timer_.reset();
 	}
+	if (read_timer_) {
+		timers_.cancel(*read_timer_);
+		read_timer_.reset();
+	}
 	if (lost && primary_lost_)
 		primary_lost_(reason, gone == Gone::silent, silence_id());
 }
@@ -320,59 +327,115 @@ void StateLink::on_io(std::uint32_t events)
 			return;
 	}
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-		std::uint64_t last_seq = 0;
-		bool got = false;
-		std::uint8_t buf[65536];
-		for (;;) {
-			ssize_t n = ::recv(conn_.get(), buf, sizeof(buf), 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			if (n <= 0) {
-				const std::size_t partial = decoder_ ? decoder_->buffered() : 0;
-				if (n == 0 && partial) {
-					++counters_.refused;
-					close_link("refused: connection closed inside a frame (" +
-							   std::to_string(partial) +
-							   " bytes of it received)",
-						   true);
-				} else {
-					close_link(n == 0 ? "the peer closed the connection"
-							  : std::string("recv: ") +
-								    std::strerror(errno),
-						   n != 0, Gone::closed);
-				}
-				return;
-			}
-			counters_.bytes_received += static_cast<std::size_t>(n);
-			try {
-				decoder_->feed(std::span(buf, static_cast<std::size_t>(n)));
-				while (conn_ && decoder_) {
-					auto f = decoder_->next();
-					if (!f)
-						break;
-					++counters_.frames_received;
-					last_heard_ = Clock::now();
-					if (f->seq) {
-						last_seq = f->seq;
-						got = true;
-					}
-					on_frame(*f);
-				}
-			} catch (const wire::ProtocolError &e) {
-				++counters_.refused;
-				close_link(std::string("refused: ") + e.what(), true);
-				return;
-			}
-			if (!conn_)
-				return;
-		}
-		// The standby acknowledges what it stored, once per read.
-		if (!primary_ && session_ && got)
-			send(wire::FrameType::ack, wire::encode_ack(last_seq));
+		if (!read_input())
+			return;
 	}
 	flush();
+}
+
+// Reads and handles what the peer sent, for at most half a heartbeat
+// interval: a standby storing a full sync of many flows (one module call
+// each) would otherwise neither send its heartbeats nor acknowledge
+// anything until it had read the last one, and its peer would find it
+// silent. What is left is read on a timer of its own, after the timers
+// already due (the heartbeat among them). False if the link was closed.
+bool StateLink::read_input()
+{
+	const auto started = Clock::now();
+	const auto budget = std::max<Clock::duration>(interval_ / 2, std::chrono::milliseconds(5));
+	std::uint64_t last_seq = 0;
+	bool got = false;
+	bool more = false;
+	std::uint8_t buf[65536];
+	// Frames already received come first (a read cut short left them).
+	auto handle_frames = [&] {
+		while (conn_ && decoder_) {
+			if (got && Clock::now() - started > budget) {
+				more = decoder_->buffered() > 0;
+				return;
+			}
+			auto f = decoder_->next();
+			if (!f)
+				return;
+			++counters_.frames_received;
+			last_heard_ = Clock::now();
+			if (f->seq) {
+				last_seq = f->seq;
+				got = true;
+			}
+			on_frame(*f);
+		}
+	};
+	try {
+		handle_frames();
+	} catch (const wire::ProtocolError &e) {
+		++counters_.refused;
+		close_link(std::string("refused: ") + e.what(), true);
+		return false;
+	}
+	while (conn_ && !more) {
+		if (got && Clock::now() - started > budget) {
+			more = true;
+			break;
+		}
+		ssize_t n = ::recv(conn_.get(), buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			const std::size_t partial = decoder_ ? decoder_->buffered() : 0;
+			if (n == 0 && partial) {
+				++counters_.refused;
+				close_link("refused: connection closed inside a frame (" +
+						   std::to_string(partial) +
+						   " bytes of it received)",
+					   true);
+			} else {
+				close_link(n == 0 ? "the peer closed the connection"
+						  : std::string("recv: ") + std::strerror(errno),
+					   n != 0, Gone::closed);
+			}
+			return false;
+		}
+		counters_.bytes_received += static_cast<std::size_t>(n);
+		try {
+			decoder_->feed(std::span(buf, static_cast<std::size_t>(n)));
+			handle_frames();
+		} catch (const wire::ProtocolError &e) {
+			++counters_.refused;
+			close_link(std::string("refused: ") + e.what(), true);
+			return false;
+		}
+	}
+	if (!conn_)
+		return false;
+	// The standby acknowledges what it stored, once per read.
+	if (!primary_ && session_ && got)
+		send(wire::FrameType::ack, wire::encode_ack(last_seq));
+	if (more && !read_timer_)
+		read_timer_ = timers_.start(std::chrono::nanoseconds(0), [this] {
+			read_timer_.reset();
+			if (!conn_ || connecting_)
+				return;
+			struct Publish {
+				StateLink *self;
+				~Publish() { self->publish(); }
+			} publish_after{this};
+			if (read_input())
+				flush();
+		});
+	return true;
+}
+
+// Bytes the peer sent that are not read yet (the loop was busy): the peer
+// was not silent.
+bool StateLink::input_waiting() const
+{
+	if (read_timer_)
+		return true;
+	int queued = 0;
+	return conn_ && ::ioctl(conn_.get(), FIONREAD, &queued) == 0 && queued > 0;
 }
 
 void StateLink::on_hello(const wire::Frame &f)
@@ -807,6 +870,12 @@ std::uint64_t StateLink::silence_id() const noexcept
 // the limit rather than at the next tick.
 void StateLink::check_silence()
 {
+	if (Clock::now() - last_heard_ > silence_limit_ && input_waiting()) {
+		// Late, not silent: what it sent is read before judging.
+		if (!read_input())
+			return;
+		flush();
+	}
 	const auto now = Clock::now();
 	const auto silent = now - last_heard_;
 	if (silent > silence_limit_) {

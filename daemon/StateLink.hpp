@@ -146,6 +146,8 @@ private:
 	void on_accept();
 	void connect_start();
 	void on_io(std::uint32_t events);
+	bool read_input();
+	bool input_waiting() const;
 	void on_connected();
 	enum class Gone { no, closed, silent };
 	// gone: the peer closed the connection or went silent.
@@ -218,6 +220,7 @@ private:
 	// only every interval).
 	std::uint64_t suspected_ = 0;
 	std::optional<TimerQueue::Id> deadline_timer_;
+	std::optional<TimerQueue::Id> read_timer_;
 	std::uint64_t silence_id() const noexcept;
 	void check_silence();
 	std::uint64_t ticks_ = 0;

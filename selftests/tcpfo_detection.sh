@@ -9,6 +9,9 @@
 #     host is alive: gw1 still answers ARP for the VIP on the front
 #     segment, so gw2 must not take over. It stays standby, holds no
 #     floating address, and the transfer carries on through gw1.
+#     Then gw2's failoverd is stopped past the silence limit: gw1 closes
+#     the link; gw2, running again, must not take over from the live gw1
+#     either, and resyncs.
 #  2. The link returns and gw2 resyncs. gw1's host dies (links cut, then
 #     failoverd SIGKILLed): gw2 takes over by itself. The time from the cut
 #     to gw2's first gratuitous ARP for the VIP, seen on the switch, is
@@ -113,6 +116,28 @@ wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail
 wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
 	fail "gw2 did not store the flow again"
 note "state link back: gw2 resynced"
+
+# 1b. gw2's failoverd stalls (SIGSTOP) past the silence limit: gw1 finds
+# the standby silent and closes the link. gw2, running again, reads that
+# its primary closed the link, but gw1 still answers for the VIP: gw2
+# must not take over (a starved standby once did, and reset the flows).
+n0=$(grep -c "not taking over" /tmp/gw2.log)
+c0=$(grep -c "closed: peer silent" /tmp/gw1.log)
+kill -STOP $G2
+wait_for 10 sh -c "[ \$(grep -c 'closed: peer silent' /tmp/gw1.log) -gt $c0 ]" ||
+	{ kill -CONT $G2; tail -20 /tmp/gw1.log; fail "gw1 never found the stopped standby silent"; }
+kill -CONT $G2
+wait_for 10 sh -c "[ \$(grep -c 'not taking over' /tmp/gw2.log) -gt $n0 ] || grep -q 'takeover: primary lost' /tmp/gw2.log" ||
+	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the link its primary closed"; }
+sleep 1
+ctl gw2 -j peer | jq -e '.role == "standby"' > /dev/null ||
+	{ ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 took over from a live gw1 that had closed the link"; }
+! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
+holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
+note "gw2 stopped past the silence limit, gw1 closed the link: gw2: $(grep 'not taking over' /tmp/gw2.log | tail -1 | sed 's/^[^]]*] //')"
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 did not resync after its stall"; }
+wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
+	fail "gw2 did not store the flow again after its stall"
 
 # 2. gw1's host dies.
 CAP_SNAP=128 capture_start sw /tmp/de-sw.pcap "inbound and arp src host $VIP4"
