@@ -810,6 +810,11 @@ std::string Daemon::take_over(const std::string &why)
 		  ", all decided +" + ms_between(t_claimed, t_decided) +
 		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
 
+	// A node that asked who is primary meanwhile gets its answer now if
+	// the loop had no turn for it: closed unanswered, its probe would be
+	// reset and it would have to ask again.
+	if (answering)
+		answering->answer_pending();
 	const std::string summary =
 		"took over " + std::to_string(taken) + " flow(s), reset " +
 		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +

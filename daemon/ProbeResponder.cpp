@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 #include <system_error>
+#include <vector>
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -76,6 +77,15 @@ void ProbeResponder::adopt(UniqueFd fd)
 			std::forward_as_tuple(Probe{std::move(fd), wire::FrameDecoder(psk_),
 						    std::chrono::steady_clock::now()}));
 	loop_.add(key, EPOLLIN, [this, key](std::uint32_t) { on_probe(key); });
+}
+
+void ProbeResponder::answer_pending()
+{
+	std::vector<int> keys;
+	for (const auto &[key, p] : probes_)
+		keys.push_back(key);
+	for (int key : keys)
+		on_probe(key);
 }
 
 void ProbeResponder::expire()

@@ -45,6 +45,10 @@ public:
 	void adopt(UniqueFd fd);
 	// Drops the probes that sent no hello within 2 s.
 	void expire();
+	// Answers every accepted probe whose hello has arrived (before this
+	// responder goes: closing it unanswered would reset it, and the
+	// asking node would have to ask again).
+	void answer_pending();
 	// Called when a probing node says it starts as primary of a newer
 	// epoch than ours (after it got our answer).
 	void on_newer_primary(std::function<void(const std::string &, std::uint64_t)> cb)

@@ -288,7 +288,18 @@ void StateLink::flush()
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		close_link(std::string("send: ") + std::strerror(errno), true, Gone::closed);
+		const int err = n < 0 ? errno : EPIPE;
+		if (!salvaging_) {
+			// What the peer sent before it went (a handover, its
+			// last records) is read before the link closes: a reset
+			// that followed it must not make us lose it.
+			salvaging_ = true;
+			const bool open = read_input();
+			salvaging_ = false;
+			if (!open || !conn_)
+				return;
+		}
+		close_link(std::string("send: ") + std::strerror(err), true, Gone::closed);
 		return;
 	}
 	if (out_pos_ == out_.size()) {

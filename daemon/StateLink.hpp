@@ -221,6 +221,7 @@ private:
 	std::uint64_t suspected_ = 0;
 	std::optional<TimerQueue::Id> deadline_timer_;
 	std::optional<TimerQueue::Id> read_timer_;
+	bool salvaging_ = false;	// reading what is left after a failed send
 	std::uint64_t silence_id() const noexcept;
 	void check_silence();
 	std::uint64_t ticks_ = 0;

@@ -190,7 +190,9 @@ run() { # MODE
 		epoch=$((epoch + 1))
 		took="$took $TAKEN/${MS}ms"
 		wait_peer gw1 standby $epoch "$MODE cycle $k: gw1 back"
-		! holds_floating gw1 || { ip -n gw1 addr show; tail -30 /tmp/gw1.log
+		! holds_floating gw1 || { ip -n gw1 addr show; ls -l /tmp/gw1.log; cat /tmp/gw1.log
+			ps -o pid,args | grep '[f]ailoverd'; ctl gw1 peer; tail -20 /tmp/gw2.log
+			sleep 2; holds_floating gw1 && note "2 s later gw1 still holds them" || note "2 s later gw1 holds none"
 			fail "$MODE cycle $k: gw1 returned as standby but holds floating addresses"; }
 		move gw1 switchover "$MODE cycle $k failback"
 		note "$(date +%T) $MODE cycle $k: failback: $(cat /tmp/cy-summary.txt)"
