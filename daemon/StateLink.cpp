@@ -104,8 +104,24 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 	publish();
 }
 
+// Reads and drops what the peer sent that nobody will read now: closing
+// a TCP socket with unread data aborts it (an RST, and whatever it still
+// had to send, the last frame included, is thrown away).
+static void discard_input(int fd)
+{
+	std::uint8_t buf[65536];
+	for (int i = 0; i < 64; i++) {
+		const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		return;
+	}
+}
+
 StateLink::~StateLink()
 {
+	if (conn_ && session_)
+		discard_input(conn_.get());
 	if (heartbeat_timer_)
 		timers_.cancel(*heartbeat_timer_);
 	if (retry_timer_)
@@ -934,7 +950,13 @@ bool StateLink::send_handover()
 		return false;
 	send(wire::FrameType::handover, wire::encode_ack(epoch_));
 	flush();
-	return session_ && out_.empty();
+	if (!session_ || !out_.empty())
+		return false;
+	// The handover frame may still wait in the socket: it leaves with a
+	// FIN after it, and closing the link later does not abort it.
+	discard_input(conn_.get());
+	::shutdown(conn_.get(), SHUT_WR);
+	return true;
 }
 
 std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,
