@@ -1035,10 +1035,15 @@ void Daemon::on_primary_lost()
 		return;
 	}
 	if (!front.empty()) {
-		if (silent && silence != 0 && silence == front_silent_in_) {
-			why += "; " + front + " silent too (checked " +
-			       ms_since(front_silent_at_) + " ago)";
-		} else if (const std::optional<bool> answers = front_answers(); answers == true) {
+		// Asked again now, even after a silent early check: a starved
+		// host answers late, and one missed answer must not make a
+		// takeover from a live primary (it did, under TCG). Two silent
+		// checks in a row, or no takeover.
+		const bool early = silent && silence != 0 && silence == front_silent_in_;
+		std::optional<bool> answers = front_answers();
+		if (answers == false && !early)
+			answers = front_answers();
+		if (answers == true) {
 			log_.warning(std::string("state link: the primary ") +
 				     (silent ? "is silent (" : "closed the link (") + why +
 				     ") but still answers for its VIP on " + front +
@@ -1050,9 +1055,11 @@ void Daemon::on_primary_lost()
 								     config_.heartbeat.misses,
 							     [this] { watch_front(); });
 			return;
-		} else if (!silent && answers == false) {
-			why += "; " + front + " silent too";
 		}
+		if (answers == false)
+			why += "; " + front + " silent too" +
+			       (early ? " (checked " + ms_since(front_silent_at_) + " ago and now)"
+				      : std::string(" (checked twice)"));
 	}
 	try {
 		take_over("primary lost: " + why);
@@ -1072,7 +1079,8 @@ void Daemon::watch_front()
 		return;
 	if (link_->info().link == "up")
 		return;	// heartbeats again: the state link watches
-	if (front_answers() == false) {
+	// Two silent checks in a row (see on_primary_lost).
+	if (front_answers() == false && front_answers() == false) {
 		try {
 			take_over("primary lost: the state link is down and " +
 				  config_.takeover.front_interface +
