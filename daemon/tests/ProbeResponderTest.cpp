@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // ProbeResponder against the real probe client (probe_peer) over loopback:
 // the answer, a listener handed over with a connection already waiting in
-// it, a newer primary reported, and a probe with the wrong key refused.
+// it, a newer primary reported, a probe with the wrong key refused, and a
+// hello the loop never read answered before the responder goes.
 #include "EventLoop.hpp"
 #include "Logger.hpp"
 #include "ProbeResponder.hpp"
@@ -9,6 +10,9 @@
 #include "StateLink.hpp"
 
 #include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <future>
@@ -142,4 +146,56 @@ TEST(ProbeResponder, RefusesAProbeWithAnotherKey)
 	EXPECT_FALSE(probe_while_running(loop, prober(at, 2), 9));
 	EXPECT_FALSE(newer);
 	EXPECT_EQ(logged.str().find("asked who is primary"), std::string::npos);
+}
+
+// A probe accepted while the loop had no turn for it (a takeover at
+// work): its hello has arrived but was never read. answer_pending()
+// answers it before the responder goes; closed unanswered, the asking
+// node would get a reset and ask again.
+TEST(ProbeResponder, AnswersAPendingHelloBeforeItGoes)
+{
+	for (const bool answer_first : {true, false}) {
+		EventLoop loop;
+		std::ostringstream logged;
+		Logger log("failoverd", "gw2", LogLevel::debug, logged);
+		auto [fd, at] = loopback_listener();
+		UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+		const SocketAddress sa = to_socket_address(at);
+		ASSERT_EQ(::connect(client.get(), sa.get(), sa.length), 0);
+		UniqueFd accepted(::accept4(fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+		ASSERT_TRUE(accepted);
+		const wire::Hello asking{"returning", wire::Role::primary, wire::LinkMode::sync, 1,
+					 wire::random_nonce()};
+		const auto hello = wire::FrameEncoder::encode_hello(key_with(7), wire::encode(asking));
+		ASSERT_EQ(::send(client.get(), hello.data(), hello.size(), 0),
+			  static_cast<ssize_t>(hello.size()));
+		// Until the hello is in the accepted socket's queue.
+		pollfd p{accepted.get(), POLLIN, 0};
+		ASSERT_EQ(::poll(&p, 1, 2000), 1);
+		{
+			ProbeResponder r(loop, log, key_with(7), "gw2", wire::LinkMode::sync, 5);
+			r.adopt(std::move(accepted));
+			if (answer_first)
+				r.answer_pending();
+		}	// the responder goes; the loop never ran
+		pollfd c{client.get(), POLLIN, 0};
+		ASSERT_EQ(::poll(&c, 1, 2000), 1);
+		std::uint8_t buf[4096];
+		const ssize_t n = ::recv(client.get(), buf, sizeof(buf), 0);
+		if (!answer_first) {
+			// No answer: end of stream or a reset.
+			EXPECT_LE(n, 0);
+			continue;
+		}
+		ASSERT_GT(n, 0);
+		wire::FrameDecoder d(key_with(7));
+		d.feed(std::span(buf, static_cast<std::size_t>(n)));
+		const auto f = d.next();
+		ASSERT_TRUE(f);
+		const wire::Hello h = wire::decode_hello(f->payload);
+		EXPECT_EQ(h.node, "gw2");
+		EXPECT_EQ(h.role, wire::Role::primary);
+		EXPECT_EQ(h.epoch, 5u);
+		EXPECT_NE(logged.str().find("'returning' asked who is primary"), std::string::npos);
+	}
 }
