@@ -1024,8 +1024,7 @@ void Daemon::on_primary_lost()
 	// primary's own doing (it found this node silent: a busy or starved
 	// host): the primary must be silent on the front segment too (it
 	// would still answer for its VIPs; a primary whose failoverd died is
-	// fenced by its module and does not). Checked during this silence
-	// already (on_primary_suspect), or now.
+	// fenced by its module and does not).
 	const std::string &front = config_.takeover.front_interface;
 	if (silent && front.empty()) {
 		log_.warning("state link: the primary is silent (" + why +
