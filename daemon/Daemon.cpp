@@ -40,6 +40,14 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 	rlim_t files = raise_open_file_limit();
 	log_.info("open-file limit " + std::to_string(files) + " (4 per relayed flow)");
 
+	// Floating addresses an earlier run left (it was killed as primary)
+	// go before anything else: the module's fence, which kept this host
+	// from answering for them, is lifted just below, and whether this
+	// node is primary is known only later (settle_role asks the peer, up
+	// to 5 s). Meanwhile the node that took over holds them: two hosts
+	// must never answer for a VIP. A primary claims them again below.
+	release_floating_addresses("starting");
+
 	kernel_.set_mode(config_.mode);
 	// From now on our death fences the flows instead of truncating them;
 	// a fence an earlier run left is lifted (its flows stay fenced).
@@ -911,7 +919,7 @@ void Daemon::give_away(const std::string &why, bool tell_peer)
 		     "; this node is a standby now");
 }
 
-void Daemon::release_floating_addresses() noexcept
+void Daemon::release_floating_addresses(const char *when) noexcept
 {
 	for (const Service &s : config_.services) {
 		for (const auto &[ifname, address] :
@@ -921,10 +929,10 @@ void Daemon::release_floating_addresses() noexcept
 				continue;
 			try {
 				if (release_address(ifname, address))
-					log_.info("stopping: released " + address.to_string() +
-						  " on " + ifname);
+					log_.info(std::string(when) + ": released " +
+						  address.to_string() + " on " + ifname);
 			} catch (const std::exception &e) {
-				log_.warning(std::string("stopping: ") + e.what());
+				log_.warning(std::string(when) + ": " + e.what());
 			}
 		}
 	}

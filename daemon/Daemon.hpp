@@ -49,7 +49,7 @@ private:
 	// A primary announces its floating addresses once more.
 	void announce_again();
 	void drop_orphan_flows();
-	void release_floating_addresses() noexcept;
+	void release_floating_addresses(const char *when = "stopping") noexcept;
 	// Standby: takes every stored flow over (lock, claim the addresses,
 	// learn the peers' receive points, recreate both legs, relay) and
 	// becomes the primary. Returns a one-line summary; throws if this
