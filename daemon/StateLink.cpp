@@ -336,10 +336,7 @@ void StateLink::on_connected()
 
 void StateLink::on_io(std::uint32_t events)
 {
-	struct Publish {
-		StateLink *self;
-		~Publish() { self->publish(); }
-	} publish_after{this};
+	PublishAfter publish_after{this};
 	if (connecting_) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
@@ -445,10 +442,7 @@ bool StateLink::read_input()
 			read_timer_.reset();
 			if (!conn_ || connecting_)
 				return;
-			struct Publish {
-				StateLink *self;
-				~Publish() { self->publish(); }
-			} publish_after{this};
+			PublishAfter publish_after{this};
 			if (read_input())
 				flush();
 		});
@@ -854,10 +848,7 @@ std::map<std::uint64_t, std::uint64_t> StateLink::ts_sample_ages_ms() const
 void StateLink::heartbeat_tick()
 {
 	heartbeat_timer_ = timers_.start(interval_, [this] { heartbeat_tick(); });
-	struct Publish {
-		StateLink *self;
-		~Publish() { self->publish(); }
-	} publish_after{this};
+	PublishAfter publish_after{this};
 	if (responder_)
 		responder_->expire();
 	if (conn_ && connecting_ && Clock::now() - last_heard_ > kConnectTimeout) {

@@ -145,6 +145,12 @@ private:
 	void listen_start(UniqueFd listener = {});
 	void on_accept();
 	void connect_start();
+	// Refreshes the snapshot info() returns when the handler it lives in
+	// ends, however it ends.
+	struct PublishAfter {
+		StateLink *self;
+		~PublishAfter() { self->publish(); }
+	};
 	void on_io(std::uint32_t events);
 	bool read_input();
 	bool input_waiting() const;
