@@ -256,7 +256,7 @@ void Daemon::stop_link_thread()
 	link_stop_ = false;
 }
 
-void Daemon::start_link(UniqueFd listener)
+void Daemon::start_link(UniqueFd listener, std::vector<ProbeResponder::Pending> probes)
 {
 	const bool primary = config_.role == Role::primary;
 	const bool peer = primary ? bool(config_.peer.address) : bool(config_.peer.listen);
@@ -307,6 +307,7 @@ void Daemon::start_link(UniqueFd listener)
 			wake(handed_fd_);
 		});
 	}
+	link_->adopt_probes(std::move(probes));
 	link_thread_ = std::thread([this] { link_loop_.run(); });
 }
 
@@ -324,6 +325,11 @@ void Daemon::settle_role()
 	epoch_ = 1;
 	const bool linked = config_.peer.address && config_.peer.key;
 	if (linked) {
+		// The process's first random bytes and MAC (OpenSSL sets
+		// itself up: hundreds of milliseconds on a loaded host) are
+		// made here, not inside the first probe's time.
+		(void)wire::random_nonce();
+		(void)wire::hello_key(wire::Key{});
 		// A peer host that refuses at once is up, but its failoverd is
 		// not listening (yet): it is starting, or between its state
 		// link and the probe answers of a takeover. Asked again for up
@@ -693,17 +699,27 @@ std::string Daemon::take_over(const std::string &why)
 			by_age.emplace_back(age, id);
 		std::partial_sort(by_age.begin(), by_age.begin() + kBusiest, by_age.end());
 		std::vector<std::uint64_t> busiest;
-		for (std::size_t i = 0; i < kBusiest; ++i) {
+		// A probe the module could not send (its peer's link-layer
+		// address is being resolved: it queues none) goes again.
+		std::set<std::uint64_t> unsent;
+		auto probe = [&](std::uint64_t id) {
 			try {
-				k.takeover_probe(by_age[i].second, ts_ahead);
-				busiest.push_back(by_age[i].second);
+				k.takeover_probe(id, ts_ahead);
+				unsent.erase(id);
 			} catch (const std::exception &e) {
+				unsent.insert(id);
 				log_.debug(std::string("takeover: ") + e.what());
 			}
+		};
+		for (std::size_t i = 0; i < kBusiest; ++i) {
+			busiest.push_back(by_age[i].second);
+			probe(by_age[i].second);
 		}
 		const auto until = Clock::now() + std::chrono::milliseconds(50);
 		while (!busiest.empty() && Clock::now() < until) {
 			loop_.run_for(std::chrono::milliseconds(2));
+			for (const std::uint64_t id : std::set<std::uint64_t>(unsent))
+				probe(id);
 			for (auto it = busiest.begin(); it != busiest.end();) {
 				std::optional<Flow> f;
 				try {
@@ -716,9 +732,10 @@ std::string Daemon::take_over(const std::string &why)
 					r = consider(*f, false);
 				if (r)
 					decide(*r);
-				if (r || !f || !f->standby || !f->locked)
+				if (r || !f || !f->standby || !f->locked) {
+					unsent.erase(*it);
 					it = busiest.erase(it);
-				else
+				} else
 					++it;
 			}
 		}
@@ -819,10 +836,18 @@ std::string Daemon::take_over(const std::string &why)
 		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
 
 	// A node that asked who is primary meanwhile gets its answer now if
-	// the loop had no turn for it: closed unanswered, its probe would be
-	// reset and it would have to ask again.
-	if (answering)
+	// the loop had no turn for it; one whose hello has not come yet is
+	// handed to the state link, which answers it on the connection it
+	// opened. Closed unanswered, its probe would be reset and it would
+	// have to ask again.
+	std::vector<ProbeResponder::Pending> asking;
+	if (answering) {
 		answering->answer_pending();
+		asking = answering->take_pending();
+		if (!asking.empty())
+			log_.info("takeover: " + std::to_string(asking.size()) +
+				  " probe(s) whose hello has not come yet go to the state link");
+	}
 	const std::string summary =
 		"took over " + std::to_string(taken) + " flow(s), reset " +
 		std::to_string(reset) + " (" + std::to_string(ended) + " had ended), in " +
@@ -837,7 +862,7 @@ std::string Daemon::take_over(const std::string &why)
 		listener = answering->take_listener();
 	answering.reset();
 	try {
-		start_link(std::move(listener));
+		start_link(std::move(listener), std::move(asking));
 	} catch (const std::exception &e) {
 		log_.error(std::string("state link: ") + e.what());
 	}

@@ -63,7 +63,8 @@ private:
 	void give_away(const std::string &why, bool tell_peer);
 	// (Re)starts the state link in config_.role with epoch_.
 	// listener: see StateLink's constructor.
-	void start_link(UniqueFd listener = {});
+	void start_link(UniqueFd listener = {},
+			std::vector<ProbeResponder::Pending> probes = {});
 	// Runs task on the link's thread and waits for it (at most timeout);
 	// false if it did not run in time (it may still run later: it must
 	// not refer to the caller's stack).

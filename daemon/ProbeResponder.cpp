@@ -72,11 +72,27 @@ void ProbeResponder::on_accept()
 
 void ProbeResponder::adopt(UniqueFd fd)
 {
-	const int key = fd.get();
-	probes_.emplace(std::piecewise_construct, std::forward_as_tuple(key),
-			std::forward_as_tuple(Probe{std::move(fd), wire::FrameDecoder(psk_),
-						    std::chrono::steady_clock::now()}));
+	adopt(Pending{std::move(fd), wire::FrameDecoder(psk_), std::chrono::steady_clock::now()});
+}
+
+void ProbeResponder::adopt(Pending p)
+{
+	const int key = p.fd.get();
+	probes_.emplace(key, std::move(p));
 	loop_.add(key, EPOLLIN, [this, key](std::uint32_t) { on_probe(key); });
+	// Its hello may be there already (it came while nobody watched).
+	on_probe(key);
+}
+
+std::vector<ProbeResponder::Pending> ProbeResponder::take_pending()
+{
+	std::vector<Pending> out;
+	for (auto &[key, p] : probes_) {
+		loop_.remove(key);
+		out.push_back(std::move(p));
+	}
+	probes_.clear();
+	return out;
 }
 
 void ProbeResponder::answer_pending()
@@ -106,7 +122,7 @@ void ProbeResponder::on_probe(int key)
 	auto it = probes_.find(key);
 	if (it == probes_.end())
 		return;
-	Probe &p = it->second;
+	Pending &p = it->second;
 	std::optional<wire::Hello> h;
 	std::string error;
 	std::uint8_t buf[4096];

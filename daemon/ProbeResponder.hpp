@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tcpfo {
 
@@ -41,8 +42,22 @@ public:
 	void listen(UniqueFd listener, const Endpoint &at);
 	// The listening socket, no longer watched, for the next state link.
 	UniqueFd take_listener();
+	// An accepted probe whose hello has not come yet: its connection
+	// and what was read of it.
+	struct Pending {
+		UniqueFd fd;
+		wire::FrameDecoder decoder;
+		std::chrono::steady_clock::time_point since;
+	};
 	// Takes one connection accepted elsewhere.
 	void adopt(UniqueFd fd);
+	// Takes a probe another responder accepted (take_pending).
+	void adopt(Pending p);
+	// The probes still waiting for their hello, no longer watched: a
+	// responder that goes hands them to the next one (the state link's),
+	// which answers them when their hello comes. Closing them would
+	// reset the asking node's connection, and it would have to ask again.
+	std::vector<Pending> take_pending();
 	// Drops the probes that sent no hello within 2 s.
 	void expire();
 	// Answers every accepted probe whose hello has arrived (before this
@@ -57,11 +72,6 @@ public:
 	}
 
 private:
-	struct Probe {
-		UniqueFd fd;
-		wire::FrameDecoder decoder;
-		std::chrono::steady_clock::time_point since;
-	};
 	void on_accept();
 	void on_probe(int key);
 
@@ -72,7 +82,7 @@ private:
 	const wire::LinkMode mode_;
 	const std::uint64_t epoch_;
 	UniqueFd listener_;
-	std::map<int, Probe> probes_;
+	std::map<int, Pending> probes_;
 	std::function<void(const std::string &, std::uint64_t)> newer_primary_;
 };
 

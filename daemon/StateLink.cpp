@@ -145,6 +145,14 @@ UniqueFd StateLink::take_listener()
 	return std::move(listener_);
 }
 
+void StateLink::adopt_probes(std::vector<ProbeResponder::Pending> probes)
+{
+	if (!responder_)
+		return;
+	for (ProbeResponder::Pending &p : probes)
+		responder_->adopt(std::move(p));
+}
+
 void StateLink::listen_start(UniqueFd listener)
 {
 	listener_ = listener ? std::move(listener) : listen_socket(*listen_, "state link");
@@ -955,7 +963,18 @@ std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,
 {
 	if (!config.peer.address || !config.peer.key)
 		return std::nullopt;
-	const auto deadline = Clock::now() + timeout;
+	// The hello is ready before the connection: it follows the handshake
+	// at once. (The first random bytes and MAC of a process can take
+	// hundreds of milliseconds on a loaded host; meanwhile a peer taking
+	// over may have ended the takeover that would have answered.)
+	const wire::Key psk = key_of(config);
+	const wire::Hello mine{config.node, wire::Role::primary,
+			       config.mode == Mode::sync ? wire::LinkMode::sync
+							 : wire::LinkMode::async,
+			       epoch, wire::random_nonce()};
+	const auto frame = wire::FrameEncoder::encode_hello(psk, wire::encode(mine));
+	wire::FrameDecoder decoder(psk);
+	const auto deadline = Clock::now() + timeout;	// for the peer alone
 	auto left_ms = [&] {
 		return static_cast<int>(std::max<std::int64_t>(
 			0, std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -969,16 +988,9 @@ std::optional<PeerHello> probe_peer(const Config &config, std::uint64_t epoch,
 	pollfd pfd{fd.get(), POLLOUT, 0};
 	if (::poll(&pfd, 1, left_ms()) <= 0 || take_socket_error(fd.get()))
 		return std::nullopt;
-	const wire::Key psk = key_of(config);
-	const wire::Hello mine{config.node, wire::Role::primary,
-			       config.mode == Mode::sync ? wire::LinkMode::sync
-							 : wire::LinkMode::async,
-			       epoch, wire::random_nonce()};
-	const auto frame = wire::FrameEncoder::encode_hello(psk, wire::encode(mine));
 	if (::send(fd.get(), frame.data(), frame.size(), MSG_NOSIGNAL) !=
 	    static_cast<ssize_t>(frame.size()))
 		return std::nullopt;
-	wire::FrameDecoder decoder(psk);
 	std::uint8_t buf[4096];
 	for (;;) {
 		pfd = {fd.get(), POLLIN, 0};

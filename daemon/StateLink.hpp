@@ -60,6 +60,10 @@ public:
 	// With the link's thread stopped: the listening socket, no longer
 	// watched (invalid if none).
 	UniqueFd take_listener();
+	// Before the link's thread runs: probes a takeover's responder
+	// accepted and could not answer yet (their hello had not come); a
+	// primary answers them, a standby closes them.
+	void adopt_probes(std::vector<ProbeResponder::Pending> probes);
 	~StateLink();
 	StateLink(const StateLink &) = delete;
 	StateLink &operator=(const StateLink &) = delete;

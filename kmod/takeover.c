@@ -458,6 +458,7 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	seg.tsecr = leg->ts_recent_valid ? leg->ts_recent : 0;
 	seg.flags = TCPHDR_ACK;
 	seg.payload = 1;
+	seg.resolved_only = true;
 	return tcpfo_segment_send(tn, &seg);
 }
 
@@ -481,7 +482,10 @@ static int tcpfo_probe_flow(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 		if (err) {
 			if (ret)
 				continue;
-			if (i == TCPFO_L1)
+			if (err == -EAGAIN)
+				NL_SET_ERR_MSG(extack,
+					       "a peer's link-layer address is being resolved: probe it again");
+			else if (i == TCPFO_L1)
 				NL_SET_ERR_MSG(extack,
 					       "cannot send the client probe: is the VIP claimed?");
 			else
@@ -627,7 +631,10 @@ int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 
 		if (rs->right_edge_valid[i] &&
 		    tcpfo_seq_before(rs->right_edge[i], ack)) {
-			if (i == TCPFO_L1)
+			if (err == -EAGAIN)
+				NL_SET_ERR_MSG(extack,
+					       "a peer's link-layer address is being resolved: probe it again");
+			else if (i == TCPFO_L1)
 				NL_SET_ERR_MSG(extack,
 					       "L1 right edge is before the acknowledged point");
 			else

@@ -32,6 +32,7 @@
 #include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/neighbour.h>
 #include <net/route.h>
 #include <net/tcp.h>
 #include <net/xfrm.h>
@@ -154,6 +155,31 @@ static bool tcpfo_segment_sw_csum(const struct tcpfo_release *rel)
 	return rel->flags;
 }
 
+/*
+ * Whether a segment to @daddr by @dst can leave at once: the neighbour's
+ * link-layer address is known. If it is not, its resolution is started
+ * (neigh_event_send() with no skb queues nothing) and -EAGAIN returned. A
+ * segment queued behind the resolution could leave after a later one: when
+ * the answer comes, neigh_update() makes the entry valid, then flushes the
+ * queue with the entry's lock dropped, so a segment sent meanwhile from
+ * another CPU goes straight out ahead of it. For takeover probes that would
+ * put an older TSval on the wire after a newer one (seen in CI).
+ */
+static int tcpfo_neigh_ready(struct dst_entry *dst, const void *daddr)
+{
+	struct neighbour *n = dst_neigh_lookup(dst, daddr);
+	int err = 0;
+
+	if (!n)
+		return -ENOBUFS;
+	if (!(READ_ONCE(n->nud_state) & NUD_VALID)) {
+		neigh_event_send(n, NULL);
+		err = -EAGAIN;
+	}
+	neigh_release(n);
+	return err;
+}
+
 static int tcpfo_release_send_v4(struct net *net,
 				 const struct tcpfo_release *rel)
 {
@@ -173,6 +199,14 @@ static int tcpfo_release_send_v4(struct net *net,
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
+	if (rel->resolved_only) {
+		int err = tcpfo_neigh_ready(&rt->dst, &rel->daddr.ip);
+
+		if (err) {
+			ip_rt_put(rt);
+			return err;
+		}
+	}
 
 	skb = alloc_skb(LL_MAX_HEADER + sizeof(*iph) + tcplen + rel->payload,
 			GFP_ATOMIC);
@@ -241,6 +275,13 @@ static int tcpfo_release_send_v6(struct net *net,
 	dst = xfrm_lookup(net, dst, flowi6_to_flowi(&fl6), NULL, 0);
 	if (IS_ERR(dst))
 		return PTR_ERR(dst);
+	if (rel->resolved_only) {
+		err = tcpfo_neigh_ready(dst, &rel->daddr.in6);
+		if (err) {
+			dst_release(dst);
+			return err;
+		}
+	}
 
 	skb = alloc_skb(LL_MAX_HEADER + sizeof(*ip6h) + tcplen + rel->payload,
 			GFP_ATOMIC);

@@ -36,6 +36,12 @@ struct tcpfo_release {
 	 */
 	u8			flags;
 	u8			payload;
+	/*
+	 * Takeover probes: sent only if the peer's link-layer address is
+	 * known; otherwise its resolution is started and -EAGAIN returned
+	 * (tcpfo_neigh_ready() in xmit.c says why).
+	 */
+	bool			resolved_only;
 };
 
 /*

@@ -148,8 +148,63 @@ TEST(ProbeResponder, RefusesAProbeWithAnotherKey)
 	EXPECT_EQ(logged.str().find("asked who is primary"), std::string::npos);
 }
 
+namespace {
+
+// A connected pair over a loopback listener: the asking side (blocking)
+// and the accepted side (non-blocking), as a responder's on_accept has it.
+std::pair<UniqueFd, UniqueFd> connected_pair()
+{
+	auto [fd, at] = loopback_listener();
+	UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	const SocketAddress sa = to_socket_address(at);
+	EXPECT_EQ(::connect(client.get(), sa.get(), sa.length), 0);
+	UniqueFd accepted(::accept4(fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+	EXPECT_TRUE(accepted);
+	return {std::move(client), std::move(accepted)};
+}
+
+std::vector<std::uint8_t> hello_of(const std::string &node, std::uint64_t epoch, std::uint8_t key)
+{
+	const wire::Hello asking{node, wire::Role::primary, wire::LinkMode::sync, epoch,
+				 wire::random_nonce()};
+	return wire::FrameEncoder::encode_hello(key_with(key), wire::encode(asking));
+}
+
+void send_all(int fd, std::span<const std::uint8_t> bytes)
+{
+	ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+}
+
+// Waits until fd has something to read.
+void wait_readable(int fd)
+{
+	pollfd p{fd, POLLIN, 0};
+	ASSERT_EQ(::poll(&p, 1, 2000), 1);
+}
+
+// What the asking side got: the answer's hello, or nullopt for end of
+// stream or a reset.
+std::optional<wire::Hello> answer_of(int client, std::uint8_t key)
+{
+	pollfd c{client, POLLIN, 0};
+	if (::poll(&c, 1, 2000) != 1)
+		return std::nullopt;
+	std::uint8_t buf[4096];
+	const ssize_t n = ::recv(client, buf, sizeof(buf), 0);
+	if (n <= 0)
+		return std::nullopt;
+	wire::FrameDecoder d(key_with(key));
+	d.feed(std::span(buf, static_cast<std::size_t>(n)));
+	const auto f = d.next();
+	if (!f)
+		return std::nullopt;
+	return wire::decode_hello(f->payload);
+}
+
+} // namespace
+
 // A probe accepted while the loop had no turn for it (a takeover at
-// work): its hello has arrived but was never read. answer_pending()
+// work): its hello arrived later and was never read. answer_pending()
 // answers it before the responder goes; closed unanswered, the asking
 // node would get a reset and ask again.
 TEST(ProbeResponder, AnswersAPendingHelloBeforeItGoes)
@@ -158,44 +213,65 @@ TEST(ProbeResponder, AnswersAPendingHelloBeforeItGoes)
 		EventLoop loop;
 		std::ostringstream logged;
 		Logger log("failoverd", "gw2", LogLevel::debug, logged);
-		auto [fd, at] = loopback_listener();
-		UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-		const SocketAddress sa = to_socket_address(at);
-		ASSERT_EQ(::connect(client.get(), sa.get(), sa.length), 0);
-		UniqueFd accepted(::accept4(fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-		ASSERT_TRUE(accepted);
-		const wire::Hello asking{"returning", wire::Role::primary, wire::LinkMode::sync, 1,
-					 wire::random_nonce()};
-		const auto hello = wire::FrameEncoder::encode_hello(key_with(7), wire::encode(asking));
-		ASSERT_EQ(::send(client.get(), hello.data(), hello.size(), 0),
-			  static_cast<ssize_t>(hello.size()));
-		// Until the hello is in the accepted socket's queue.
-		pollfd p{accepted.get(), POLLIN, 0};
-		ASSERT_EQ(::poll(&p, 1, 2000), 1);
+		auto [client, accepted] = connected_pair();
+		const int peer = accepted.get();
 		{
 			ProbeResponder r(loop, log, key_with(7), "gw2", wire::LinkMode::sync, 5);
 			r.adopt(std::move(accepted));
+			send_all(client.get(), hello_of("returning", 1, 7));
+			wait_readable(peer);	// in the accepted socket's queue
 			if (answer_first)
 				r.answer_pending();
 		}	// the responder goes; the loop never ran
-		pollfd c{client.get(), POLLIN, 0};
-		ASSERT_EQ(::poll(&c, 1, 2000), 1);
-		std::uint8_t buf[4096];
-		const ssize_t n = ::recv(client.get(), buf, sizeof(buf), 0);
+		const auto h = answer_of(client.get(), 7);
 		if (!answer_first) {
-			// No answer: end of stream or a reset.
-			EXPECT_LE(n, 0);
+			EXPECT_FALSE(h);
 			continue;
 		}
-		ASSERT_GT(n, 0);
-		wire::FrameDecoder d(key_with(7));
-		d.feed(std::span(buf, static_cast<std::size_t>(n)));
-		const auto f = d.next();
-		ASSERT_TRUE(f);
-		const wire::Hello h = wire::decode_hello(f->payload);
-		EXPECT_EQ(h.node, "gw2");
-		EXPECT_EQ(h.role, wire::Role::primary);
-		EXPECT_EQ(h.epoch, 5u);
+		ASSERT_TRUE(h);
+		EXPECT_EQ(h->node, "gw2");
+		EXPECT_EQ(h->role, wire::Role::primary);
+		EXPECT_EQ(h->epoch, 5u);
 		EXPECT_NE(logged.str().find("'returning' asked who is primary"), std::string::npos);
 	}
+}
+
+// A probe whose hello has not come when its responder goes (the end of a
+// takeover) is handed to the next responder (the state link's), which
+// answers it on the same connection once the hello comes, even if the
+// first one had read half of it.
+TEST(ProbeResponder, HandsAProbeWithoutHelloToTheNextResponder)
+{
+	EventLoop loop;
+	std::ostringstream logged;
+	Logger log("failoverd", "gw2", LogLevel::debug, logged);
+	auto [client, accepted] = connected_pair();
+	const int peer = accepted.get();
+	const auto hello = hello_of("returning", 1, 7);
+	const std::size_t half = hello.size() / 2;
+	std::vector<ProbeResponder::Pending> pending;
+	{
+		ProbeResponder taking_over(loop, log, key_with(7), "gw2", wire::LinkMode::sync, 5);
+		taking_over.adopt(std::move(accepted));
+		send_all(client.get(), std::span(hello).first(half));
+		wait_readable(peer);
+		taking_over.answer_pending();	// reads the half, answers nothing
+		pending = taking_over.take_pending();
+	}
+	ASSERT_EQ(pending.size(), 1u);
+	EXPECT_EQ(logged.str().find("asked who is primary"), std::string::npos);
+	// Nothing reached the asking node: neither an answer nor an end.
+	pollfd c{client.get(), POLLIN, 0};
+	EXPECT_EQ(::poll(&c, 1, 50), 0);
+
+	ProbeResponder link(loop, log, key_with(7), "gw2", wire::LinkMode::sync, 6);
+	link.adopt(std::move(pending.front()));
+	send_all(client.get(), std::span(hello).subspan(half));
+	auto answer = std::async(std::launch::async, [&] { return answer_of(client.get(), 7); });
+	while (answer.wait_for(0ms) != std::future_status::ready)
+		loop.run_for(10ms);
+	const auto h = answer.get();
+	ASSERT_TRUE(h);
+	EXPECT_EQ(h->epoch, 6u);
+	EXPECT_NE(logged.str().find("'returning' asked who is primary"), std::string::npos);
 }
