@@ -125,6 +125,16 @@ MAC_F=$(mac gw2 front) MAC_B=$(mac gw2 back)
 # would be skipped for that leg.
 ip -n client neigh replace $VIP4 lladdr $MAC_F dev c0 nud reachable
 ip -n server neigh replace $BACK4 lladdr $MAC_B dev s0 nud reachable
+# gw2 has never talked to the client or the server: a probe is not
+# queued behind the resolution of their addresses (a later probe could
+# overtake it with a newer TSval); the module starts the resolution and
+# says EAGAIN, and a probe once the addresses are known goes out.
+ip -n gw2 neigh flush dev front
+ip -n gw2 neigh flush dev back
+expect EAGAIN probe
+[ "$(tstat probes)" = 0 ] || fail "a probe went out to an unresolved peer: $(probe takeover-status)"
+resolved() { [ "$(ip -n gw2 neigh show | grep -c -e "$CLIENT4 .*lladdr" -e "$SERVER4 .*lladdr")" = 2 ]; }
+wait_for 5 resolved || { ip -n gw2 neigh show; fail "gw2 did not resolve the peers' addresses after the probe"; }
 expect 0 probe
 probes=$(tstat probes)
 note "probes sent: $probes"

@@ -229,6 +229,7 @@ static const char *ename(int e)
 	case ERANGE: return "ERANGE";
 	case E2BIG: return "E2BIG";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EAGAIN: return "EAGAIN";
 	default: return strerror(e);
 	}
 }
