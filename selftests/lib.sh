@@ -293,10 +293,13 @@ start_backend() {
 # headers only (256 bytes) unless CAP_SNAP says otherwise (whole frames for
 # checksums_correct: a length above the largest frame, not 0, which sizes
 # every slot of the immediate-mode ring at 256 KiB: 256 slots in 64 MiB,
-# and a busy VM drops frames).
+# and a busy VM drops frames). The kernel ring is 64 MiB of the VM's 2 GiB
+# unless CAP_BUF (KiB) says otherwise: a capture of a few segments (RSTs,
+# SYNs) needs little, and four big rings beside 200 stream processes and
+# their pcaps in /tmp (RAM) leave the VM short of memory.
 capture_start() {
 	local ns=$1 file=$2; shift 2
-	ip netns exec "$ns" tcpdump -i any -s ${CAP_SNAP:-256} -B 65536 --immediate-mode -Z root -U \
+	ip netns exec "$ns" tcpdump -i any -s ${CAP_SNAP:-256} -B ${CAP_BUF:-65536} --immediate-mode -Z root -U \
 		-w "$file" ${1:+"$@"} 2> "$file.log" &
 	CAP_PID=$!
 	wait_for 10 grep -q 'listening on' "$file.log" || fail "tcpdump did not start"

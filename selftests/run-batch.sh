@@ -13,7 +13,7 @@ tests=$*
 # Kernel log lines that mean the kernel is unhealthy. Whole words only
 # ("loops_per_jiffy" is not an oops); the one taint line an unsigned
 # out-of-tree module prints is expected.
-BAD='(soft lockup|rcu_sched self-detected|rcu: INFO|detected stall|\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace)'
+BAD='(soft lockup|rcu_sched self-detected|rcu: INFO|detected stall|\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace|Out of memory|invoked oom-killer)'
 
 total=0
 for t in $tests; do total=$((total + 1)); done
@@ -64,12 +64,16 @@ for t in $tests; do
 		echo "not ok $n $t # exit $rc (${secs}s)"
 		fail=$((fail + 1))
 	fi
-	# Leave nothing behind for the next test.
+	# What the test left in /tmp (RAM) and the memory the VM has left.
+	used="$(df -m /tmp | awk 'NR == 2 { print $3 }') MB in /tmp, $(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo) MB available"
+	# Leave nothing behind for the next test: its files in /tmp go too
+	# (a later test's failure must not show an earlier one's logs).
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done
 	killall -9 failoverd tcpfo-stream 2>/dev/null
 	rmmod tcpfo 2>/dev/null
+	rm -rf /tmp/* 2>/dev/null
 	# What the next test starts with (a slow namespace cleanup or a
 	# leftover busy process shows here).
-	echo "# after $t: load $(cut -d' ' -f1-3 /proc/loadavg), $(lsmod | grep -c '^tcpfo ') tcpfo, $(ls /sys/class/net | wc -l) links"
+	echo "# after $t: load $(cut -d' ' -f1-3 /proc/loadavg), $(lsmod | grep -c '^tcpfo ') tcpfo, $(ls /sys/class/net | wc -l) links; the test left $used"
 done
 echo "# TCPFO-SUMMARY pass=$pass fail=$fail skip=$skip"

@@ -68,7 +68,9 @@ judge_move() {
 	local rc=$1
 	shift
 	[ "$rc" -eq 0 ] ||
-		{ cat /tmp/cy-summary.txt; tail -30 /tmp/gw1.log /tmp/gw2.log; fail "$3: tcpfoctl $2 on $1 failed"; }
+		{ cat /tmp/cy-summary.txt; tail -30 /tmp/gw1.log /tmp/gw2.log; ps -o pid,stat,args | grep '[f]ailoverd'
+		  free -m; df -m /tmp; dmesg | grep -i -e oom -e 'out of memory' -e killed | tail -5
+		  fail "$3: tcpfoctl $2 on $1 failed"; }
 	grep -q '^took over [0-9]* flow(s), reset 0 ' /tmp/cy-summary.txt ||
 		{ cat /tmp/cy-summary.txt; tail -30 /tmp/gw1.log /tmp/gw2.log; fail "$3: flows were reset"; }
 	TAKEN=$(sed -n 's/^took over \([0-9]*\) flow(s).*/\1/p' /tmp/cy-summary.txt)
@@ -116,9 +118,9 @@ run() { # MODE
 	# Every RST that reaches the client or the server; and on the switch,
 	# every IPv6 frame as it enters it (once each, in one causal order:
 	# both legs, from both gateways), for the invariant and the TSvals.
-	capture_start client /tmp/cy-c.pcap "$RST_FILTER"
+	CAP_BUF=2048 capture_start client /tmp/cy-c.pcap "$RST_FILTER"
 	CAP_C=$CAP_PID
-	capture_start server /tmp/cy-s.pcap "$RST_FILTER"
+	CAP_BUF=2048 capture_start server /tmp/cy-s.pcap "$RST_FILTER"
 	CAP_S=$CAP_PID
 	capture_start sw /tmp/cy-sw.pcap 'inbound and ip6 and tcp'
 	CAP_SW=$CAP_PID
@@ -152,7 +154,7 @@ run() { # MODE
 		# What the peers' own link queues hold at the fault: a probe's
 		# answer waits behind it (netem holds up to 1,000 frames, GSO
 		# ones included: 2 MB is 0.8 s at 20 Mbit/s).
-		[ $k -le 3 ] && note "$MODE cycle $k: queued at the fault: client $(ip netns exec client tc -s qdisc show dev c0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1), server $(ip netns exec server tc -s qdisc show dev s0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1)"
+		[ $k -le 3 ] && note "$MODE cycle $k: queued at the fault: client $(ip netns exec client tc -s qdisc show dev c0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1), server $(ip netns exec server tc -s qdisc show dev s0 | sed -n 's/.*backlog \([^ ]*\) \([0-9]*\)p.*/\1 in \2 frames/p' | head -1); $(df -m /tmp | awk 'NR == 2 { print $3 }') MB in /tmp, $(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo) MB available"
 		ip -n gw1 link set front down
 		ip -n gw1 link set back down
 		kill -9 $G1; wait $G1 2>/dev/null
@@ -165,7 +167,7 @@ run() { # MODE
 			# VIP) its next probe reaches gw2 mid-takeover. A refused
 			# or unanswered probe would be tried again: a second SYN
 			# from gw1 to gw2's state link port on the switch.
-			capture_start sw /tmp/cy-probe.pcap "inbound and tcp port $SL_PORT and host 192.0.2.3 and host 192.0.2.2 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
+			CAP_BUF=2048 capture_start sw /tmp/cy-probe.pcap "inbound and tcp port $SL_PORT and host 192.0.2.3 and host 192.0.2.2 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
 			CAP_P=$CAP_PID
 			ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
 			G1=$!
