@@ -747,16 +747,25 @@ std::string Daemon::take_over(const std::string &why)
 	auto delay = std::chrono::milliseconds(2);
 	unsigned rounds = 0;
 	std::string probe_error;
+	// A probe to a peer whose link-layer address is still being resolved
+	// is not sent (EAGAIN) and goes again: counted, not an error.
+	unsigned waited_for_address = 0;
+	auto probe_failed = [&](const std::exception &e) {
+		const auto *ke = dynamic_cast<const KernelError *>(&e);
+		if (ke && ke->code().value() == EAGAIN)
+			++waited_for_address;
+		else
+			probe_error = e.what();
+	};
 	auto deadline = Clock::now() + config_.takeover.probe_timeout;
 	for (;;) {
-		// A probe that cannot go out now (the neighbour queue of a
-		// peer shared by many flows overflows while its address is
-		// resolved) goes again next round.
+		// A probe that cannot go out now (its peer's link-layer
+		// address is being resolved) goes again next round.
 		const auto t_round = Clock::now();
 		try {
 			k.takeover_probe(ts_ahead);
 		} catch (const std::exception &e) {
-			probe_error = e.what();
+			probe_failed(e);
 		}
 		const auto t_probed = Clock::now();
 		++rounds;
@@ -814,7 +823,7 @@ std::string Daemon::take_over(const std::string &why)
 				try {
 					k.takeover_probe(ts_ahead);
 				} catch (const std::exception &e) {
-					probe_error = e.what();
+					probe_failed(e);
 				}
 				probed = Clock::now();
 			}
@@ -833,6 +842,9 @@ std::string Daemon::take_over(const std::string &why)
 		  ms_between(t_locked, t_claimed) + ", first flow resumed +" +
 		  (t_first ? ms_between(t_claimed, *t_first) : std::string("-")) +
 		  ", all decided +" + ms_between(t_claimed, t_decided) +
+		  (waited_for_address ? "; " + std::to_string(waited_for_address) +
+						" probe round(s) waited for a peer's link-layer address"
+				      : std::string()) +
 		  (probe_error.empty() ? "" : "; last probe error: " + probe_error));
 
 	// A node that asked who is primary meanwhile gets its answer now if
