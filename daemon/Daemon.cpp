@@ -760,13 +760,18 @@ std::string Daemon::take_over(const std::string &why)
 	auto deadline = Clock::now() + config_.takeover.probe_timeout;
 	for (;;) {
 		// A probe that cannot go out now (its peer's link-layer
-		// address is being resolved) goes again next round.
+		// address is being resolved) goes again next round, which
+		// then comes within 50 ms (for the first 2 s): resolving
+		// takes one round trip, the peer's answer another.
 		const auto t_round = Clock::now();
+		const unsigned waited_before = waited_for_address;
 		try {
 			k.takeover_probe(ts_ahead);
 		} catch (const std::exception &e) {
 			probe_failed(e);
 		}
+		const bool resolving = waited_for_address != waited_before &&
+				       Clock::now() - t_claimed < std::chrono::seconds(2);
 		const auto t_probed = Clock::now();
 		++rounds;
 		// Peers that have not answered yet may have missed the first
@@ -776,7 +781,7 @@ std::string Daemon::take_over(const std::string &why)
 		    Clock::now() - t_claimed > std::chrono::milliseconds(1000))
 			announce_again();
 		// The flows resumed so far are relayed while the answers come.
-		loop_.run_for(delay);
+		loop_.run_for(resolving ? std::min(delay, std::chrono::milliseconds(50)) : delay);
 		delay = std::min(delay * 2, std::chrono::milliseconds(200));
 		// The peers get [takeover] probe-timeout to answer, not counting the time
 		// spent resuming flows meanwhile.

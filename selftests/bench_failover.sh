@@ -83,7 +83,7 @@ round() {
 	cap_stream=$CAP_PID
 	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 1000 --down 400000000 --quiet > /tmp/bf.out 2>&1 &
 	xfer=$!
-	wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -e '.standby_flows >= $n' > /dev/null" ||
+	wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -n -e 'input | (.standby_flows >= $n)' > /dev/null" ||
 		fail "$n: the standby never held $n flows"
 	sleep 2
 	# gw2's first gratuitous ARP for the VIP, seen on the switch: the end

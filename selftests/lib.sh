@@ -55,7 +55,7 @@ veth_pair() {
 # status_num NS FIELD: a number from `tcpfoctl -j status` in NS.
 status_num() {
 	local v
-	v=$(in_ns "$1" tcpfoctl -j status | jq -e ".$2") ||
+	v=$(in_ns "$1" tcpfoctl -j status | jq -n -e "input | (.$2)") ||
 		fail "tcpfoctl -j status in '${1:-init}' has no numeric $2"
 	echo "$v"
 }
@@ -409,9 +409,13 @@ ctl() {
 }
 
 # peer_is NODE ROLE EPOCH: the node says so and its full sync is done.
+# (jq -n 'input | ...' throughout the tests: jq 1.6's -e calls no input at
+# all true, so a tcpfoctl that could not reach failoverd, and printed
+# nothing, passed every such check: a failoverd still starting was taken
+# for a synced standby.)
 peer_is() {
-	ctl $1 -j peer | jq -e --arg r "$2" --argjson e "$3" \
-		'.role == $r and .epoch == $e and .synced' > /dev/null
+	ctl $1 -j peer | jq -n -e --arg r "$2" --argjson e "$3" \
+		'input | (.role == $r and .epoch == $e and .synced)' > /dev/null
 }
 
 # holds_floating NODE: NODE has a VIP or back address on an interface.

@@ -46,7 +46,7 @@ NFT
 restore_link() { ip netns exec gw2 nft delete table inet cut; }
 gw2_is() { # ROLE EPOCH
 	ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer |
-		jq -e --arg r "$1" --argjson e "$2" '.role == $r and .epoch == $e' > /dev/null
+		jq -n -e --arg r "$1" --argjson e "$2" 'input | (.role == $r and .epoch == $e)' > /dev/null
 }
 
 # 0. IPv6 services only.
@@ -107,7 +107,7 @@ wait_for 20 grep -q "not taking over" /tmp/gw2.log ||
 note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[^]]*] //')"
 before=$(released)
 sleep 2
-ctl gw2 -j peer | jq -e '.role == "standby"' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 took over from a live gw1"; }
+ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 took over from a live gw1"; }
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 [ $(released) -gt $((before + 100000)) ] || { ctl gw1 flows; fail "the transfer stalled while the state link was cut"; }
@@ -130,7 +130,7 @@ kill -CONT $G2
 wait_for 10 sh -c "[ \$(grep -c 'not taking over' /tmp/gw2.log) -gt $n0 ] || grep -q 'takeover: primary lost' /tmp/gw2.log" ||
 	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the link its primary closed"; }
 sleep 1
-ctl gw2 -j peer | jq -e '.role == "standby"' > /dev/null ||
+ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null ||
 	{ ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -20 /tmp/gw1.log
 	  fail "gw2 took over from a live gw1 that had closed the link"; }
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }

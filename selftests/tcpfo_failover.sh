@@ -109,13 +109,13 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 		ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 3000000 --down 0 \
 			--pause-at 200000 --seed 77 > /tmp/fo-idle.out 2>&1 &
 		idle=$!
-		wait_for 30 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '[.[] | select(.released_c2s == 200032 and .fin_c2s == null)] | length == 1' > /dev/null" ||
+		wait_for 30 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -n -e 'input | ([.[] | select(.released_c2s == 200032 and .fin_c2s == null)] | length == 1)' > /dev/null" ||
 			{ ip netns exec gw1 tcpfoctl flows; fail "$mode: the idle flow never moved"; }
 		# One in its handshake: the client is connected, the backend is not.
 		ip netns exec client tcpfo-stream client $VIP4 82 --up 1000 --down 1000 \
 			> /tmp/fo-hs.out 2>&1 &
 		hs=$!
-		wait_for 30 sh -c "ip netns exec gw2 tcpfoctl -j flows | jq -e '[.[] | select(.vport == 82)] | length == 1' > /dev/null" ||
+		wait_for 30 sh -c "ip netns exec gw2 tcpfoctl -j flows | jq -n -e 'input | ([.[] | select(.vport == 82)] | length == 1)' > /dev/null" ||
 			{ ip netns exec gw1 tcpfoctl flows; ip netns exec gw2 tcpfoctl flows; fail "$mode: the standby never stored the handshake flow"; }
 		resets=1 more=1
 	fi
@@ -135,7 +135,7 @@ run() { # MODE [checked] [SKEW-MS] [extra]
 	# The fault lands once every flow moved bytes both ways (the first
 	# seen through gw1 after ~1 s of a ~20 s transfer). Fenced flows (a
 	# dead run's, if its fence were not lifted) would not count.
-	wait_for 60 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -e '([.[] | select(.state == \"established\" and (.fenced | not) and .released_c2s > 50000 and .released_s2c > 50000)] | length) == $FLOWS and ([.[] | select((.fenced | not) and .vport != 82 and .fin_c2s != null and .fin_c2s < 100000 and .fin_s2c == null)] | length) == 1' > /dev/null" ||
+	wait_for 60 sh -c "ip netns exec gw1 tcpfoctl -j flows | jq -n -e 'input | (([.[] | select(.state == \"established\" and (.fenced | not) and .released_c2s > 50000 and .released_s2c > 50000)] | length) == $FLOWS and ([.[] | select((.fenced | not) and .vport != 82 and .fin_c2s != null and .fin_c2s < 100000 and .fin_s2c == null)] | length) == 1)' > /dev/null" ||
 		{ ip netns exec gw1 tcpfoctl flows; tail -5 /tmp/fo-stream*.out /tmp/fo-half.out
 		  tail -20 /tmp/gw1.log; fail "$mode: gw1 never had $FLOWS flows in motion and one half-closed"; }
 	ip netns exec gw1 tcpfoctl -j flows > /tmp/fo-gw1-flows.json

@@ -16,9 +16,9 @@ ctl service list
 json=$(ctl -j service list) || fail "json list"
 echo "$json"
 [ "$(echo "$json" | jq length)" -eq 2 ] || fail "expected 2 services in JSON"
-echo "$json" | jq -e '.[] | select(.name=="web" and .family=="inet" and .vip=="192.0.2.1" and .vport==80 and .backend=="198.51.100.10" and .bport==8080 and .back_address=="198.51.100.1")' >/dev/null ||
+echo "$json" | jq -n -e 'input | (.[] | select(.name=="web" and .family=="inet" and .vip=="192.0.2.1" and .vport==80 and .backend=="198.51.100.10" and .bport==8080 and .back_address=="198.51.100.1"))' >/dev/null ||
 	fail "web is not listed as added"
-echo "$json" | jq -e '.[] | select(.name=="web6" and .family=="inet6" and .vip=="2001:db8:1::1" and .vport==443 and .back_address=="2001:db8:2::1")' >/dev/null ||
+echo "$json" | jq -n -e 'input | (.[] | select(.name=="web6" and .family=="inet6" and .vip=="2001:db8:1::1" and .vport==443 and .back_address=="2001:db8:2::1"))' >/dev/null ||
 	fail "web6 is not listed as added"
 ctl service list | grep -q '2001:db8:2::10' || fail "text list lacks the IPv6 backend"
 [ "$(status_num g services)" -eq 2 ] || fail "status does not count 2 services"

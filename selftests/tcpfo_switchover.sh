@@ -51,7 +51,7 @@ move() {
 		{ tail -30 /tmp/gw1.log /tmp/gw2.log; fail "$3: not every flow was taken over"; }
 }
 streams_moving() { # NODE MIN-BYTES
-	ctl $1 -j flows | jq -e "([.[] | select(.state == \"established\" and (.fenced | not) and .released_c2s > $2 and .released_s2c > $2)] | length) == $FLOWS" > /dev/null
+	ctl $1 -j flows | jq -n -e "input | (([.[] | select(.state == \"established\" and (.fenced | not) and .released_c2s > $2 and .released_s2c > $2)] | length) == $FLOWS)" > /dev/null
 }
 
 ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
@@ -84,7 +84,7 @@ wait_for 30 sh -c "ctl() { ip netns exec gw2 tcpfoctl --control-socket /run/tcpf
 # 1. Planned move to gw2.
 move gw2 switchover "switchover to gw2"
 wait_peer gw1 standby 2 "after the switchover to gw2"
-ctl gw2 -j peer | jq -e '.role == "primary" and .epoch == 2' > /dev/null ||
+ctl gw2 -j peer | jq -n -e 'input | (.role == "primary" and .epoch == 2)' > /dev/null ||
 	{ ctl gw2 peer; fail "gw2 is not the primary of epoch 2"; }
 ! holds_floating gw1 || { ip -n gw1 addr; fail "gw1 gave its flows away but holds floating addresses"; }
 wait_for 30 streams_moving gw2 100000 || { ctl gw2 flows; fail "the flows do not move through gw2"; }
@@ -102,7 +102,7 @@ ip -n gw1 link set front down
 ip -n gw1 link set back down
 kill -9 $G1; wait $G1 2>/dev/null
 move gw2 failover "failover to gw2"
-ctl gw2 -j peer | jq -e '.role == "primary" and .epoch == 4' > /dev/null ||
+ctl gw2 -j peer | jq -n -e 'input | (.role == "primary" and .epoch == 4)' > /dev/null ||
 	{ ctl gw2 peer; fail "gw2 is not the primary of epoch 4"; }
 
 # 4. gw1's host returns; its failoverd starts with the primary config.
@@ -126,7 +126,7 @@ wait_peer gw2 standby 5 "after the failback"
 # 6. failoverd alone dies on gw1; gw2 notices by itself.
 wait_for 30 streams_moving gw1 100000 || { ctl gw1 flows; fail "the flows do not move through gw1"; }
 kill -9 $G1; wait $G1 2>/dev/null
-wait_for 30 sh -c "ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq -e '.role == \"primary\" and .epoch == 6' > /dev/null" ||
+wait_for 30 sh -c "ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq -n -e 'input | (.role == \"primary\" and .epoch == 6)' > /dev/null" ||
 	{ ctl gw2 peer; tail -30 /tmp/gw2.log; fail "gw2 did not take over by itself when gw1's failoverd died"; }
 summary=$(grep 'takeover: done' /tmp/gw2.log | tail -1)
 note "failoverd on gw1 killed, gw2 took over by itself: ${summary#*done: }"

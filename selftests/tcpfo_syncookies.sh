@@ -22,7 +22,7 @@ for fam in 4 6; do
 	capture_start gw /tmp/ck$fam.pcap "tcp port $VPORT or tcp port $SPORT"
 	ip netns exec client tcpfo-stream client $vip $VPORT --duration 30 --down 3000000 > /tmp/ck$fam.out 2>&1 &
 	CL=$!
-	wait_for 20 sh -c "ip netns exec gw tcpfoctl -j flows | jq -e '[.[] | select(.state == \"established\" and .l1_isn != null)] | length == 1' > /dev/null" ||
+	wait_for 20 sh -c "ip netns exec gw tcpfoctl -j flows | jq -n -e 'input | ([.[] | select(.state == \"established\" and .l1_isn != null)] | length == 1)' > /dev/null" ||
 		{ ip netns exec gw tcpfoctl flows; fail "IPv$fam: a flow answered with a cookie SYN-ACK is not established in the module"; }
 	sleep 2
 	kill -USR1 $CL

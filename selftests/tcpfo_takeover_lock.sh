@@ -198,7 +198,7 @@ expect EEXIST activate $ID_B $c2s $s2c
 ip netns exec gw2 tcpfoctl -j flows > /tmp/gw2flows.json
 tracked=$(jq -c ".[] | select((.standby | not) and .id == $ID_B) | {id, state, client_port, vip, back_port, server, released_c2s, released_s2c}" /tmp/gw2flows.json)
 note "activated: $tracked"
-echo "$tracked" | jq -e ".state == \"established\" and .client_port == $PORT_B and .back_port == $(bport $ID_B) and .released_c2s == $c2s and .released_s2c == $s2c and .vip == \"$VIP4\" and .server == \"$SERVER4\"" > /dev/null ||
+echo "$tracked" | jq -n -e "input | (.state == \"established\" and .client_port == $PORT_B and .back_port == $(bport $ID_B) and .released_c2s == $c2s and .released_s2c == $s2c and .vip == \"$VIP4\" and .server == \"$SERVER4\")" > /dev/null ||
 	{ cat /tmp/gw2flows.json; fail "the activated flow is not as expected"; }
 
 # Flow A is given up: one RST to each peer, at the point it revealed.
