@@ -88,7 +88,7 @@ round() {
 	sleep 2
 	# gw2's first gratuitous ARP for the VIP, seen on the switch: the end
 	# of detection, lock and claim, measured on the wire.
-	CAP_SNAP=128 capture_start sw /tmp/bf-garp.pcap "inbound and arp src host $VIP4"
+	CAP_SNAP=128 capture_start sw /tmp/bf-garp.pcap "inbound and arp src host $VIP4 and arp dst host $VIP4"
 	cap_garp=$CAP_PID
 	# The fault: both links cut at once (one command), then failoverd
 	# killed; the takeover does not wait for the dead process to finish

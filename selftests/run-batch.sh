@@ -15,6 +15,26 @@ tests=$*
 # out-of-tree module prints is expected.
 BAD='(soft lockup|rcu_sched self-detected|rcu: INFO|detected stall|\boops\b|\bOops\b|\bBUG:|\bWARNING:|\bkernel BUG\b|general protection fault|unreferenced object|Slab cache still has objects|unregister_netdevice: waiting|blocked for more than|\bleak\b|refcount_t:|list_(add|del) corruption|Call Trace|Out of memory|invoked oom-killer)'
 
+# settle: waits (at most 30 s) until the CPUs are at least 80 % idle over
+# half a second, and prints how long that took. The kernel finishes a
+# test's namespaces in the background (cleanup_net); a test started while
+# that still ran would see its processes stalled. (So far every test left
+# the VM idle within 0.5 s: the stalls tcpfo_detection sometimes sees are
+# not that.)
+cpu_sample() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+settle() {
+	local waited=0 a b idle=0
+	while [ $waited -lt 60 ]; do
+		a=$(cpu_sample)
+		sleep 0.5
+		b=$(cpu_sample)
+		idle=$(echo "$a $b" | awk '{ d = $4 - $2; print (d > 0 ? int(100 * ($3 - $1) / d) : 100) }')
+		waited=$((waited + 1))
+		[ "$idle" -ge 80 ] && break
+	done
+	echo "settled in $((waited / 2)).$((waited % 2 * 5)) s, ${idle}% idle"
+}
+
 total=0
 for t in $tests; do total=$((total + 1)); done
 echo "TAP version 13"
@@ -74,6 +94,6 @@ for t in $tests; do
 	rm -rf /tmp/* 2>/dev/null
 	# What the next test starts with (a slow namespace cleanup or a
 	# leftover busy process shows here).
-	echo "# after $t: load $(cut -d' ' -f1-3 /proc/loadavg), $(lsmod | grep -c '^tcpfo ') tcpfo, $(ls /sys/class/net | wc -l) links; the test left $used"
+	echo "# after $t: load $(cut -d' ' -f1-3 /proc/loadavg), $(lsmod | grep -c '^tcpfo ') tcpfo, $(ls /sys/class/net | wc -l) links; the test left $used; $(settle)"
 done
 echo "# TCPFO-SUMMARY pass=$pass fail=$fail skip=$skip"

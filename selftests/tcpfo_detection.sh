@@ -87,6 +87,11 @@ G1=$!
 wait_for 30 peer_is gw1 primary 1 || { ctl gw1 peer; cat /tmp/gw1.log; fail "gw1 is not a synced primary"; }
 grep -q "heartbeat 50ms x 3" /tmp/gw1.log || note "(gw1's start line: $(grep -m1 heartbeat /tmp/gw1.log))"
 
+# The front checks on the switch: shown if gw2 takes over from a live gw1
+# (did gw1 answer, and when?).
+CAP_BUF=2048 capture_start sw /tmp/de-arp.pcap "inbound and arp"
+CAP_ARP=$CAP_PID
+show_arp() { tcpdump -nn -tt -r /tmp/de-arp.pcap 2>/dev/null | tail -${1:-30}; }
 capture_start client /tmp/de-c.pcap "$RST_FILTER"
 CAP_C=$CAP_PID
 capture_start server /tmp/de-s.pcap "$RST_FILTER"
@@ -103,7 +108,7 @@ wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/g
 # 1. The state link alone is cut.
 cut_link
 wait_for 20 grep -q "not taking over" /tmp/gw2.log ||
-	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the silent state link"; }
+	{ tail -20 /tmp/gw2.log; tail -20 /tmp/gw1.log; show_arp; fail "gw2 never judged the silent state link"; }
 note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[^]]*] //')"
 before=$(released)
 sleep 2
@@ -136,12 +141,16 @@ ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null ||
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 note "gw2 stopped past the silence limit, gw1 closed the link: gw2: $(grep 'not taking over' /tmp/gw2.log | tail -1 | sed 's/^[^]]*] //')"
-wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 did not resync after its stall"; }
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -30 /tmp/gw1.log
+	show_arp 60; fail "gw2 did not resync after its stall"; }
 wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
 	fail "gw2 did not store the flow again after its stall"
 
 # 2. gw1's host dies.
-CAP_SNAP=128 capture_start sw /tmp/de-sw.pcap "inbound and arp src host $VIP4"
+# gw2's gratuitous ARP (sender and target $VIP4): gw1's answers to
+# the front checks also come from $VIP4, and one captured before the cut
+# gave a negative time.
+CAP_SNAP=128 capture_start sw /tmp/de-sw.pcap "inbound and arp src host $VIP4 and arp dst host $VIP4"
 CAP_SW=$CAP_PID
 cut=$(date +%s.%N)
 ip -n gw1 link set front down
@@ -162,6 +171,7 @@ kill -USR1 $S
 wait $S || { cat /tmp/de-stream.out; tail -30 /tmp/gw2.log; fail "the stream broke"; }
 CAP_PID=$CAP_C; capture_stop /tmp/de-c.pcap
 CAP_PID=$CAP_S; capture_stop /tmp/de-s.pcap
+CAP_PID=$CAP_ARP; capture_stop /tmp/de-arp.pcap
 for f in /tmp/de-c.pcap /tmp/de-s.pcap; do
 	rst=$(tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | wc -l)
 	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f | head; fail "$rst RST(s) in $f"; }
