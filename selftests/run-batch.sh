@@ -21,6 +21,14 @@ BAD='(soft lockup|rcu_sched self-detected|rcu: INFO|detected stall|\boops\b|\bOo
 # that still ran would see its processes stalled. (So far every test left
 # the VM idle within 0.5 s: the stalls tcpfo_detection sometimes sees are
 # not that.)
+# softnet_drops: packets the kernel dropped because a CPU's input backlog
+# (net.core.netdev_max_backlog) was full; veth delivers through it, and
+# its sender sees the drop as a failed send.
+softnet_drops() {
+	local n=0 x
+	for x in $(awk '{ print $2 }' /proc/net/softnet_stat 2>/dev/null); do n=$((n + 0x$x)); done
+	echo $n
+}
 cpu_sample() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
 settle() {
 	local waited=0 a b idle=0
@@ -52,6 +60,7 @@ for t in $tests; do
 	# A test may declare its own limit with a line "# timeout: SECONDS".
 	limit=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "./$t.sh" | head -n1)
 	start=$(cut -d' ' -f1 /proc/uptime)
+	drops0=$(softnet_drops)
 	# Output is shown live (a hung test still shows how far it got).
 	# timeout makes itself a process group leader: killing that group
 	# afterwards ends whatever the test left running (servers, captures),
@@ -85,7 +94,7 @@ for t in $tests; do
 		fail=$((fail + 1))
 	fi
 	# What the test left in /tmp (RAM) and the memory the VM has left.
-	used="$(df -m /tmp | awk 'NR == 2 { print $3 }') MB in /tmp, $(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo) MB available"
+	used="$(df -m /tmp | awk 'NR == 2 { print $3 }') MB in /tmp, $(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo) MB available, $(($(softnet_drops) - drops0)) backlog drops"
 	# Leave nothing behind for the next test: its files in /tmp go too
 	# (a later test's failure must not show an earlier one's logs).
 	for ns in $(ip netns list | awk '{print $1}'); do ip netns del "$ns"; done

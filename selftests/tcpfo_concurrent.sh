@@ -25,7 +25,12 @@ while [ $i -lt $N ]; do
 done
 bad=0
 for p in $pids; do wait $p || bad=$((bad + 1)); done
-[ $bad -eq 0 ] || { cat /tmp/cc*.out | head -20; fail "$bad of $N connections failed"; }
+[ $bad -eq 0 ] || { cat /tmp/cc*.out | head -20
+	# Where a reset came from: the server's stack counters, the
+	# gateway's log, and the input backlog drops (veth).
+	ip netns exec server nstat -az 2>/dev/null | grep -i -e rst -e abort -e listen -e drop -e passiveopens | grep -v ' 0 '
+	grep -i "failed\|reset" /tmp/failoverd.log | head -10; cat /proc/net/softnet_stat
+	fail "$bad of $N connections failed"; }
 note "$N connections intact"
 # All closed: the module forgets them (closed flows are reaped after a
 # grace period of a few seconds).

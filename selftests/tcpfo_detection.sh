@@ -91,7 +91,7 @@ grep -q "heartbeat 50ms x 3" /tmp/gw1.log || note "(gw1's start line: $(grep -m1
 # (did gw1 answer, and when?).
 CAP_BUF=2048 capture_start sw /tmp/de-arp.pcap "inbound and arp"
 CAP_ARP=$CAP_PID
-show_arp() { tcpdump -nn -tt -r /tmp/de-arp.pcap 2>/dev/null | tail -${1:-30}; }
+show_arp() { tcpdump -nn -tt -r /tmp/de-arp.pcap 2>/dev/null | tail -${1:-30}; dmesg | grep -i -e tcpfo -e fence | tail -10; }
 capture_start client /tmp/de-c.pcap "$RST_FILTER"
 CAP_C=$CAP_PID
 capture_start server /tmp/de-s.pcap "$RST_FILTER"
@@ -112,7 +112,7 @@ wait_for 20 grep -q "not taking over" /tmp/gw2.log ||
 note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[^]]*] //')"
 before=$(released)
 sleep 2
-ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; fail "gw2 took over from a live gw1"; }
+ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; tail -20 /tmp/gw1.log; show_arp; fail "gw2 took over from a live gw1"; }
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 [ $(released) -gt $((before + 100000)) ] || { ctl gw1 flows; fail "the transfer stalled while the state link was cut"; }
@@ -136,7 +136,7 @@ wait_for 10 sh -c "[ \$(grep -c 'not taking over' /tmp/gw2.log) -gt $n0 ] || gre
 	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the link its primary closed"; }
 sleep 1
 ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null ||
-	{ ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -20 /tmp/gw1.log
+	{ ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -20 /tmp/gw1.log; show_arp 60
 	  fail "gw2 took over from a live gw1 that had closed the link"; }
 ! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }

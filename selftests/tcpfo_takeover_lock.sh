@@ -133,12 +133,29 @@ ip -n gw2 neigh flush dev front
 ip -n gw2 neigh flush dev back
 expect EAGAIN probe
 [ "$(tstat probes)" = 0 ] || fail "a probe went out to an unresolved peer: $(probe takeover-status)"
-resolved() { [ "$(ip -n gw2 neigh show | grep -c -e "$CLIENT4 .*lladdr" -e "$SERVER4 .*lladdr")" = 2 ]; }
+# Resolved: no peer's entry still INCOMPLETE, and one known at least (a
+# peer that retransmitted into the lock meanwhile has answered: its leg
+# gets no probe, and its address may never be asked).
+resolved() {
+	local n
+	n=$(ip -n gw2 neigh show)
+	! echo "$n" | grep -q -e "^$CLIENT4 .*INCOMPLETE" -e "^$SERVER4 .*INCOMPLETE" &&
+		echo "$n" | grep -q -e "^$CLIENT4 .*lladdr" -e "^$SERVER4 .*lladdr"
+}
 wait_for 5 resolved || { ip -n gw2 neigh show; fail "gw2 did not resolve the peers' addresses after the probe"; }
+note "gw2's neighbours after the refused probe: $(ip -n gw2 neigh show | grep -e "^$CLIENT4 " -e "^$SERVER4 " | awk '{ print $1, $NF }' | tr '\n' ' ')"
+# A leg whose peer retransmitted into the lock while gw2 resolved the
+# addresses has answered already and gets no probe (seen: all four, the
+# peers' backed-off timers fired in that second); the wire check below
+# then takes the peer's own segment as its answer.
+unanswered=$(probe seen | grep -c '^seen .* flags=none')
 expect 0 probe
 probes=$(tstat probes)
-note "probes sent: $probes"
-[ "$probes" -ge 1 ] && [ "$probes" -le 4 ] || fail "probes sent: $probes, expected 1 to 4"
+note "probes sent: $probes, to the $unanswered leg(s) not answered before"
+# (One may answer between the two commands: at most one probe per silent
+# leg, and at least one if any was silent.)
+[ "$probes" -le "$unanswered" ] && { [ "$unanswered" -eq 0 ] || [ "$probes" -ge 1 ]; } ||
+	fail "probes sent: $probes, expected one to each of the $unanswered silent legs"
 answered() { [ "$(probe seen | grep -c '^seen .*flags=[a-z+]*ack')" = 4 ]; }
 wait_for 10 answered || { probe seen; fail "not every peer answered the probes"; }
 probe seen > /tmp/seen1
