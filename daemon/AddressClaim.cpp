@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "AddressClaim.hpp"
 
+#include "CheckWindow.hpp"
 #include "UniqueFd.hpp"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -187,28 +189,109 @@ void announce_v6(const std::string &ifname, const Address &a)
 		fail(errno, "neighbour advertisement for " + a.to_string() + " on " + ifname);
 }
 
-// IPv6: neighbour solicitations for @a to its solicited-node multicast
-// address (hop limit 255, our source link-layer address), three over
-// @wait; true once a neighbour advertisement for @a comes from another
-// hardware address (its target link-layer option) or, without that
-// option, from another host.
-bool answers_v6(const std::string &ifname, const Address &a, std::chrono::milliseconds wait)
+// A check's receiving socket, kept open per interface and family: it
+// queues the interface's answers between checks. Those are skipped, but
+// an answer that came after a silent check is that check's answer, late.
+struct Receiver {
+	UniqueFd fd;
+	unsigned ifindex = 0;
+	bool last_silent = false;	   // the last check found no answer
+	CheckWindow::Clock::time_point last_end; // when it ended
+};
+
+// One check on @r: @send sends a probe, @answered reads what is queued and
+// returns true on an answer. Probes follow @wait's CheckWindow; a stall
+// of this process lengthens the window (up to 4 x @wait).
+bool run_check(Receiver &r, std::chrono::milliseconds wait, std::chrono::milliseconds recent,
+	       AnswerCheck *how, const std::function<void()> &send,
+	       const std::function<bool()> &answered)
 {
-	UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
-	if (!fd)
-		fail(errno, "neighbour solicitation for " + a.to_string() + ": socket");
+	using Clock = CheckWindow::Clock;
+	AnswerCheck local;
+	AnswerCheck &h = how ? *how : local;
+	h = AnswerCheck{};
+	// What came since the last check: a late answer to it if it was
+	// silent and ended no longer than @recent ago, else stale.
+	const bool late_counts = r.last_silent && recent.count() > 0 &&
+				 Clock::now() - r.last_end <= recent;
+	if (answered() && late_counts) {
+		h.late = true;
+		r.last_silent = false;
+		r.last_end = Clock::now();
+		return true;
+	}
+	while (answered())
+		;
+	CheckWindow w(Clock::now(), wait, 4 * wait);
+	bool result = false;
+	for (int sent = 0;;) {
+		const auto now = Clock::now();
+		if (w.over(now))
+			break;
+		if (w.probe_due(sent, now)) {
+			send();
+			++sent;
+		}
+		const auto asked = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+						    w.left(now)),
+					    wait / 3);
+		const int ms = static_cast<int>(std::max<long>(1, asked.count()));
+		pollfd p{r.fd.get(), POLLIN, 0};
+		::poll(&p, 1, ms);
+		if (answered()) {
+			result = true;
+			break;
+		}
+		// The whole round, probe and reads included: longer than the
+		// poll asked for is a stall.
+		w.slept(now, Clock::now(), std::chrono::milliseconds(ms));
+	}
+	h.stalled = std::chrono::duration_cast<std::chrono::milliseconds>(w.extended());
+	h.stalls = w.stalls();
+	r.last_silent = !result;
+	r.last_end = Clock::now();
+	return result;
+}
+
+std::mutex receivers_mutex;
+std::map<std::pair<int, std::string>, Receiver> receivers;
+
+// IPv6: neighbour solicitations for @a to its solicited-node multicast
+// address (hop limit 255, our source link-layer address); true once a
+// neighbour advertisement for @a comes from another hardware address (its
+// target link-layer option) or, without that option, from another host.
+bool answers_v6(const std::string &ifname, const Address &a, std::chrono::milliseconds wait,
+		std::chrono::milliseconds recent, AnswerCheck *how)
+{
+	std::lock_guard lock(receivers_mutex);
 	const unsigned ifindex = ifindex_of(ifname);
-	const auto mac = hwaddr_of(fd.get(), ifname);
-	const int hops = 255;
-	icmp6_filter filter;
-	ICMP6_FILTER_SETBLOCKALL(&filter);
-	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
-	if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
-	    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) ||
-	    ::setsockopt(fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) ||
-	    ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
-			 static_cast<socklen_t>(ifname.size())))
-		fail(errno, "neighbour solicitation for " + a.to_string() + ": setsockopt");
+	Receiver &r = receivers[{AF_INET6, ifname}];
+	if (!r.fd || r.ifindex != ifindex) {
+		r = Receiver{};
+		r.fd = UniqueFd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+					 IPPROTO_ICMPV6));
+		if (!r.fd)
+			fail(errno, "neighbour solicitation for " + a.to_string() + ": socket");
+		const int hops = 255;
+		icmp6_filter filter;
+		ICMP6_FILTER_SETBLOCKALL(&filter);
+		ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+		if (::setsockopt(r.fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+				 sizeof(hops)) ||
+		    ::setsockopt(r.fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
+				 sizeof(ifindex)) ||
+		    ::setsockopt(r.fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter,
+				 sizeof(filter)) ||
+		    ::setsockopt(r.fd.get(), SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
+				 static_cast<socklen_t>(ifname.size()))) {
+			const int err = errno;
+			r = Receiver{};
+			fail(err, "neighbour solicitation for " + a.to_string() + ": setsockopt");
+		}
+		r.ifindex = ifindex;
+	}
+	const int fd = r.fd.get();
+	const auto mac = hwaddr_of(fd, ifname);
 	struct __attribute__((packed)) {
 		nd_neighbor_solicit ns;
 		std::uint8_t opt_type, opt_len, lladdr[6];
@@ -225,26 +308,15 @@ bool answers_v6(const std::string &ifname, const Address &a, std::chrono::millis
 	static const std::uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
 	std::memcpy(to.sin6_addr.s6_addr, prefix, sizeof(prefix));
 	std::memcpy(to.sin6_addr.s6_addr + 13, a.bytes().data() + 13, 3);
-	const auto deadline = std::chrono::steady_clock::now() + wait;
-	for (int sent = 0;;) {
-		const auto now = std::chrono::steady_clock::now();
-		if (now >= deadline)
-			return false;
-		if (sent < 3 && now >= deadline - wait + sent * wait / 3) {
-			// The kernel fills in the checksum and a source address.
-			if (::sendto(fd.get(), &msg, sizeof(msg), 0,
-				     reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0)
-				fail(errno, "neighbour solicitation for " + a.to_string() +
-						    " on " + ifname);
-			++sent;
-		}
-		pollfd p{fd.get(), POLLIN, 0};
-		const auto left = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
-						   deadline - now),
-					   wait / 3);
-		::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count())));
+	auto send = [&] {
+		// The kernel fills in the checksum and a source address.
+		if (::sendto(fd, &msg, sizeof(msg), 0, reinterpret_cast<sockaddr *>(&to),
+			     sizeof(to)) < 0)
+			fail(errno, "neighbour solicitation for " + a.to_string() + " on " + ifname);
+	};
+	auto answered = [&] {
 		std::uint8_t in[1500];
-		for (ssize_t n; (n = ::recv(fd.get(), in, sizeof(in), 0)) > 0;) {
+		for (ssize_t n; (n = ::recv(fd, in, sizeof(in), 0)) > 0;) {
 			if (n < static_cast<ssize_t>(sizeof(nd_neighbor_advert)))
 				continue;
 			nd_neighbor_advert na;
@@ -266,74 +338,65 @@ bool answers_v6(const std::string &ifname, const Address &a, std::chrono::millis
 			if (!ours)
 				return true;
 		}
-	}
+		return false;
+	};
+	return run_check(r, wait, recent, how, send, answered);
 }
 
 } // namespace
 
 std::optional<bool> address_answers(const std::string &ifname, const Address &a,
-				    std::chrono::milliseconds wait)
+				    std::chrono::milliseconds wait,
+				    std::chrono::milliseconds recent, AnswerCheck *how)
 {
 	if (a.family() == AF_INET6)
-		return answers_v6(ifname, a, wait);
+		return answers_v6(ifname, a, wait, recent, how);
 	if (a.family() != AF_INET)
 		return std::nullopt;
-	// Kept open per interface (see sending_packet_socket()); it queues
-	// the interface's ARP frames between checks: those are skipped.
-	static std::mutex m;
-	static std::map<std::string, std::pair<UniqueFd, unsigned>> receivers;
-	std::lock_guard lock(m);
+	std::lock_guard lock(receivers_mutex);
 	sockaddr_ll at{};
 	at.sll_family = AF_PACKET;
 	at.sll_protocol = htons(ETH_P_ARP);
 	at.sll_ifindex = static_cast<int>(ifindex_of(ifname));
-	auto &[fd, bound_to] = receivers[ifname];
-	if (!fd || bound_to != static_cast<unsigned>(at.sll_ifindex)) {
-		fd = UniqueFd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				       htons(ETH_P_ARP)));
-		if (!fd)
+	// Kept open (see sending_packet_socket()).
+	Receiver &r = receivers[{AF_INET, ifname}];
+	if (!r.fd || r.ifindex != static_cast<unsigned>(at.sll_ifindex)) {
+		r = Receiver{};
+		r.fd = UniqueFd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+					 htons(ETH_P_ARP)));
+		if (!r.fd)
 			fail(errno, "ARP probe for " + a.to_string() + ": socket");
-		if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0) {
+		if (::bind(r.fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0) {
 			const int err = errno;
-			fd.reset();
+			r = Receiver{};
 			fail(err, "ARP probe for " + a.to_string() + ": bind to " + ifname);
 		}
-		bound_to = static_cast<unsigned>(at.sll_ifindex);
+		r.ifindex = static_cast<unsigned>(at.sll_ifindex);
 	}
-	const auto mac = hwaddr_of(fd.get(), ifname);
-	for (ArpPacket old{}; ::recv(fd.get(), &old, sizeof(old), 0) >= 0;)
-		;
+	const int fd = r.fd.get();
+	const auto mac = hwaddr_of(fd, ifname);
 	// RFC 5227 probe: sender address 0.0.0.0 teaches nobody anything.
 	const ArpPacket arp = arp_request(mac, nullptr, a);
 	sockaddr_ll to = at;
 	to.sll_halen = 6;
 	std::memset(to.sll_addr, 0xff, 6);
-	const auto deadline = std::chrono::steady_clock::now() + wait;
-	// Three probes spread over the wait: one lost frame decides nothing.
-	for (int sent = 0;; ) {
-		const auto now = std::chrono::steady_clock::now();
-		if (now >= deadline)
-			return false;
-		if (sent < 3 && now >= deadline - wait + sent * wait / 3) {
-			if (::sendto(fd.get(), &arp, sizeof(arp), 0,
-				     reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0)
-				fail(errno, "ARP probe for " + a.to_string() + " on " + ifname);
-			++sent;
-		}
-		pollfd p{fd.get(), POLLIN, 0};
-		const auto left = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
-						   deadline - now),
-					   wait / 3);
-		::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count())));
+	auto send = [&] {
+		if (::sendto(fd, &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
+			     sizeof(to)) < 0)
+			fail(errno, "ARP probe for " + a.to_string() + " on " + ifname);
+	};
+	auto answered = [&] {
 		ArpPacket in{};
-		for (ssize_t n; (n = ::recv(fd.get(), &in, sizeof(in), 0)) > 0;) {
+		for (ssize_t n; (n = ::recv(fd, &in, sizeof(in), 0)) > 0;) {
 			if (n == static_cast<ssize_t>(sizeof(in)) &&
 			    in.h.ar_op == htons(ARPOP_REPLY) &&
 			    std::memcmp(in.spa, a.bytes().data(), 4) == 0 &&
 			    std::memcmp(in.sha, mac.data(), 6) != 0)
 				return true;
 		}
-	}
+		return false;
+	};
+	return run_check(r, wait, recent, how, send, answered);
 }
 
 bool claim_address(const std::string &ifname, const Address &a)

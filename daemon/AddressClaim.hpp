@@ -33,7 +33,20 @@ void announce_address(const std::string &ifname, const Address &a);
 // address and an advertisement for it from another hardware address.
 // nullopt for another family. The standby asks before it takes over on
 // silence: a primary that still holds the VIP is alive.
+//
+// The wait does not count time this process was stalled (CheckWindow):
+// up to 4 x @wait more. With @recent > 0, an answer that came after the
+// last check on @ifname for that family found nothing, if that check
+// ended at most @recent ago, is its late answer and counts at once.
+// @how, if given, says how the answer was found.
+struct AnswerCheck {
+	bool late = false;			 // a late answer to the last check
+	std::chrono::milliseconds stalled{0};	 // the window grew by this
+	int stalls = 0;				 // for this many stalls
+};
 std::optional<bool> address_answers(const std::string &ifname, const Address &a,
-				    std::chrono::milliseconds wait);
+				    std::chrono::milliseconds wait,
+				    std::chrono::milliseconds recent = std::chrono::milliseconds(0),
+				    AnswerCheck *how = nullptr);
 
 } // namespace tcpfo

@@ -1020,12 +1020,27 @@ std::optional<bool> Daemon::front_answers()
 	const std::string &front = config_.takeover.front_interface;
 	for (const Service &s : config_.services) {
 		try {
+			// An answer to the last silent check counts if it came
+			// within two silence limits (a stalled host answers late).
+			const auto recent = std::chrono::duration_cast<std::chrono::milliseconds>(
+				2 * config_.heartbeat.interval * config_.heartbeat.misses);
+			AnswerCheck how;
 			auto answers = address_answers(front, s.vip.address,
-						       confirm_wait(config_.heartbeat.interval));
+						       confirm_wait(config_.heartbeat.interval),
+						       recent, &how);
 			if (!answers)
 				continue;
 			log_.debug("state link: " + s.vip.address.to_string() +
 				   (*answers ? " answers" : " does not answer") + " on " + front);
+			if (how.late)
+				log_.info("state link: " + s.vip.address.to_string() +
+					  " answered the last front check on " + front +
+					  " late: its holder is alive (a busy or stalled host)");
+			if (how.stalls)
+				log_.info("state link: the front check on " + front + " waited " +
+					  std::to_string(how.stalled.count()) + " ms more for " +
+					  std::to_string(how.stalls) +
+					  " stall(s) of this process");
 			return answers;	// one VIP is enough
 		} catch (const std::exception &e) {
 			log_.warning(std::string("takeover: front check: ") + e.what());
@@ -1049,9 +1064,31 @@ void Daemon::on_primary_suspect()
 	    config_.takeover.front_interface.empty())
 		return;
 	log_.debug("state link: the primary missed heartbeats; checking the front segment");
+	const auto started = std::chrono::steady_clock::now();
 	if (front_answers() == false) {
 		front_silent_in_ = silence;
-		front_silent_at_ = std::chrono::steady_clock::now();
+		front_silent_at_ = started;
+	}
+}
+
+// Asks the front segment until its VIP is answered (true) or has been
+// unanswered since @since (the first probe of this silence) for three
+// check windows (false; @checks says how many this took). A live host
+// answers ARP within a millisecond on a LAN, but a busy one answers late:
+// under TCG, answers came 150 ms and more after their probes, in a burst,
+// while the host's softirq work waited.
+std::optional<bool> Daemon::front_silent_since(std::chrono::steady_clock::time_point since,
+					       int &checks)
+{
+	const auto patience = 3 * confirm_wait(config_.heartbeat.interval);
+	checks = 0;
+	for (;;) {
+		const std::optional<bool> answers = front_answers();
+		++checks;
+		if (answers != false)
+			return answers;
+		if (std::chrono::steady_clock::now() - since >= patience)
+			return false;
 	}
 }
 
@@ -1086,12 +1123,12 @@ void Daemon::on_primary_lost()
 	if (!front.empty()) {
 		// Asked again now, even after a silent early check: a starved
 		// host answers late, and one missed answer must not make a
-		// takeover from a live primary (it did, under TCG). Two silent
-		// checks in a row, or no takeover.
+		// takeover from a live primary (it did, under TCG). Silent for
+		// three check windows from the first probe, or no takeover.
 		const bool early = silent && silence != 0 && silence == front_silent_in_;
-		std::optional<bool> answers = front_answers();
-		if (answers == false && !early)
-			answers = front_answers();
+		const auto since = early ? front_silent_at_ : std::chrono::steady_clock::now();
+		int checks = 0;
+		const std::optional<bool> answers = front_silent_since(since, checks);
 		if (answers == true) {
 			log_.warning(std::string("state link: the primary ") +
 				     (silent ? "is silent (" : "closed the link (") + why +
@@ -1099,16 +1136,17 @@ void Daemon::on_primary_lost()
 				     ": it is alive; not taking over "
 				     "(tcpfoctl failover forces it); watching " + front +
 				     " while the state link is down");
-			if (!front_watch_)
+			if (!front_watch_) {
+				front_watch_silent_ = false;
 				front_watch_ = timers_.start(config_.heartbeat.interval *
 								     config_.heartbeat.misses,
 							     [this] { watch_front(); });
+			}
 			return;
 		}
 		if (answers == false)
-			why += "; " + front + " silent too" +
-			       (early ? " (checked " + ms_since(front_silent_at_) + " ago and now)"
-				      : std::string(" (checked twice)"));
+			why += "; " + front + " silent too (for " + ms_since(since) + ", " +
+			       std::to_string(checks + (early ? 1 : 0)) + " checks)";
 	}
 	try {
 		take_over("primary lost: " + why);
@@ -1124,12 +1162,26 @@ void Daemon::on_primary_lost()
 void Daemon::watch_front()
 {
 	front_watch_.reset();
+	const bool silent_before = front_watch_silent_;
+	front_watch_silent_ = false;
 	if (config_.role != Role::standby || taking_over_ || !link_)
 		return;
 	if (link_->info().link == "up")
 		return;	// heartbeats again: the state link watches
-	// Two silent checks in a row (see on_primary_lost).
-	if (front_answers() == false && front_answers() == false) {
+	// Silent for three check windows (see on_primary_lost), and again
+	// one interval later: this runs again and again while the link is
+	// down, and one stall of the host must not make it take over.
+	int checks = 0;
+	const bool silent = front_silent_since(std::chrono::steady_clock::now(), checks) == false;
+	if (silent && !silent_before) {
+		log_.info("state link: " + config_.takeover.front_interface +
+			  " is silent; checking again in " +
+			  to_string(config_.heartbeat.interval) + " before taking over");
+		front_watch_silent_ = true;
+		front_watch_ = timers_.start(config_.heartbeat.interval, [this] { watch_front(); });
+		return;
+	}
+	if (silent) {
 		try {
 			take_over("primary lost: the state link is down and " +
 				  config_.takeover.front_interface +

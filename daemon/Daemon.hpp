@@ -118,6 +118,8 @@ private:
 	// (ARP or neighbour solicitation: it is alive); nullopt: nothing to
 	// check (no front interface or service, or the check failed).
 	std::optional<bool> front_answers();
+	std::optional<bool> front_silent_since(std::chrono::steady_clock::time_point since,
+					       int &checks);
 	UniqueFd lost_fd_;	// eventfd: the link thread saw the primary go
 	UniqueFd suspect_fd_;	// eventfd: ... go silent for a while
 	std::mutex lost_mutex_;
@@ -133,6 +135,8 @@ private:
 	// front is checked again while the state link stays down: a primary
 	// that dies then is still taken over.
 	std::optional<TimerQueue::Id> front_watch_;
+	// The last watch found the front silent: the next one confirms.
+	bool front_watch_silent_ = false;
 	void watch_front();
 	std::unique_ptr<ControlSocket> control_;
 	// take_over runs the loop while it works; a SIGHUP meanwhile waits.

@@ -12,6 +12,8 @@
 #     Then gw2's failoverd is stopped past the silence limit: gw1 closes
 #     the link; gw2, running again, must not take over from the live gw1
 #     either, and resyncs.
+#  1c. gw1's ARP answers are delayed 100 ms (netem) and the state link is
+#     cut: late answers are answers, gw2 must not take over.
 #  2. The link returns and gw2 resyncs. gw1's host dies (links cut, then
 #     failoverd SIGKILLed): gw2 takes over by itself. The time from the cut
 #     to gw2's first gratuitous ARP for the VIP, seen on the switch, is
@@ -64,7 +66,7 @@ wait_for 20 grep -q "not taking over" /tmp/gw2-6.log ||
 	{ tail -20 /tmp/gw2-6.log; fail "IPv6 only: gw2 never judged the silent state link"; }
 sleep 1
 gw2_is standby 1 || { ctl gw2 peer; tail -20 /tmp/gw2-6.log; fail "IPv6 only: gw2 took over from a live gw1"; }
-! holds_floating gw2 || { ip -n gw2 addr; fail "IPv6 only: gw2 claimed floating addresses from a live gw1"; }
+! holds_floating gw2 || { ip -br -n gw2 addr; tail -20 /tmp/gw1-6.log; tail -30 /tmp/gw2-6.log; fail "IPv6 only: gw2 claimed floating addresses from a live gw1"; }
 note "IPv6 only, state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2-6.log | sed 's/^[^]]*] //')"
 # gw1's host dies while the state link is still cut: nothing comes over
 # the link any more, so only gw2's watch of the front segment sees it.
@@ -113,7 +115,7 @@ note "state link cut: gw2: $(grep -m1 'not taking over' /tmp/gw2.log | sed 's/^[
 before=$(released)
 sleep 2
 ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null || { ctl gw2 peer; tail -20 /tmp/gw2.log; tail -20 /tmp/gw1.log; show_arp; fail "gw2 took over from a live gw1"; }
-! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
+! holds_floating gw2 || { ip -br -n gw2 addr; tail -20 /tmp/gw1.log; show_arp 40; ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -30; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 [ $(released) -gt $((before + 100000)) ] || { ctl gw1 flows; fail "the transfer stalled while the state link was cut"; }
 restore_link
@@ -138,13 +140,39 @@ sleep 1
 ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null ||
 	{ ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -20 /tmp/gw1.log; show_arp 60
 	  fail "gw2 took over from a live gw1 that had closed the link"; }
-! holds_floating gw2 || { ip -n gw2 addr; fail "gw2 claimed floating addresses from a live gw1"; }
+! holds_floating gw2 || { ip -br -n gw2 addr; tail -20 /tmp/gw1.log; show_arp 40; ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -30; fail "gw2 claimed floating addresses from a live gw1"; }
 holds_floating gw1 || { ip -n gw1 addr; fail "gw1 lost its floating addresses"; }
 note "gw2 stopped past the silence limit, gw1 closed the link: gw2: $(grep 'not taking over' /tmp/gw2.log | tail -1 | sed 's/^[^]]*] //')"
 wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -40; tail -30 /tmp/gw1.log
 	show_arp 60; fail "gw2 did not resync after its stall"; }
 wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
 	fail "gw2 did not store the flow again after its stall"
+
+# 1c. A busy primary: gw1's ARP answers leave 100 ms late (netem on
+# its front, ARP only), and the state link is cut. gw2 must wait for
+# them: it once gave a check two 50 ms windows, and took over from a live
+# gw1 whose answers came later, in a burst, under TCG.
+ip netns exec gw1 tc qdisc add dev front root handle 1: prio || fail "prio qdisc"
+ip netns exec gw1 tc qdisc add dev front parent 1:3 handle 30: netem delay 100ms || fail "netem"
+ip netns exec gw1 tc filter add dev front parent 1: protocol arp prio 1 u32 match u32 0 0 flowid 1:3 ||
+	fail "ARP filter"
+n0=$(grep -c "not taking over" /tmp/gw2.log)
+cut_link
+wait_for 20 sh -c "[ \$(grep -c 'not taking over' /tmp/gw2.log) -gt $n0 ] || grep -q 'takeover: primary lost' /tmp/gw2.log" ||
+	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the silent state link (late ARP answers)"; }
+sleep 2
+ctl gw2 -j peer | jq -n -e 'input | (.role == "standby")' > /dev/null ||
+	{ ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -30; show_arp 40
+	  fail "gw2 took over from a live gw1 whose ARP answers came 100 ms late"; }
+! holds_floating gw2 || { ip -br -n gw2 addr; show_arp 40; grep -v 'takeover: flow' /tmp/gw2.log | tail -30; fail "gw2 claimed floating addresses from a live gw1 (late ARP answers)"; }
+late=$(ip netns exec gw1 tc -s qdisc show dev front | awk '/netem/ { n = 1 } n && /Sent/ { print $4; exit }')
+[ "${late:-0}" -ge 3 ] || { ip netns exec gw1 tc -s qdisc show dev front; fail "gw1's delayed ARP answers: ${late:-0} packets"; }
+note "gw1's ARP answers 100 ms late, state link cut: gw2 stayed standby ($late late answers; $(grep 'not taking over' /tmp/gw2.log | tail -1 | sed 's/^[^]]*] //' | cut -c1-80)...)"
+ip netns exec gw1 tc qdisc del dev front root
+restore_link
+wait_for 30 peer_is gw2 standby 1 || { ctl gw2 peer; grep -v 'takeover: flow' /tmp/gw2.log | tail -30; fail "gw2 did not resync after the late answers"; }
+wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/gw2.sock -j peer | jq .standby_flows) -ge 1 ]" ||
+	fail "gw2 did not store the flow again after the late answers"
 
 # 2. gw1's host dies.
 # gw2's gratuitous ARP (sender and target $VIP4): gw1's answers to
