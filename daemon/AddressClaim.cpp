@@ -189,6 +189,101 @@ void announce_v6(const std::string &ifname, const Address &a)
 		fail(errno, "neighbour advertisement for " + a.to_string() + " on " + ifname);
 }
 
+// Whether @in (@n bytes read from an ETH_P_ARP packet socket) is an ARP
+// reply for @vip from a hardware address other than @mac.
+bool arp_answer(const ArpPacket &in, ssize_t n, const Address &vip,
+		const std::array<std::uint8_t, 6> &mac)
+{
+	return n == static_cast<ssize_t>(sizeof(in)) && in.h.ar_op == htons(ARPOP_REPLY) &&
+	       std::memcmp(in.spa, vip.bytes().data(), 4) == 0 &&
+	       std::memcmp(in.sha, mac.data(), 6) != 0;
+}
+
+// Whether @in (@n bytes from a raw ICMPv6 socket) is a neighbour
+// advertisement for @vip whose target link-layer option, if any, is not
+// @mac.
+bool na_answer(const std::uint8_t *in, ssize_t n, const Address &vip,
+	       const std::array<std::uint8_t, 6> &mac)
+{
+	if (n < static_cast<ssize_t>(sizeof(nd_neighbor_advert)))
+		return false;
+	nd_neighbor_advert na;
+	std::memcpy(&na, in, sizeof(na));
+	if (na.nd_na_type != ND_NEIGHBOR_ADVERT ||
+	    std::memcmp(&na.nd_na_target, vip.bytes().data(), 16) != 0)
+		return false;
+	for (ssize_t off = sizeof(na); off + 8 <= n;) {
+		const std::uint8_t type = in[off], len = in[off + 1];
+		if (len == 0)
+			break;
+		if (type == ND_OPT_TARGET_LINKADDR && std::memcmp(in + off + 2, mac.data(), 6) == 0)
+			return false;
+		off += static_cast<ssize_t>(len) * 8;
+	}
+	return true;
+}
+
+// An ICMPv6 socket that sends neighbour solicitations on @ifname and
+// receives only advertisements (hop limit 255, bound to the interface).
+UniqueFd nd_socket(const std::string &ifname, unsigned ifindex, const Address &a)
+{
+	UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
+	if (!fd)
+		fail(errno, "neighbour solicitation for " + a.to_string() + ": socket");
+	const int hops = 255;
+	icmp6_filter filter;
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+	if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
+	    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) ||
+	    ::setsockopt(fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) ||
+	    ::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
+			 static_cast<socklen_t>(ifname.size())))
+		fail(errno, "neighbour solicitation for " + a.to_string() + ": setsockopt");
+	return fd;
+}
+
+// A packet socket that receives @ifname's ARP frames.
+UniqueFd arp_socket(const std::string &ifname, unsigned ifindex, const Address &a)
+{
+	UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ARP)));
+	if (!fd)
+		fail(errno, "ARP probe for " + a.to_string() + ": socket");
+	sockaddr_ll at{};
+	at.sll_family = AF_PACKET;
+	at.sll_protocol = htons(ETH_P_ARP);
+	at.sll_ifindex = static_cast<int>(ifindex);
+	if (::bind(fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0)
+		fail(errno, "ARP probe for " + a.to_string() + ": bind to " + ifname);
+	return fd;
+}
+
+// A neighbour solicitation for @a from @mac, and where it goes (the
+// solicited-node address of @a on @ifindex).
+struct NdProbe {
+	struct __attribute__((packed)) {
+		nd_neighbor_solicit ns;
+		std::uint8_t opt_type, opt_len, lladdr[6];
+	} msg{};
+	sockaddr_in6 to{};
+};
+NdProbe nd_probe(const Address &a, const std::array<std::uint8_t, 6> &mac, unsigned ifindex)
+{
+	NdProbe p;
+	p.msg.ns.nd_ns_type = ND_NEIGHBOR_SOLICIT;
+	std::memcpy(&p.msg.ns.nd_ns_target, a.bytes().data(), 16);
+	p.msg.opt_type = ND_OPT_SOURCE_LINKADDR;
+	p.msg.opt_len = 1;
+	std::memcpy(p.msg.lladdr, mac.data(), 6);
+	p.to.sin6_family = AF_INET6;
+	p.to.sin6_scope_id = ifindex;
+	// ff02::1:ffXX:XXXX, the target's solicited-node address.
+	static const std::uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
+	std::memcpy(p.to.sin6_addr.s6_addr, prefix, sizeof(prefix));
+	std::memcpy(p.to.sin6_addr.s6_addr + 13, a.bytes().data() + 13, 3);
+	return p;
+}
+
 // A check's receiving socket, kept open per interface and family: it
 // queues the interface's answers between checks. Those are skipped, but
 // an answer that came after a silent check is that check's answer, late.
@@ -268,76 +363,23 @@ bool answers_v6(const std::string &ifname, const Address &a, std::chrono::millis
 	Receiver &r = receivers[{AF_INET6, ifname}];
 	if (!r.fd || r.ifindex != ifindex) {
 		r = Receiver{};
-		r.fd = UniqueFd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-					 IPPROTO_ICMPV6));
-		if (!r.fd)
-			fail(errno, "neighbour solicitation for " + a.to_string() + ": socket");
-		const int hops = 255;
-		icmp6_filter filter;
-		ICMP6_FILTER_SETBLOCKALL(&filter);
-		ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
-		if (::setsockopt(r.fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
-				 sizeof(hops)) ||
-		    ::setsockopt(r.fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
-				 sizeof(ifindex)) ||
-		    ::setsockopt(r.fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter,
-				 sizeof(filter)) ||
-		    ::setsockopt(r.fd.get(), SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
-				 static_cast<socklen_t>(ifname.size()))) {
-			const int err = errno;
-			r = Receiver{};
-			fail(err, "neighbour solicitation for " + a.to_string() + ": setsockopt");
-		}
+		r.fd = nd_socket(ifname, ifindex, a);
 		r.ifindex = ifindex;
 	}
 	const int fd = r.fd.get();
 	const auto mac = hwaddr_of(fd, ifname);
-	struct __attribute__((packed)) {
-		nd_neighbor_solicit ns;
-		std::uint8_t opt_type, opt_len, lladdr[6];
-	} msg{};
-	msg.ns.nd_ns_type = ND_NEIGHBOR_SOLICIT;
-	std::memcpy(&msg.ns.nd_ns_target, a.bytes().data(), 16);
-	msg.opt_type = ND_OPT_SOURCE_LINKADDR;
-	msg.opt_len = 1;
-	std::memcpy(msg.lladdr, mac.data(), 6);
-	sockaddr_in6 to{};
-	to.sin6_family = AF_INET6;
-	to.sin6_scope_id = ifindex;
-	// ff02::1:ffXX:XXXX, the target's solicited-node address.
-	static const std::uint8_t prefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff};
-	std::memcpy(to.sin6_addr.s6_addr, prefix, sizeof(prefix));
-	std::memcpy(to.sin6_addr.s6_addr + 13, a.bytes().data() + 13, 3);
+	const NdProbe probe = nd_probe(a, mac, ifindex);
 	auto send = [&] {
 		// The kernel fills in the checksum and a source address.
-		if (::sendto(fd, &msg, sizeof(msg), 0, reinterpret_cast<sockaddr *>(&to),
-			     sizeof(to)) < 0)
+		if (::sendto(fd, &probe.msg, sizeof(probe.msg), 0,
+			     reinterpret_cast<const sockaddr *>(&probe.to), sizeof(probe.to)) < 0)
 			fail(errno, "neighbour solicitation for " + a.to_string() + " on " + ifname);
 	};
 	auto answered = [&] {
 		std::uint8_t in[1500];
-		for (ssize_t n; (n = ::recv(fd, in, sizeof(in), 0)) > 0;) {
-			if (n < static_cast<ssize_t>(sizeof(nd_neighbor_advert)))
-				continue;
-			nd_neighbor_advert na;
-			std::memcpy(&na, in, sizeof(na));
-			if (na.nd_na_type != ND_NEIGHBOR_ADVERT ||
-			    std::memcmp(&na.nd_na_target, a.bytes().data(), 16) != 0)
-				continue;
-			// The target link-layer option, if any: not our own.
-			bool ours = false;
-			for (ssize_t off = sizeof(na); off + 8 <= n;) {
-				const std::uint8_t type = in[off], len = in[off + 1];
-				if (len == 0)
-					break;
-				if (type == ND_OPT_TARGET_LINKADDR &&
-				    std::memcmp(in + off + 2, mac.data(), 6) == 0)
-					ours = true;
-				off += static_cast<ssize_t>(len) * 8;
-			}
-			if (!ours)
+		for (ssize_t n; (n = ::recv(fd, in, sizeof(in), 0)) > 0;)
+			if (na_answer(in, n, a, mac))
 				return true;
-		}
 		return false;
 	};
 	return run_check(r, wait, recent, how, send, answered);
@@ -362,15 +404,7 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 	Receiver &r = receivers[{AF_INET, ifname}];
 	if (!r.fd || r.ifindex != static_cast<unsigned>(at.sll_ifindex)) {
 		r = Receiver{};
-		r.fd = UniqueFd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-					 htons(ETH_P_ARP)));
-		if (!r.fd)
-			fail(errno, "ARP probe for " + a.to_string() + ": socket");
-		if (::bind(r.fd.get(), reinterpret_cast<sockaddr *>(&at), sizeof(at)) != 0) {
-			const int err = errno;
-			r = Receiver{};
-			fail(err, "ARP probe for " + a.to_string() + ": bind to " + ifname);
-		}
+		r.fd = arp_socket(ifname, static_cast<unsigned>(at.sll_ifindex), a);
 		r.ifindex = static_cast<unsigned>(at.sll_ifindex);
 	}
 	const int fd = r.fd.get();
@@ -387,16 +421,72 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 	};
 	auto answered = [&] {
 		ArpPacket in{};
-		for (ssize_t n; (n = ::recv(fd, &in, sizeof(in), 0)) > 0;) {
-			if (n == static_cast<ssize_t>(sizeof(in)) &&
-			    in.h.ar_op == htons(ARPOP_REPLY) &&
-			    std::memcmp(in.spa, a.bytes().data(), 4) == 0 &&
-			    std::memcmp(in.sha, mac.data(), 6) != 0)
+		for (ssize_t n; (n = ::recv(fd, &in, sizeof(in), 0)) > 0;)
+			if (arp_answer(in, n, a, mac))
 				return true;
-		}
 		return false;
 	};
 	return run_check(r, wait, recent, how, send, answered);
+}
+
+FrontProber::FrontProber(const std::string &ifname, const Address &vip)
+	: ifname_(ifname), vip_(vip), ifindex_(ifindex_of(ifname))
+{
+	if (vip.family() == AF_INET6)
+		fd_ = nd_socket(ifname, ifindex_, vip);
+	else if (vip.family() == AF_INET)
+		fd_ = arp_socket(ifname, ifindex_, vip);
+	else
+		fail(EAFNOSUPPORT, "front poll of " + vip.to_string());
+	mac_ = hwaddr_of(fd_.get(), ifname);
+}
+
+void FrontProber::send()
+{
+	if (!answered_)
+		holder_known_ = false;	// the last one went unanswered: ask everyone
+	answered_ = false;
+	if (vip_.family() == AF_INET6) {
+		const NdProbe probe = nd_probe(vip_, mac_, ifindex_);
+		if (::sendto(fd_.get(), &probe.msg, sizeof(probe.msg), 0,
+			     reinterpret_cast<const sockaddr *>(&probe.to), sizeof(probe.to)) < 0)
+			fail(errno, "neighbour solicitation for " + vip_.to_string() + " on " + ifname_);
+		return;
+	}
+	const ArpPacket arp = arp_request(mac_, nullptr, vip_);
+	sockaddr_ll to{};
+	to.sll_family = AF_PACKET;
+	to.sll_protocol = htons(ETH_P_ARP);
+	to.sll_ifindex = static_cast<int>(ifindex_);
+	to.sll_halen = 6;
+	if (holder_known_)
+		std::memcpy(to.sll_addr, holder_.data(), 6);	// RFC 1122 unicast poll
+	else
+		std::memset(to.sll_addr, 0xff, 6);
+	if (::sendto(fd_.get(), &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
+		     sizeof(to)) < 0)
+		fail(errno, "ARP probe for " + vip_.to_string() + " on " + ifname_);
+}
+
+bool FrontProber::read_answers()
+{
+	bool any = false;
+	if (vip_.family() == AF_INET6) {
+		std::uint8_t in[1500];
+		for (ssize_t n; (n = ::recv(fd_.get(), in, sizeof(in), 0)) > 0;)
+			any = na_answer(in, n, vip_, mac_) || any;
+	} else {
+		ArpPacket in{};
+		for (ssize_t n; (n = ::recv(fd_.get(), &in, sizeof(in), 0)) > 0;) {
+			if (arp_answer(in, n, vip_, mac_)) {
+				any = true;
+				std::memcpy(holder_.data(), in.sha, 6);
+				holder_known_ = true;
+			}
+		}
+	}
+	answered_ = answered_ || any;
+	return any;
 }
 
 bool claim_address(const std::string &ifname, const Address &a)

@@ -7,8 +7,11 @@
 #pragma once
 
 #include "Address.hpp"
+#include "UniqueFd.hpp"
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -48,5 +51,31 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 				    std::chrono::milliseconds wait,
 				    std::chrono::milliseconds recent = std::chrono::milliseconds(0),
 				    AnswerCheck *how = nullptr);
+
+// A standby's continuous poll of the VIP's holder on the front segment,
+// so that when the state link falls silent the front's silence is already
+// known. send() sends one probe: for IPv4 an ARP request (sender 0.0.0.0)
+// unicast to the hardware address that answered the last probe, else
+// broadcast; for IPv6 a neighbour solicitation to the VIP's solicited-node
+// address. fd() (non-blocking) becomes readable with answers;
+// read_answers() reads all that are queued and says whether one came from
+// another hardware address. Throws std::system_error naming the interface.
+class FrontProber {
+public:
+	FrontProber(const std::string &ifname, const Address &vip);
+	int fd() const { return fd_.get(); }
+	void send();
+	bool read_answers();
+
+private:
+	std::string ifname_;
+	Address vip_;
+	unsigned ifindex_ = 0;
+	UniqueFd fd_;
+	std::array<std::uint8_t, 6> mac_{};
+	std::array<std::uint8_t, 6> holder_{};
+	bool holder_known_ = false;	// it answered the last probe
+	bool answered_ = false;		// since the last send()
+};
 
 } // namespace tcpfo

@@ -121,6 +121,8 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 		claim_addresses();
 		lift_fence();
 		start_link();
+		if (!config_.takeover.front_interface.empty() && !config_.services.empty())
+			timers_.start(config_.heartbeat.interval, [this] { front_poll_tick(); });
 	} catch (...) {
 		stop_link();
 		relay_.stop();
@@ -196,6 +198,7 @@ void Daemon::on_signal()
 
 Daemon::~Daemon()
 {
+	front_poll_stop();
 	stop_link();
 }
 
@@ -1063,6 +1066,9 @@ void Daemon::on_primary_suspect()
 	if (config_.role == Role::primary || taking_over_ ||
 	    config_.takeover.front_interface.empty())
 		return;
+	// The poll knows already; a blocking check would only delay it.
+	if (front_poll_ && poll_on_time(std::chrono::steady_clock::now()))
+		return;
 	log_.debug("state link: the primary missed heartbeats; checking the front segment");
 	const auto started = std::chrono::steady_clock::now();
 	if (front_answers() == false) {
@@ -1125,8 +1131,24 @@ void Daemon::on_primary_lost()
 		// host answers late, and one missed answer must not make a
 		// takeover from a live primary (it did, under TCG). Silent for
 		// three check windows from the first probe, or no takeover.
+		const auto now = std::chrono::steady_clock::now();
+		if (front_poll_silent(now)) {
+			why += "; " + front + " silent too (polled: no answer for " +
+			       ms_since(*poll_unanswered_since_) + ", " +
+			       std::to_string(poll_unanswered_) + " probes)";
+			try {
+				take_over("primary lost: " + why);
+			} catch (const std::exception &e) {
+				log_.error(std::string("takeover failed: ") + e.what());
+			}
+			return;
+		}
+		// Not long enough: checks until it is. The poll's first
+		// unanswered probe, if it ran on time, starts the count.
 		const bool early = silent && silence != 0 && silence == front_silent_in_;
-		const auto since = early ? front_silent_at_ : std::chrono::steady_clock::now();
+		auto since = early ? front_silent_at_ : now;
+		if (front_poll_ && poll_unanswered_since_ && poll_on_time(now))
+			since = std::min(since, *poll_unanswered_since_);
 		int checks = 0;
 		const std::optional<bool> answers = front_silent_since(since, checks);
 		if (answers == true) {
@@ -1146,13 +1168,97 @@ void Daemon::on_primary_lost()
 		}
 		if (answers == false)
 			why += "; " + front + " silent too (for " + ms_since(since) + ", " +
-			       std::to_string(checks + (early ? 1 : 0)) + " checks)";
+			       std::to_string(checks) + " more check(s))";
 	}
 	try {
 		take_over("primary lost: " + why);
 	} catch (const std::exception &e) {
 		log_.error(std::string("takeover failed: ") + e.what());
 	}
+}
+
+// The standby's poll of the front segment: one probe per heartbeat
+// interval to the first service's VIP (unicast ARP to its holder once it
+// answered). Answers are read as they come (front_poll_read).
+void Daemon::front_poll_tick()
+{
+	timers_.start(config_.heartbeat.interval, [this] { front_poll_tick(); });
+	if (config_.role != Role::standby || taking_over_) {
+		front_poll_stop();
+		return;
+	}
+	const auto now = std::chrono::steady_clock::now();
+	if (!front_poll_) {
+		try {
+			front_poll_ = std::make_unique<FrontProber>(config_.takeover.front_interface,
+								    config_.services.front().vip.address);
+			loop_.add(front_poll_->fd(), EPOLLIN, [this](std::uint32_t) { front_poll_read(); });
+			front_poll_failed_ = false;
+		} catch (const std::exception &e) {
+			front_poll_.reset();
+			if (!front_poll_failed_)
+				log_.warning(std::string("front poll: ") + e.what() +
+					     ": a silent primary is checked when its silence counts");
+			front_poll_failed_ = true;
+			return;
+		}
+		poll_unanswered_since_.reset();
+		poll_unanswered_ = 0;
+	}
+	front_poll_read();
+	// This process did not run for a while (a starved host): what the
+	// probes before saw proves nothing, the count starts again.
+	if (!poll_on_time(now)) {
+		poll_unanswered_since_.reset();
+		poll_unanswered_ = 0;
+	}
+	try {
+		front_poll_->send();
+	} catch (const std::exception &e) {
+		log_.debug(std::string("front poll: ") + e.what());
+		return;
+	}
+	if (!poll_unanswered_since_)
+		poll_unanswered_since_ = now;
+	++poll_unanswered_;
+	poll_last_sent_ = now;
+}
+
+void Daemon::front_poll_read()
+{
+	if (front_poll_ && front_poll_->read_answers()) {
+		poll_unanswered_since_.reset();
+		poll_unanswered_ = 0;
+	}
+}
+
+void Daemon::front_poll_stop()
+{
+	if (front_poll_)
+		loop_.remove(front_poll_->fd());
+	front_poll_.reset();
+	poll_unanswered_since_.reset();
+	poll_unanswered_ = 0;
+}
+
+// The last probe went out no later than two intervals ago (and a bit):
+// the poll has been running on time.
+bool Daemon::poll_on_time(std::chrono::steady_clock::time_point now) const
+{
+	return now - poll_last_sent_ <=
+	       2 * config_.heartbeat.interval + std::chrono::milliseconds(10);
+}
+
+bool Daemon::front_poll_silent(std::chrono::steady_clock::time_point now)
+{
+	if (!front_poll_)
+		return false;
+	front_poll_read();	// late is not silent
+	if (!poll_unanswered_since_ || !poll_on_time(now))
+		return false;
+	const unsigned probes = std::max(1u, config_.heartbeat.misses - 1);
+	return poll_unanswered_ >= probes &&
+	       now - *poll_unanswered_since_ >= probes * config_.heartbeat.interval;
 }
 
 // The primary went silent on the state link but answered on the front

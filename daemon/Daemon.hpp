@@ -4,6 +4,7 @@
 // clean stop.
 #pragma once
 
+#include "AddressClaim.hpp"
 #include "Config.hpp"
 #include "ControlSocket.hpp"
 #include "EventLoop.hpp"
@@ -137,6 +138,22 @@ private:
 	std::optional<TimerQueue::Id> front_watch_;
 	// The last watch found the front silent: the next one confirms.
 	bool front_watch_silent_ = false;
+	// A standby polls the first VIP's holder on the front once per
+	// heartbeat interval (FrontProber), so that when the state link falls
+	// silent, how long the front has been silent is already known.
+	std::unique_ptr<FrontProber> front_poll_;
+	bool front_poll_failed_ = false;	// logged once
+	std::chrono::steady_clock::time_point poll_last_sent_;
+	// The first probe no answer has come for since, and how many since.
+	std::optional<std::chrono::steady_clock::time_point> poll_unanswered_since_;
+	unsigned poll_unanswered_ = 0;
+	void front_poll_tick();
+	void front_poll_read();
+	void front_poll_stop();
+	// Whether the poll has run on time and found the front silent for
+	// interval x (misses - 1) (at least one interval) and that many probes.
+	bool front_poll_silent(std::chrono::steady_clock::time_point now);
+	bool poll_on_time(std::chrono::steady_clock::time_point now) const;
 	void watch_front();
 	std::unique_ptr<ControlSocket> control_;
 	// take_over runs the loop while it works; a SIGHUP meanwhile waits.

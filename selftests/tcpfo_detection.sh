@@ -16,7 +16,8 @@
 #  1c. gw1's ARP answers are delayed 200 ms (netem) and the state link is
 #     cut: late answers are answers, gw2 must not take over.
 #  2. The link returns and gw2 resyncs. gw1's host dies (links cut, then
-#     failoverd SIGKILLed): gw2 takes over by itself. The time from the cut
+#     failoverd SIGKILLed): gw2 takes over by itself, decided by its poll
+#     of the front (unicast ARP to gw1, seen on the switch). The time from the cut
 #     to gw2's first gratuitous ARP for the VIP, seen on the switch, is
 #     printed; it must stay under 2 s (TCG can starve timers, so the margin
 #     is wide: `make bench BENCH=bench_failover` measures it). The transfer
@@ -200,6 +201,10 @@ garp=$(tcpdump -tt -nn -r /tmp/de-sw.pcap 2>/dev/null | awk '{ print $1; exit }'
 ms=$(awk -v a="$cut" -v b="$garp" 'BEGIN { printf "%d", (b - a) * 1000 }')
 note "gw1's host died: gw2 announced $VIP4 $ms ms later ($(grep -o 'silent for [0-9]* ms' /tmp/gw2.log | tail -1); $(grep 'takeover: done' /tmp/gw2.log | tail -1 | sed 's/.*done: //'))"
 [ "$ms" -ge 0 ] && [ "$ms" -lt 2000 ] || { tail -30 /tmp/gw2.log; fail "detection and claim took $ms ms"; }
+# The standby polled the front all along: the silence of its polls
+# decided, without a check after the silence counted.
+grep 'takeover: primary lost' /tmp/gw2.log | tail -1 | grep -q "front silent too (polled: no answer for" ||
+	{ grep 'takeover: primary lost\|front' /tmp/gw2.log | tail -5; fail "gw2's front poll did not decide the takeover"; }
 grep 'takeover: done' /tmp/gw2.log | tail -1 | grep -q "took over 1 flow(s), reset 0" ||
 	{ tail -30 /tmp/gw2.log; fail "the flow was not taken over"; }
 
@@ -213,5 +218,10 @@ for f in /tmp/de-c.pcap /tmp/de-s.pcap; do
 	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f | head; fail "$rst RST(s) in $f"; }
 done
 note "the stream is complete and intact; no RST"
+# The poll on the wire: ARP requests for the VIP, unicast (the switch
+# port sees them as for another host, "P"; broadcasts are "B").
+polls=$(tcpdump -nn -r /tmp/de-arp.pcap 2>/dev/null | grep -c " P .*Request who-has $VIP4 tell 0.0.0.0")
+[ "$polls" -ge 10 ] || { tcpdump -nn -r /tmp/de-arp.pcap 2>/dev/null | tail -20; fail "only $polls unicast ARP polls for $VIP4 on the switch"; }
+note "gw2 polled gw1's VIP by unicast ARP $polls times; $(grep 'takeover: primary lost' /tmp/gw2.log | tail -1 | sed 's/.*; front/front/')"
 kill $G2; wait $G2
 exit 0
