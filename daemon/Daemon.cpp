@@ -121,8 +121,7 @@ Daemon::Daemon(Config config, ConfigSource reload_source, KernelApi &kernel,
 		claim_addresses();
 		lift_fence();
 		start_link();
-		if (!config_.takeover.front_interface.empty() && !config_.services.empty())
-			timers_.start(config_.heartbeat.interval, [this] { front_poll_tick(); });
+		timers_.start(config_.heartbeat.interval, [this] { front_poll_tick(); });
 	} catch (...) {
 		stop_link();
 		relay_.stop();
@@ -1183,7 +1182,8 @@ void Daemon::on_primary_lost()
 void Daemon::front_poll_tick()
 {
 	timers_.start(config_.heartbeat.interval, [this] { front_poll_tick(); });
-	if (config_.role != Role::standby || taking_over_) {
+	if (config_.role != Role::standby || taking_over_ || config_.services.empty() ||
+	    config_.takeover.front_interface.empty()) {
 		front_poll_stop();
 		return;
 	}
@@ -1412,6 +1412,7 @@ void Daemon::reload()
 	bool ok = services_.reconcile(next.services);
 	ok = relay_.set_services(next.services) && ok;
 	config_.services = next.services;
+	front_poll_stop();	// the first VIP may have changed: polled anew
 	if (ok)
 		log_.info("reload done: " +
 			  std::to_string(services_.declared().size()) +
