@@ -8,6 +8,12 @@ KVER=$(uname -r)
 KO=/lib/modules/$KVER/extra/tcpfo.ko
 
 fail() {
+	# A test may define fail_hook to show what explains its failures
+	# (printed before the FAIL line: CI shows the end of the output).
+	if [ -z "${IN_FAIL_HOOK:-}" ] && command -v fail_hook > /dev/null 2>&1; then
+		echo "--- fail_hook:"
+		(IN_FAIL_HOOK=1; fail_hook) 2>&1 | tail -n 40
+	fi
 	echo "FAIL: $*"
 	# The relay's view helps whoever reads a failure.
 	if [ -s /tmp/failoverd.log ]; then

@@ -29,8 +29,11 @@
 load_tcpfo
 switch_topology
 echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f > $PEER_KEY
-ip netns exec client tc qdisc add dev c0 root tbf rate 10mbit burst 64k latency 200ms
-ip netns exec server tc qdisc add dev s0 root tbf rate 10mbit burst 64k latency 200ms
+# 2 Mbit/s: enough to see the transfer move, light on the emulated CPUs
+# (at 10 Mbit/s in sync mode the VM's load average reached 5 to 12, and
+# stalls of the whole VM long enough to pass for a dead primary came).
+ip netns exec client tc qdisc add dev c0 root tbf rate 2mbit burst 32k latency 200ms
+ip netns exec server tc qdisc add dev s0 root tbf rate 2mbit burst 32k latency 200ms
 start_backend
 
 # A fast heartbeat, not pair_conf's slow one, but with a margin the test
@@ -101,6 +104,11 @@ grep -q "heartbeat 100ms x 4" /tmp/gw1.log || fail "gw1's start line: $(grep -m1
 # (did gw1 answer, and when?).
 CAP_BUF=2048 capture_start sw /tmp/de-arp.pcap "inbound and arp"
 CAP_ARP=$CAP_PID
+# On any failure: how gw2 judged the primary, and gw1's side.
+fail_hook() {
+	echo "gw1:"; tail -8 /tmp/gw1.log
+	echo "gw2:"; grep -v 'takeover: flow' /tmp/gw2.log | grep -e 'primary lost' -e 'not taking over' -e 'front' -e 'silent' -e 'closed' -e 'takeover: done' | tail -12
+}
 show_arp() { tcpdump -nn -tt -r /tmp/de-arp.pcap 2>/dev/null | tail -${1:-30}; dmesg | grep -i -e tcpfo -e fence | tail -10; }
 capture_start client /tmp/de-c.pcap "$RST_FILTER"
 CAP_C=$CAP_PID
@@ -140,7 +148,8 @@ n0=$(grep -c "not taking over" /tmp/gw2.log)
 c0=$(grep -c "closed: peer silent" /tmp/gw1.log)
 kill -STOP $G2
 wait_for 10 sh -c "[ \$(grep -c 'closed: peer silent' /tmp/gw1.log) -gt $c0 ]" ||
-	{ kill -CONT $G2; tail -20 /tmp/gw1.log; fail "gw1 never found the stopped standby silent"; }
+	{ kill -CONT $G2; tail -20 /tmp/gw1.log; show_arp 30; grep -v 'takeover: flow' /tmp/gw2.log | tail -30
+	  fail "gw1 never found the stopped standby silent"; }
 kill -CONT $G2
 wait_for 10 sh -c "[ \$(grep -c 'not taking over' /tmp/gw2.log) -gt $n0 ] || grep -q 'takeover: primary lost' /tmp/gw2.log" ||
 	{ tail -20 /tmp/gw2.log; fail "gw2 never judged the link its primary closed"; }
