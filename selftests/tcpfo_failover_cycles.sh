@@ -258,8 +258,12 @@ run() { # MODE
 			kill -0 $p 2>/dev/null || continue
 			note "stream $n (pid $p) still runs: $(tail -2 /tmp/cy-stream$n.out | tr '\n' ' ')"
 		done
-		ip netns exec client ss -tinoH state established | grep -A1 -e "$VIP4" -e "$VIP6" | head -40
-		ip netns exec server ss -tinoH state established "( sport = :$SPORT )" | head -40
+		# Every state: a stuck stream's socket may be closing (seen: the
+		# client had no established socket left, the server's had
+		# received nothing for 105 s).
+		ip netns exec client ss -tainoH | grep -A1 -e "$VIP4" -e "$VIP6" | grep -v -e "^--" | head -40
+		ip netns exec server ss -tainoH "( sport = :$SPORT )" | grep -v LISTEN | head -40
+		ctl gw1 -j flows | head -c 3000; echo
 		ctl gw1 flows | head -20; ctl gw1 status; ctl gw2 status
 		tail -30 /tmp/gw1.log
 		fail "$MODE: streams did not end within 120 s of their stop signal"
