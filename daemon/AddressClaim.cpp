@@ -125,6 +125,21 @@ ArpPacket arp_request(const std::array<std::uint8_t, 6> &mac, const std::uint8_t
 	return arp;
 }
 
+// Where an ARP frame goes on @ifindex: to @mac, or broadcast if null.
+sockaddr_ll arp_destination(unsigned ifindex, const std::uint8_t *mac = nullptr)
+{
+	sockaddr_ll to{};
+	to.sll_family = AF_PACKET;
+	to.sll_protocol = htons(ETH_P_ARP);
+	to.sll_ifindex = static_cast<int>(ifindex);
+	to.sll_halen = 6;
+	if (mac)
+		std::memcpy(to.sll_addr, mac, 6);
+	else
+		std::memset(to.sll_addr, 0xff, 6);
+	return to;
+}
+
 // Closing a packet socket waits for an RCU grace period (packet_release()
 // calls synchronize_net()): tens of milliseconds on a busy or emulated
 // host, on the takeover path. The sockets that send announcements and ARP
@@ -147,12 +162,7 @@ void announce_v4(const std::string &ifname, const Address &a)
 	const int fd = sending_packet_socket();
 	const auto mac = hwaddr_of(fd, ifname);
 	const ArpPacket arp = arp_request(mac, a.bytes().data(), a);
-	sockaddr_ll to{};
-	to.sll_family = AF_PACKET;
-	to.sll_protocol = htons(ETH_P_ARP);
-	to.sll_ifindex = static_cast<int>(ifindex_of(ifname));
-	to.sll_halen = 6;
-	std::memset(to.sll_addr, 0xff, 6);
+	sockaddr_ll to = arp_destination(ifindex_of(ifname));
 	if (::sendto(fd, &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
 		     sizeof(to)) < 0)
 		fail(errno, "gratuitous ARP for " + a.to_string() + " on " + ifname);
@@ -411,9 +421,7 @@ std::optional<bool> address_answers(const std::string &ifname, const Address &a,
 	const auto mac = hwaddr_of(fd, ifname);
 	// RFC 5227 probe: sender address 0.0.0.0 teaches nobody anything.
 	const ArpPacket arp = arp_request(mac, nullptr, a);
-	sockaddr_ll to = at;
-	to.sll_halen = 6;
-	std::memset(to.sll_addr, 0xff, 6);
+	sockaddr_ll to = arp_destination(static_cast<unsigned>(at.sll_ifindex));
 	auto send = [&] {
 		if (::sendto(fd, &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
 			     sizeof(to)) < 0)
@@ -454,15 +462,8 @@ void FrontProber::send()
 		return;
 	}
 	const ArpPacket arp = arp_request(mac_, nullptr, vip_);
-	sockaddr_ll to{};
-	to.sll_family = AF_PACKET;
-	to.sll_protocol = htons(ETH_P_ARP);
-	to.sll_ifindex = static_cast<int>(ifindex_);
-	to.sll_halen = 6;
-	if (holder_known_)
-		std::memcpy(to.sll_addr, holder_.data(), 6);	// RFC 1122 unicast poll
-	else
-		std::memset(to.sll_addr, 0xff, 6);
+	// RFC 1122's unicast poll once the holder is known.
+	sockaddr_ll to = arp_destination(ifindex_, holder_known_ ? holder_.data() : nullptr);
 	if (::sendto(fd_.get(), &arp, sizeof(arp), 0, reinterpret_cast<sockaddr *>(&to),
 		     sizeof(to)) < 0)
 		fail(errno, "ARP probe for " + vip_.to_string() + " on " + ifname_);

@@ -129,7 +129,7 @@ private:
 	std::uint64_t lost_silence_ = 0;	// under lost_mutex_
 	std::uint64_t suspect_silence_ = 0;	// under lost_mutex_
 	// The silence (StateLink's id) during which the front segment was
-	// found silent, and when that check ended.
+	// found silent, and when that check started.
 	std::uint64_t front_silent_in_ = 0;
 	std::chrono::steady_clock::time_point front_silent_at_;
 	// After a silent primary was found alive on the front segment, the
