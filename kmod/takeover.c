@@ -455,7 +455,20 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	seg.ts = tcpfo_leg_opts(leg) & TCPFO_OPT_TIMESTAMP;
 	if (seg.ts && leg->ts_sent_valid)
 		seg.tsval = tcpfo_probe_tsval(lk, sf, legid, ts_ahead);
-	seg.tsecr = leg->ts_recent_valid ? leg->ts_recent : 0;
+	/*
+	 * TSecr 0, "no echo", as a repaired socket sends until the peer's
+	 * first segment. The stored ts_recent is as old as the record's last
+	 * full copy (deltas do not carry it: seconds to hours), and in sync
+	 * mode the probe's ack may advance the peer's snd_una (the standby
+	 * stored a point the primary had not released yet) over segments
+	 * the peer retransmitted while the primary was gone: it would take
+	 * now - TSecr as an RTT sample (Karn's case, tcp_ack_update_rtt())
+	 * and undo its loss recovery (tcp_packet_delayed()). Seen: clients'
+	 * smoothed RTT at 12 s and RTO at the 120 s cap after 20 moves, and
+	 * a flow that then waited 2 minutes for each lost segment. Linux
+	 * ignores a TSecr of 0 in both places.
+	 */
+	seg.tsecr = 0;
 	seg.flags = TCPHDR_ACK;
 	seg.payload = 1;
 	seg.resolved_only = true;

@@ -100,6 +100,67 @@ streams_ended() {
 	return 0
 }
 
+# progress_snapshot K: each flow's client port, back port and released
+# bytes on gw1 (the primary) after cycle K.
+progress_snapshot() {
+	ctl gw1 -j flows | jq -r '.[] | "\(.client_port) \(.back_port) \(.released_c2s) \(.released_s2c) \(.fin_c2s) \(.fin_s2c) \(.state)"' \
+		> /tmp/cy-prog-$1.txt 2>/dev/null
+}
+
+# rtt_summary: the largest smoothed RTT and RTO among the client's and the
+# server's sockets of the streams, and how many have an RTT over 3 s (the
+# links' own RTT under this load is about 1 s: both full queues, and ACKs
+# held until the other leg's receiver acknowledged).
+rtt_summary() {
+	local side
+	for side in client:dport:$VPORT server:sport:$SPORT; do
+		set -- $(echo $side | tr : ' ')
+		ip netns exec $1 ss -tinH state established "( $2 = :$3 )" 2>/dev/null |
+			awk -v who=$1 '{ for (i = 1; i <= NF; i++) {
+					if ($i ~ /^rtt:/) { split(substr($i, 5), a, "/"); n++; if (a[1] > m) m = a[1]; if (a[1] > 3000) over++ }
+					if ($i ~ /^rto:/) { r = substr($i, 5) + 0; if (r > rm) rm = r }
+				} }
+				END { printf "%s srtt max %d ms (%d of %d over 3 s), rto max %d ms; ", who, m, over, n, rm }'
+	done
+	echo
+}
+
+# flow_dump CLIENT_PORT BACK_PORT: one flow as every party holds it, and
+# what moves on its two legs for 3 s (for a stalled or stuck flow).
+flow_dump() {
+	local cp=$1 bp=$2 f
+	echo "== flow: client port $cp, back port $bp; on gw1 after each cycle: released c2s s2c, fin c2s s2c, state:"
+	for f in $(ls -tr /tmp/cy-prog-*.txt); do
+		echo "  ${f#/tmp/cy-prog-}: $(grep "^$cp " $f | cut -d' ' -f3-)"
+	done
+	echo "client:"; ip netns exec client ss -tinoemH state all "( sport = :$cp )"
+	echo "gw1:"; ip netns exec gw1 ss -tinoemH state all "( dport = :$cp or sport = :$bp )"
+	echo "gw2:"; ip netns exec gw2 ss -tinoemH state all "( dport = :$cp or sport = :$bp )"
+	echo "server:"; ip netns exec server ss -tinoemH state all "( dport = :$bp )"
+	echo "gw1's flow:"; ctl gw1 -j flows | jq -c ".[] | select(.client_port == $cp)"
+	echo "gw2's flow:"; ctl gw2 -j flows | jq -c ".[] | select(.client_port == $cp)"
+	echo "gw1's legs for 3 s:"
+	ip netns exec gw1 timeout 3 tcpdump -nn -tt -i any -c 24 "port $cp or port $bp" 2>/dev/null
+}
+
+# stall_check K: flows on gw1 that released no client byte between the
+# snapshots of cycles K-2 and K-1 (a whole cycle: moves and a megabyte
+# from the client) are shown once, while their state is fresh.
+stall_check() {
+	local k=$1 cp bp c2s
+	[ -e /tmp/cy-prog-$((k - 2)).txt ] && [ -e /tmp/cy-prog-$((k - 1)).txt ] || return 0
+	# One process for the comparison: each one costs the loaded VM
+	# tens of milliseconds.
+	awk 'NR == FNR { old[$1] = $3; next } ($1 in old) && old[$1] == $3 { print $1, $2, $3 }' \
+		/tmp/cy-prog-$((k - 2)).txt /tmp/cy-prog-$((k - 1)).txt > /tmp/cy-stall-now.txt
+	while read -r cp bp c2s; do
+		grep -q "^$cp$" /tmp/cy-stalled 2>/dev/null && continue
+		echo $cp >> /tmp/cy-stalled
+		note "$MODE cycle $k: flow from client port $cp released no client byte in cycle $((k - 1)) (stays at $c2s)"
+		[ $(wc -l < /tmp/cy-stalled) -le 2 ] && flow_dump $cp $bp >> /tmp/cy-stall.txt 2>&1
+	done < /tmp/cy-stall-now.txt
+}
+
 run() { # MODE
 	MODE=$1
 	local k pids p n last step epoch took
@@ -147,10 +208,13 @@ run() { # MODE
 
 	step=${STEP:-1000000}
 	epoch=1 took=
+	rm -f /tmp/cy-prog-*.txt /tmp/cy-stalled /tmp/cy-stall.txt
+	progress_snapshot 0
 	for k in $(seq 1 $CYCLES); do
 		last=$(observed)
 		wait_for 60 sh -c "[ \$(ip -n sw -s -j link show client-c0 | jq '.[0].stats64.rx.bytes') -gt $((last + step)) ]" ||
 			fail "$MODE cycle $k: the client's sending stalled"
+		stall_check $k
 		# What the peers' own link queues hold at the fault: a probe's
 		# answer waits behind it (netem holds up to 1,000 frames, GSO
 		# ones included: 2 MB is 0.8 s at 20 Mbit/s).
@@ -240,6 +304,8 @@ run() { # MODE
 		epoch=$((epoch + 1))
 		took="$took $TAKEN/${MS}ms"
 		wait_peer gw2 standby $epoch "$MODE cycle $k: gw2 stands by"
+		progress_snapshot $k
+		note "$MODE cycle $k: $(rtt_summary)"
 	done
 	note "$MODE: flows taken / takeover time per move:$took"
 	# The streams' ends in full, to show what any RST answered.
@@ -258,14 +324,24 @@ run() { # MODE
 			kill -0 $p 2>/dev/null || continue
 			note "stream $n (pid $p) still runs: $(tail -2 /tmp/cy-stream$n.out | tr '\n' ' ')"
 		done
-		# Every state: a stuck stream's socket may be closing (seen: the
-		# client had no established socket left, the server's had
-		# received nothing for 105 s).
-		ip netns exec client ss -tainoH | grep -A1 -e "$VIP4" -e "$VIP6" | grep -v -e "^--" | head -40
-		ip netns exec server ss -tainoH "( sport = :$SPORT )" | grep -v LISTEN | head -40
-		ctl gw1 -j flows | head -c 3000; echo
 		ctl gw1 flows | head -20; ctl gw1 status; ctl gw2 status
 		tail -30 /tmp/gw1.log
+		[ -s /tmp/cy-stall.txt ] && { echo "--- stalled during the cycles:"; cat /tmp/cy-stall.txt; }
+		# Each stuck stream's flow as the client, both gateways and the
+		# server hold it now (seen: the client had no established
+		# socket left, the server's had received nothing for 105 s);
+		# the first one last, where CI's excerpt shows it.
+		progress_snapshot end
+		: > /tmp/cy-stuck.txt
+		for p in $pids; do
+			kill -0 $p 2>/dev/null || continue
+			cp=$(ip netns exec client ss -tanpH | sed -n "s/.*:\([0-9]*\) *[^ ]*:$VPORT .*pid=$p,.*/\1/p" | head -1)
+			[ -n "$cp" ] || { echo "stream pid $p: no socket on the client"; continue; }
+			bp=$(grep "^$cp " /tmp/cy-prog-end.txt | cut -d' ' -f2)
+			flow_dump $cp ${bp:-0} > /tmp/cy-stuck-$cp.txt 2>&1
+			[ -s /tmp/cy-stuck.txt ] && cat /tmp/cy-stuck-$cp.txt || cp /tmp/cy-stuck-$cp.txt /tmp/cy-stuck.txt
+		done
+		fail_hook() { cat /tmp/cy-stuck.txt; }
 		fail "$MODE: streams did not end within 120 s of their stop signal"
 	fi
 	n=0
@@ -274,6 +350,7 @@ run() { # MODE
 		wait $p || { cat /tmp/cy-stream$n.out; tail -30 /tmp/gw1.log; fail "$MODE: stream $n broken"; }
 	done
 	note "$(date +%T) $MODE: all $FLOWS streams complete and intact after $((2 * CYCLES)) moves"
+	[ -s /tmp/cy-stall.txt ] && { note "$MODE: flows that released no client byte for a cycle, and recovered:"; cat /tmp/cy-stall.txt; }
 	CAP_PID=$CAP_E; capture_stop /tmp/cy-end.pcap
 	CAP_PID=$CAP_SE; capture_stop /tmp/cy-send.pcap
 	CAP_PID=$CAP_C; capture_stop /tmp/cy-c.pcap
@@ -300,6 +377,7 @@ run() { # MODE
 	done
 	note "$(date +%T) $MODE: RSTs checked"
 	tsval_check /tmp/cy-sw.pcap "$MODE: IPv6 flows, on the switch"
+	tcpfo-pcapcheck --tsecr-lag 3000 /tmp/cy-sw.pcap $VIP6 $BACK6
 	note "$(date +%T) $MODE: TSvals checked"
 	# No ACK from either gateway ever covered a byte the other leg's
 	# receiver had not acknowledged (to either gateway) before it.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// tcpfo-pcapcheck --tsval / --tsval-within on hand-made captures: the
-// checker the VM tests rely on must see a TSval that goes back (its first
-// version, an awk, never saw a single TSval and passed everything).
+// tcpfo-pcapcheck --tsval / --tsval-within / --tsecr-lag on hand-made
+// captures: the checker the VM tests rely on must see a TSval that goes
+// back (its first version, an awk, never saw a single TSval and passed
+// everything), and an echo that lags.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -36,10 +37,12 @@ struct Seg {
 	bool ts = true;
 	std::uint16_t sport = 80, dport = 5000;
 	std::uint16_t ipid = 1;
+	std::uint32_t tsecr = 0;
+	bool from_client = false; // 192.0.2.100 -> 192.0.2.1, ports swapped
 };
 
-// An Ethernet frame: IPv4 192.0.2.1 -> 192.0.2.100, a pure ACK with
-// NOP, NOP, TS (checksums are not judged by --tsval).
+// An Ethernet frame: IPv4 192.0.2.1 -> 192.0.2.100 (or back), a pure ACK
+// with NOP, NOP, TS (checksums are not judged).
 Bytes frame(const Seg &s)
 {
 	Bytes f{2, 0, 0, 0, 0, 0x64};
@@ -54,10 +57,13 @@ Bytes frame(const Seg &s)
 	f.push_back(64);
 	f.push_back(6);
 	put16(f, 0);
-	for (std::uint8_t a : {192, 0, 2, 1, 192, 0, 2, 100})
+	const std::array<std::uint8_t, 4> gw{192, 0, 2, 1}, client{192, 0, 2, 100};
+	for (std::uint8_t a : s.from_client ? client : gw)
 		f.push_back(a);
-	put16(f, s.sport);
-	put16(f, s.dport);
+	for (std::uint8_t a : s.from_client ? gw : client)
+		f.push_back(a);
+	put16(f, s.from_client ? s.dport : s.sport);
+	put16(f, s.from_client ? s.sport : s.dport);
 	put32(f, 1000);
 	put32(f, 1);
 	f.push_back((tcplen / 4) << 4);
@@ -68,7 +74,7 @@ Bytes frame(const Seg &s)
 		for (std::uint8_t o : {1, 1, 8, 10})
 			f.push_back(o);
 		put32(f, s.tsval);
-		put32(f, 0);
+		put32(f, s.tsecr);
 	}
 	return f;
 }
@@ -103,10 +109,10 @@ protected:
 	}
 
 	// The checker's exit status.
-	int run(const char *mode)
+	int run(const char *mode, const char *after = "")
 	{
 		const std::string cmd = std::string(PCAPCHECK) + " " + mode + " " + path_ +
-					" > /dev/null";
+					" " + after + " > /dev/null";
 		const int st = std::system(cmd.c_str());
 		return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	}
@@ -164,6 +170,71 @@ TEST_F(PcapCheck, NoTimestampCannotBeJudged)
 	s.ts = false;
 	write({s, s});
 	EXPECT_EQ(run("--tsval"), 1);
+}
+
+// A: the client's segment with TSval V; G: the gateway's ACK echoing E.
+Seg client_ts(std::uint32_t v)
+{
+	Seg s{gw1, v};
+	s.from_client = true;
+	return s;
+}
+
+Seg gw_echo(std::uint32_t tsval, std::uint32_t ecr)
+{
+	Seg s{gw1, tsval};
+	s.tsecr = ecr;
+	return s;
+}
+
+TEST_F(PcapCheck, FreshEchoesPass)
+{
+	write({client_ts(1000), gw_echo(50, 1000), client_ts(1200), client_ts(3900),
+	       gw_echo(51, 1200)});
+	// 3900 - 1200 = 2700 ms: within 3000.
+	EXPECT_EQ(run("--tsecr-lag 3000"), 0);
+	EXPECT_EQ(run("--tsecr-lag 2000"), 3);
+}
+
+TEST_F(PcapCheck, StaleEchoFails)
+{
+	write({client_ts(1000), gw_echo(50, 1000), client_ts(30000), gw_echo(51, 1000)});
+	EXPECT_EQ(run("--tsecr-lag 3000"), 3);
+}
+
+TEST_F(PcapCheck, ZeroEchoAndEchoesBeforeAnyTsvalAreNotJudged)
+{
+	// An echo of 0 ("none") and one before the client sent any TSval.
+	write({gw_echo(50, 7), client_ts(30000), gw_echo(51, 0), gw_echo(52, 30000)});
+	EXPECT_EQ(run("--tsecr-lag 10"), 0);
+	write({gw_echo(50, 7), client_ts(30000), gw_echo(51, 0)});
+	EXPECT_EQ(run("--tsecr-lag 10"), 1); // nothing judged
+}
+
+TEST_F(PcapCheck, TsecrLagIsPerConnection)
+{
+	Seg other = client_ts(90000);
+	other.sport = 81;
+	write({client_ts(1000), other, gw_echo(50, 1000)});
+	EXPECT_EQ(run("--tsecr-lag 10"), 0);
+}
+
+TEST_F(PcapCheck, TsecrLagJudgesOnlyTheGivenSenders)
+{
+	// The client's echo of the gateway's TSvals lags; the gateway's does not.
+	Seg c = client_ts(1000);
+	c.tsecr = 50;
+	write({gw_echo(50, 0), gw_echo(9000, 0), c, gw_echo(9001, 1000)});
+	EXPECT_EQ(run("--tsecr-lag 100"), 3);
+	EXPECT_EQ(run("--tsecr-lag 100", "192.0.2.1"), 0);
+	EXPECT_EQ(run("--tsecr-lag 100", "192.0.2.100"), 3);
+	EXPECT_EQ(run("--tsecr-lag 100", "not-an-address"), 2);
+}
+
+TEST_F(PcapCheck, TsecrLagNeedsAMillisecondLimit)
+{
+	write({client_ts(1000), gw_echo(50, 1000)});
+	EXPECT_EQ(run("--tsecr-lag x"), 2);
 }
 
 } // namespace

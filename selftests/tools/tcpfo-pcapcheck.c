@@ -7,6 +7,7 @@
  *   tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]
  *   tcpfo-pcapcheck --tsval FILE
  *   tcpfo-pcapcheck --tsval-within FILE
+ *   tcpfo-pcapcheck --tsecr-lag MS FILE [FROM-ADDR...]
  *
  * --tsval checks that no sender's TSvals go backwards (serial order) in
  * capture order, per connection and direction; exit 3 if one does, 1 if
@@ -17,6 +18,15 @@
  * --tsval-within fails only on decreases from the same link-layer sender,
  * and reports those across a change of sender: for a run whose standby is
  * given a wrong clock mapping on purpose.
+ *
+ * --tsecr-lag measures, for every ACK that echoes a TSecr (not 0), how far
+ * it lags the newest TSval its receiver had sent on the wire before it
+ * (in the receiver's clock ticks, ms for Linux): an echo seconds old is,
+ * to a sender whose acknowledged data it had retransmitted, an RTT sample
+ * seconds long (Karn's case in tcp_ack_update_rtt()), and an undo of its
+ * loss recovery. With FROM-ADDRs only echoes sent from those addresses
+ * (a gateway's VIP and back address) are judged. Exit 3 if an echo lags
+ * more than MS; the largest lags are described (up to 10).
  *
  * --headers prints the TCP header of every segment sent from SRC-ADDR, one
  * line each (ports, seq, ack, flags, window, options in hex, payload
@@ -620,7 +630,7 @@ static void ts_describe(const char *what, uint32_t seq, uint32_t ack,
 	printf(" TSval %u\n", tsval);
 }
 
-static int tcp_tsval(const struct seg *s, uint32_t *val)
+static int tcp_ts(const struct seg *s, uint32_t *val, uint32_t *ecr)
 {
 	uint32_t thl = (s->tcp[12] >> 4) * 4, off = 20;
 
@@ -643,6 +653,10 @@ static int tcp_tsval(const struct seg *s, uint32_t *val)
 		if (kind == 8 && len == 10) {
 			memcpy(val, s->tcp + off + 2, 4);
 			*val = ntohl(*val);
+			if (ecr) {
+				memcpy(ecr, s->tcp + off + 6, 4);
+				*ecr = ntohl(*ecr);
+			}
 			return 1;
 		}
 		off += len;
@@ -657,7 +671,7 @@ static void check_tsval(const struct seg *s)
 	struct tsent *e;
 	size_t i;
 
-	if (!tcp_tsval(s, &v))
+	if (!tcp_ts(s, &v, NULL))
 		return;
 	for (i = 0; i < alen; i++)
 		h = (h ^ s->src[i]) * 16777619u;
@@ -726,6 +740,163 @@ static void check_tsval(const struct seg *s)
 	e->lusec = s->usec;
 }
 
+/*
+ * --tsecr-lag: per direction of each connection the newest TSval seen;
+ * an ACK's TSecr is judged against its receiver's.
+ */
+static struct tslag {
+	int used, family;
+	unsigned char src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t newest;
+} *lag_tab;
+static unsigned long lag_checked, lag_over, lag_dirs;
+static uint32_t lag_limit;
+static struct { int family; unsigned char a[16]; } lag_from[8];
+static int n_lag_from;
+static struct lagged {
+	uint32_t lag, seq, ack, len, tsecr, peer_newest;
+	uint8_t flags;
+	int ipid, family;
+	unsigned char src[16], dst[16];
+	uint16_t sport, dport;
+	unsigned long frame;
+	uint64_t usec;
+} lag_worst[10];
+
+static struct tslag *lag_entry(int family, const unsigned char *src,
+			       const unsigned char *dst, uint16_t sport,
+			       uint16_t dport, int create)
+{
+	size_t alen = family == 4 ? 4 : 16, i;
+	uint32_t h = 2166136261u;
+	struct tslag *e;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ src[i]) * 16777619u;
+	for (i = 0; i < alen; i++)
+		h = (h ^ dst[i]) * 16777619u;
+	h = (h ^ sport) * 16777619u;
+	h = (h ^ dport) * 16777619u;
+	for (i = h % TS_SLOTS;; i = (i + 1) % TS_SLOTS) {
+		e = &lag_tab[i];
+		if (!e->used)
+			break;
+		if (e->family == family && e->sport == sport &&
+		    e->dport == dport && !memcmp(e->src, src, alen) &&
+		    !memcmp(e->dst, dst, alen))
+			return e;
+	}
+	if (!create)
+		return NULL;
+	if (++lag_dirs >= TS_SLOTS - 1) {
+		fprintf(stderr, "tcpfo-pcapcheck: too many connections\n");
+		exit(1);
+	}
+	e->used = 1;
+	e->family = family;
+	memcpy(e->src, src, alen);
+	memcpy(e->dst, dst, alen);
+	e->sport = sport;
+	e->dport = dport;
+	return e;
+}
+
+static void check_tsecr(const struct seg *s)
+{
+	struct tslag *me, *peer;
+	uint32_t v, ecr, lag;
+	size_t alen = s->family == 4 ? 4 : 16;
+	int k, w;
+
+	if (!tcp_ts(s, &v, &ecr))
+		return;
+	me = lag_entry(s->family, s->src, s->dst, s->sport, s->dport, 1);
+	if (me->used == 1 || (int32_t)(v - me->newest) > 0)
+		me->newest = v;
+	me->used = 2;
+	if (!(s->flags & F_ACK) || !ecr || (s->flags & F_RST))
+		return;
+	if (n_lag_from) {
+		for (k = 0; k < n_lag_from; k++)
+			if (lag_from[k].family == s->family &&
+			    !memcmp(lag_from[k].a, s->src, alen))
+				break;
+		if (k == n_lag_from)
+			return;
+	}
+	peer = lag_entry(s->family, s->dst, s->src, s->dport, s->sport, 0);
+	if (!peer || peer->used != 2)
+		return;
+	lag_checked++;
+	lag = (int32_t)(peer->newest - ecr) > 0 ? peer->newest - ecr : 0;
+	if (lag <= lag_limit)
+		return;
+	lag_over++;
+	/* Keep the 10 largest, largest first. */
+	for (w = 0; w < 10 && lag_worst[w].lag >= lag; w++)
+		;
+	if (w == 10)
+		return;
+	for (k = 9; k > w; k--)
+		lag_worst[k] = lag_worst[k - 1];
+	lag_worst[w] = (struct lagged){
+		.lag = lag, .seq = s->seq, .ack = s->ack, .len = s->len,
+		.tsecr = ecr, .peer_newest = peer->newest, .flags = s->flags,
+		.ipid = s->ipid, .family = s->family, .sport = s->sport,
+		.dport = s->dport, .frame = s->frame, .usec = s->usec,
+	};
+	memcpy(lag_worst[w].src, s->src, alen);
+	memcpy(lag_worst[w].dst, s->dst, alen);
+}
+
+static int tsecr_lag_main(const char *limit, const char *file, int nfrom,
+			  char **from)
+{
+	char *end;
+	unsigned long l = strtoul(limit, &end, 10);
+
+	if (!*limit || *end || l > UINT32_MAX || nfrom > 8)
+		return 2;
+	for (n_lag_from = 0; n_lag_from < nfrom; n_lag_from++) {
+		unsigned char *a = lag_from[n_lag_from].a;
+
+		if (inet_pton(AF_INET, from[n_lag_from], a) == 1)
+			lag_from[n_lag_from].family = 4;
+		else if (inet_pton(AF_INET6, from[n_lag_from], a) == 1)
+			lag_from[n_lag_from].family = 6;
+		else
+			return 2;
+	}
+	lag_limit = (uint32_t)l;
+	lag_tab = calloc(TS_SLOTS, sizeof(*lag_tab));
+	if (!lag_tab || walk(file, check_tsecr))
+		return 1;
+	printf("tsecr: %lu echoes judged, %lu lag their receiver's newest TSval by more than %u ms\n",
+	       lag_checked, lag_over, lag_limit);
+	for (int w = 0; w < 10 && lag_worst[w].lag; w++) {
+		const struct lagged *g = &lag_worst[w];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+		int af = g->family == 4 ? AF_INET : AF_INET6;
+
+		printf("  lag %u ms: frame %lu at %llu.%06llu %s.%u > %s.%u flags %02x seq %u ack %u len %u",
+		       g->lag, g->frame, (unsigned long long)(g->usec / 1000000),
+		       (unsigned long long)(g->usec % 1000000),
+		       inet_ntop(af, g->src, a, sizeof(a)), g->sport,
+		       inet_ntop(af, g->dst, b, sizeof(b)), g->dport, g->flags,
+		       g->seq, g->ack, g->len);
+		if (g->ipid >= 0)
+			printf(" ipid %d", g->ipid);
+		printf(" TSecr %u, receiver's newest TSval %u\n", g->tsecr,
+		       g->peer_newest);
+	}
+	if (!lag_checked) {
+		printf("tsecr: no echo to judge\n");
+		return 1;
+	}
+	return lag_over ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && (!strcmp(argv[1], "--tsval") ||
@@ -748,6 +919,13 @@ int main(int argc, char **argv)
 		if (within)
 			return ts_back > ts_back_moved ? 3 : 0;
 		return ts_back ? 3 : 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "--tsecr-lag")) {
+		int rc = tsecr_lag_main(argv[2], argv[3], argc - 4, argv + 4);
+
+		if (rc != 2)
+			return rc;
+		goto usage;
 	}
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--headers")) {
 		if (argc == 5)
@@ -816,6 +994,7 @@ usage:
 	fprintf(stderr, "usage: tcpfo-pcapcheck --vip ADDR:PORT --server ADDR:PORT [--pairs N] [-v] FILE\n"
 			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n"
 			"       tcpfo-pcapcheck --tsval FILE\n"
-			"       tcpfo-pcapcheck --tsval-within FILE\n");
+			"       tcpfo-pcapcheck --tsval-within FILE\n"
+			"       tcpfo-pcapcheck --tsecr-lag MS FILE [FROM-ADDR...]\n");
 	return 2;
 }
