@@ -39,6 +39,8 @@ struct Seg {
 	std::uint16_t ipid = 1;
 	std::uint32_t tsecr = 0;
 	bool from_client = false; // 192.0.2.100 -> 192.0.2.1, ports swapped
+	std::uint32_t seq = 1000, ack = 1;
+	std::uint16_t len = 0;	  // payload bytes (zeros)
 };
 
 // An Ethernet frame: IPv4 192.0.2.1 -> 192.0.2.100 (or back), a pure ACK
@@ -51,7 +53,7 @@ Bytes frame(const Seg &s)
 	const std::uint16_t tcplen = s.ts ? 32 : 20;
 	f.push_back(0x45);
 	f.push_back(0);
-	put16(f, 20 + tcplen);
+	put16(f, 20 + tcplen + s.len);
 	put16(f, s.ipid);
 	put16(f, 0x4000);
 	f.push_back(64);
@@ -64,8 +66,8 @@ Bytes frame(const Seg &s)
 		f.push_back(a);
 	put16(f, s.from_client ? s.dport : s.sport);
 	put16(f, s.from_client ? s.sport : s.dport);
-	put32(f, 1000);
-	put32(f, 1);
+	put32(f, s.seq);
+	put32(f, s.ack);
 	f.push_back((tcplen / 4) << 4);
 	f.push_back(0x10);
 	put16(f, 1000);
@@ -76,6 +78,7 @@ Bytes frame(const Seg &s)
 		put32(f, s.tsval);
 		put32(f, s.tsecr);
 	}
+	f.insert(f.end(), s.len, 0);
 	return f;
 }
 
@@ -115,6 +118,22 @@ protected:
 					" " + after + " > /dev/null";
 		const int st = std::system(cmd.c_str());
 		return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	}
+
+	// The checker's output.
+	std::string output(const char *mode, const char *after = "")
+	{
+		const std::string cmd = std::string(PCAPCHECK) + " " + mode + " " + path_ +
+					" " + after;
+		std::string out;
+		FILE *p = popen(cmd.c_str(), "r");
+		if (!p)
+			return out;
+		char buf[512];
+		while (std::fgets(buf, sizeof(buf), p))
+			out += buf;
+		pclose(p);
+		return out;
 	}
 
 	std::string path_;
@@ -229,6 +248,62 @@ TEST_F(PcapCheck, TsecrLagJudgesOnlyTheGivenSenders)
 	EXPECT_EQ(run("--tsecr-lag 100", "192.0.2.1"), 0);
 	EXPECT_EQ(run("--tsecr-lag 100", "192.0.2.100"), 3);
 	EXPECT_EQ(run("--tsecr-lag 100", "not-an-address"), 2);
+}
+
+// Frames are one second apart in the capture.
+Seg client_data(std::uint32_t seq, std::uint32_t tsval)
+{
+	Seg s = client_ts(tsval);
+	s.seq = seq;
+	s.len = 100;
+	return s;
+}
+
+Seg gw_ack(std::uint32_t ack, std::uint32_t tsval, std::uint32_t ecr)
+{
+	Seg s = gw_echo(tsval, ecr);
+	s.ack = ack;
+	return s;
+}
+
+TEST_F(PcapCheck, RttSampleFromTheSendTime)
+{
+	// Sent at 0 s, acknowledged at 2 s: a 2,000 ms sample.
+	write({gw_ack(1000, 50, 0), client_data(1000, 100), client_ts(101), gw_ack(1100, 51, 101)});
+	const std::string out = output("--tsecr-lag 1500", "192.0.2.1");
+	EXPECT_NE(out.find("1 over 1500 ms, 0 of those from a TSecr"), std::string::npos) << out;
+	EXPECT_NE(out.find("2000 ms (send time)"), std::string::npos) << out;
+}
+
+TEST_F(PcapCheck, RttSampleFromTheTsecrWhenDataWasSentTwice)
+{
+	// Sent at 1 s, again at 2 s (TSval 2100); the ACK at 3 s echoes the
+	// first TSval (1100), 1,000 ms older: a 2,000 ms sample (Karn's case).
+	write({gw_ack(1000, 50, 0), client_data(1000, 1100), client_data(1000, 2100),
+	       gw_ack(1100, 51, 1100)});
+	std::string out = output("--tsecr-lag 1500", "192.0.2.1");
+	EXPECT_NE(out.find("1 over 1500 ms, 1 of those from a TSecr"), std::string::npos) << out;
+	EXPECT_NE(out.find("2000 ms (TSecr)"), std::string::npos) << out;
+	EXPECT_EQ(run("--karn-rtt 1500", "192.0.2.1"), 3);
+	EXPECT_EQ(run("--karn-rtt 2500", "192.0.2.1"), 0);
+	// Echoing the retransmission's TSval: 1,000 ms.
+	write({gw_ack(1000, 50, 0), client_data(1000, 1100), client_data(1000, 2100),
+	       gw_ack(1100, 51, 2100)});
+	out = output("--tsecr-lag 1500", "192.0.2.1");
+	EXPECT_NE(out.find("1 RTT samples from these ACKs (from the capture's times), 0 over"),
+		  std::string::npos) << out;
+	EXPECT_EQ(run("--karn-rtt 1500", "192.0.2.1"), 0);
+}
+
+TEST_F(PcapCheck, KarnRttJudgesOnlySamplesFromATsecr)
+{
+	// A 2,000 ms sample from the send time: not a stale echo.
+	write({gw_ack(1000, 50, 0), client_data(1000, 100), client_ts(101), gw_ack(1100, 51, 101)});
+	EXPECT_EQ(run("--karn-rtt 1500", "192.0.2.1"), 0);
+	// Without senders to judge, or with no sample at all.
+	EXPECT_EQ(run("--karn-rtt 1500"), 2);
+	write({client_ts(100), gw_echo(50, 100)});
+	EXPECT_EQ(run("--karn-rtt 1500", "192.0.2.1"), 1);
 }
 
 TEST_F(PcapCheck, TsecrLagNeedsAMillisecondLimit)

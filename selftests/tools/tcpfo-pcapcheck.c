@@ -8,6 +8,7 @@
  *   tcpfo-pcapcheck --tsval FILE
  *   tcpfo-pcapcheck --tsval-within FILE
  *   tcpfo-pcapcheck --tsecr-lag MS FILE [FROM-ADDR...]
+ *   tcpfo-pcapcheck --karn-rtt MS FILE FROM-ADDR...
  *
  * --tsval checks that no sender's TSvals go backwards (serial order) in
  * capture order, per connection and direction; exit 3 if one does, 1 if
@@ -26,7 +27,16 @@
  * seconds long (Karn's case in tcp_ack_update_rtt()), and an undo of its
  * loss recovery. With FROM-ADDRs only echoes sent from those addresses
  * (a gateway's VIP and back address) are judged. Exit 3 if an echo lags
- * more than MS; the largest lags are described (up to 10).
+ * more than MS; the largest lags are described (up to 10). With FROM-ADDRs
+ * it also reports the RTT samples the peers take from those ACKs, as TCP
+ * takes them: from the send time (in the capture) of the first newly
+ * acknowledged segment never sent twice, or from the TSecr if all were
+ * sent twice (Karn's case).
+ * --karn-rtt reports the same, and exits 3 only if one of the samples
+ * taken from a TSecr exceeds MS. A socket's own echoes lag legitimately
+ * (its ts_recent stays at a hole's start until the hole is filled), but
+ * an ACK that advances over data sent twice echoes the TSval of what
+ * filled the hole: a sample seconds long there means a stale echo.
  *
  * --headers prints the TCP header of every segment sent from SRC-ADDR, one
  * line each (ports, seq, ack, flags, window, options in hex, payload
@@ -744,11 +754,25 @@ static void check_tsval(const struct seg *s)
  * --tsecr-lag: per direction of each connection the newest TSval seen;
  * an ACK's TSecr is judged against its receiver's.
  */
+struct sentseg {
+	uint32_t start, end;
+	uint64_t usec;		/* first seen */
+	int retrans;		/* seen again */
+};
+
 static struct tslag {
 	int used, family;
 	unsigned char src[16], dst[16];
 	uint16_t sport, dport;
 	uint32_t newest;
+	uint64_t newest_usec;	/* when newest was first seen */
+	/* With FROM-ADDRs, a peer's data not yet acknowledged (capture
+	 * order), for the RTT samples the peer takes from the ACKs.
+	 */
+	struct sentseg *segs;
+	size_t head, nsegs, cap;
+	uint32_t high, una;
+	int have_high, have_una;
 } *lag_tab;
 static unsigned long lag_checked, lag_over, lag_dirs;
 static uint32_t lag_limit;
@@ -763,6 +787,118 @@ static struct lagged {
 	unsigned long frame;
 	uint64_t usec;
 } lag_worst[10];
+/* The RTT samples (ms) the peers take from the gateways' ACKs, as TCP
+ * does (tcp_clean_rtx_queue(), tcp_ack_update_rtt()): from the send time
+ * of the first newly acknowledged segment never sent twice, or, Karn's
+ * case, from the TSecr. Times are the capture's: queues before it are
+ * not counted.
+ */
+static unsigned long rtt_samples, rtt_over, rtt_karn_over;
+static struct rttsample {
+	uint32_t ms, ack, tsecr;
+	int karn, family, ipid;
+	unsigned char src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t len;
+	unsigned long frame;
+	uint64_t usec;
+} rtt_worst[10];
+
+static void note_sent(struct tslag *e, const struct seg *s)
+{
+	uint32_t end = s->seq + s->len;
+	size_t i;
+
+	if (e->have_high && (int32_t)(end - e->high) <= 0) {
+		/* Again: every segment it overlaps was sent twice. */
+		for (i = e->head; i < e->nsegs; i++)
+			if ((int32_t)(e->segs[i].start - end) < 0 &&
+			    (int32_t)(e->segs[i].end - s->seq) > 0)
+				e->segs[i].retrans = 1;
+		return;
+	}
+	if (e->have_high && (int32_t)(s->seq - e->high) < 0) {
+		for (i = e->head; i < e->nsegs; i++)
+			if ((int32_t)(e->segs[i].end - s->seq) > 0)
+				e->segs[i].retrans = 1;
+	}
+	if (e->nsegs == e->cap) {
+		if (e->head > e->cap / 2) {
+			memmove(e->segs, e->segs + e->head,
+				(e->nsegs - e->head) * sizeof(*e->segs));
+			e->nsegs -= e->head;
+			e->head = 0;
+		} else {
+			e->cap = e->cap ? 2 * e->cap : 256;
+			e->segs = realloc(e->segs, e->cap * sizeof(*e->segs));
+			if (!e->segs) {
+				perror("tcpfo-pcapcheck");
+				exit(1);
+			}
+		}
+	}
+	e->segs[e->nsegs++] = (struct sentseg){
+		.start = e->have_high && (int32_t)(s->seq - e->high) < 0 ?
+			 e->high : s->seq,
+		.end = end, .usec = s->usec,
+	};
+	e->high = end;
+	e->have_high = 1;
+}
+
+static void rtt_sample(struct tslag *peer, const struct seg *s, uint32_t ecr)
+{
+	size_t alen = s->family == 4 ? 4 : 16, i;
+	uint64_t first = 0;
+	int karn = 0, any = 0, k, w;
+	int64_t ms;
+
+	if (peer->have_una && (int32_t)(s->ack - peer->una) <= 0)
+		return;
+	for (i = peer->head; i < peer->nsegs &&
+	     (int32_t)(peer->segs[i].start - s->ack) < 0; i++) {
+		any = 1;
+		if (peer->segs[i].retrans)
+			karn = 1;
+		else if (!first)
+			first = peer->segs[i].usec;
+	}
+	while (peer->head < peer->nsegs &&
+	       (int32_t)(peer->segs[peer->head].end - s->ack) <= 0)
+		peer->head++;
+	peer->una = s->ack;
+	peer->have_una = 1;
+	if (!any)
+		return;
+	if (!karn && first)
+		ms = (int64_t)(s->usec - first) / 1000;
+	else if (ecr && peer->newest_usec)
+		ms = (int64_t)(s->usec - peer->newest_usec) / 1000 +
+		     (int32_t)(peer->newest - ecr);
+	else
+		return;
+	karn = karn || !first;
+	rtt_samples++;
+	if (ms <= lag_limit)
+		return;
+	rtt_over++;
+	if (karn)
+		rtt_karn_over++;
+	for (w = 0; w < 10 && rtt_worst[w].ms >= ms; w++)
+		;
+	if (w == 10)
+		return;
+	for (k = 9; k > w; k--)
+		rtt_worst[k] = rtt_worst[k - 1];
+	rtt_worst[w] = (struct rttsample){
+		.ms = (uint32_t)ms, .ack = s->ack, .tsecr = ecr, .karn = karn,
+		.family = s->family, .ipid = s->ipid, .sport = s->sport,
+		.dport = s->dport, .len = s->len, .frame = s->frame,
+		.usec = s->usec,
+	};
+	memcpy(rtt_worst[w].src, s->src, alen);
+	memcpy(rtt_worst[w].dst, s->dst, alen);
+}
 
 static struct tslag *lag_entry(int family, const unsigned char *src,
 			       const unsigned char *dst, uint16_t sport,
@@ -812,21 +948,31 @@ static void check_tsecr(const struct seg *s)
 	if (!tcp_ts(s, &v, &ecr))
 		return;
 	me = lag_entry(s->family, s->src, s->dst, s->sport, s->dport, 1);
-	if (me->used == 1 || (int32_t)(v - me->newest) > 0)
+	if (me->used == 1 || (int32_t)(v - me->newest) > 0) {
 		me->newest = v;
+		me->newest_usec = s->usec;
+	}
 	me->used = 2;
-	if (!(s->flags & F_ACK) || !ecr || (s->flags & F_RST))
-		return;
 	if (n_lag_from) {
 		for (k = 0; k < n_lag_from; k++)
 			if (lag_from[k].family == s->family &&
 			    !memcmp(lag_from[k].a, s->src, alen))
 				break;
-		if (k == n_lag_from)
+		if (k == n_lag_from) {
+			/* A peer: its data, for the RTT samples. */
+			if (s->len && !(s->flags & (F_SYN | F_RST)))
+				note_sent(me, s);
 			return;
+		}
 	}
+	if ((s->flags & F_RST) || !(s->flags & F_ACK))
+		return;
 	peer = lag_entry(s->family, s->dst, s->src, s->dport, s->sport, 0);
 	if (!peer || peer->used != 2)
+		return;
+	if (n_lag_from)
+		rtt_sample(peer, s, ecr);
+	if (!ecr)
 		return;
 	lag_checked++;
 	lag = (int32_t)(peer->newest - ecr) > 0 ? peer->newest - ecr : 0;
@@ -851,12 +997,12 @@ static void check_tsecr(const struct seg *s)
 }
 
 static int tsecr_lag_main(const char *limit, const char *file, int nfrom,
-			  char **from)
+			  char **from, bool karn)
 {
 	char *end;
 	unsigned long l = strtoul(limit, &end, 10);
 
-	if (!*limit || *end || l > UINT32_MAX || nfrom > 8)
+	if (!*limit || *end || l > UINT32_MAX || nfrom > 8 || (karn && !nfrom))
 		return 2;
 	for (n_lag_from = 0; n_lag_from < nfrom; n_lag_from++) {
 		unsigned char *a = lag_from[n_lag_from].a;
@@ -890,6 +1036,33 @@ static int tsecr_lag_main(const char *limit, const char *file, int nfrom,
 		printf(" TSecr %u, receiver's newest TSval %u\n", g->tsecr,
 		       g->peer_newest);
 	}
+	if (n_lag_from) {
+		printf("rtt: the peers take %lu RTT samples from these ACKs (from the capture's times), %lu over %u ms, %lu of those from a TSecr (Karn's case)\n",
+		       rtt_samples, rtt_over, lag_limit, rtt_karn_over);
+		for (int w = 0; w < 10 && rtt_worst[w].ms; w++) {
+			const struct rttsample *g = &rtt_worst[w];
+			char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+			int af = g->family == 4 ? AF_INET : AF_INET6;
+
+			printf("  %u ms (%s): frame %lu at %llu.%06llu %s.%u > %s.%u ack %u len %u",
+			       g->ms, g->karn ? "TSecr" : "send time", g->frame,
+			       (unsigned long long)(g->usec / 1000000),
+			       (unsigned long long)(g->usec % 1000000),
+			       inet_ntop(af, g->src, a, sizeof(a)), g->sport,
+			       inet_ntop(af, g->dst, b, sizeof(b)), g->dport,
+			       g->ack, g->len);
+			if (g->ipid >= 0)
+				printf(" ipid %d", g->ipid);
+			printf(" TSecr %u\n", g->tsecr);
+		}
+	}
+	if (karn) {
+		if (!rtt_samples) {
+			printf("rtt: no sample to judge\n");
+			return 1;
+		}
+		return rtt_karn_over ? 3 : 0;
+	}
 	if (!lag_checked) {
 		printf("tsecr: no echo to judge\n");
 		return 1;
@@ -920,8 +1093,10 @@ int main(int argc, char **argv)
 			return ts_back > ts_back_moved ? 3 : 0;
 		return ts_back ? 3 : 0;
 	}
-	if (argc >= 4 && !strcmp(argv[1], "--tsecr-lag")) {
-		int rc = tsecr_lag_main(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc >= 4 && (!strcmp(argv[1], "--tsecr-lag") ||
+			  !strcmp(argv[1], "--karn-rtt"))) {
+		int rc = tsecr_lag_main(argv[2], argv[3], argc - 4, argv + 4,
+					!strcmp(argv[1], "--karn-rtt"));
 
 		if (rc != 2)
 			return rc;
@@ -995,6 +1170,7 @@ usage:
 			"       tcpfo-pcapcheck --headers SRC-ADDR FILE [IFINDEX]\n"
 			"       tcpfo-pcapcheck --tsval FILE\n"
 			"       tcpfo-pcapcheck --tsval-within FILE\n"
-			"       tcpfo-pcapcheck --tsecr-lag MS FILE [FROM-ADDR...]\n");
+			"       tcpfo-pcapcheck --tsecr-lag MS FILE [FROM-ADDR...]\n"
+			"       tcpfo-pcapcheck --karn-rtt MS FILE FROM-ADDR...\n");
 	return 2;
 }
