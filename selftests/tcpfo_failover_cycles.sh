@@ -347,7 +347,8 @@ run() { # MODE
 		: > /tmp/cy-stuck.txt
 		for p in $pids; do
 			kill -0 $p 2>/dev/null || continue
-			cp=$(ip netns exec client ss -tanpH | sed -n "s/.*:\([0-9]*\) *[^ ]*:$VPORT .*pid=$p,.*/\1/p" | head -1)
+			# The local address's last field, IPv6 ("[...]:port") too.
+			cp=$(ip netns exec client ss -tanpH | awk -v p="pid=$p," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
 			[ -n "$cp" ] || { echo "stream pid $p: no socket on the client"; continue; }
 			bp=$(grep "^$cp " /tmp/cy-prog-end.txt | cut -d' ' -f2)
 			flow_dump $cp ${bp:-0} > /tmp/cy-stuck-$cp.txt 2>&1
