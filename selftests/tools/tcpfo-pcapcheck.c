@@ -606,6 +606,23 @@ static void flush_headers(void)
  * and port), the TSvals in capture order never decrease (serial order).
  */
 #define TS_SLOTS 65536
+
+/* FNV-1a of a connection's direction: its slot in a TS_SLOTS table. */
+static uint32_t conn_hash(int family, const unsigned char *src,
+			  const unsigned char *dst, uint16_t sport,
+			  uint16_t dport)
+{
+	size_t alen = family == 4 ? 4 : 16, i;
+	uint32_t h = 2166136261u;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ src[i]) * 16777619u;
+	for (i = 0; i < alen; i++)
+		h = (h ^ dst[i]) * 16777619u;
+	h = (h ^ sport) * 16777619u;
+	h = (h ^ dport) * 16777619u;
+	return h;
+}
 static struct tsent {
 	int used, family;
 	unsigned char src[16], dst[16];
@@ -677,18 +694,13 @@ static int tcp_ts(const struct seg *s, uint32_t *val, uint32_t *ecr)
 static void check_tsval(const struct seg *s)
 {
 	size_t alen = s->family == 4 ? 4 : 16;
-	uint32_t v, h = 2166136261u;
+	uint32_t v, h;
 	struct tsent *e;
 	size_t i;
 
 	if (!tcp_ts(s, &v, NULL))
 		return;
-	for (i = 0; i < alen; i++)
-		h = (h ^ s->src[i]) * 16777619u;
-	for (i = 0; i < alen; i++)
-		h = (h ^ s->dst[i]) * 16777619u;
-	h = (h ^ s->sport) * 16777619u;
-	h = (h ^ s->dport) * 16777619u;
+	h = conn_hash(s->family, s->src, s->dst, s->sport, s->dport);
 	for (i = h % TS_SLOTS;; i = (i + 1) % TS_SLOTS) {
 		e = &ts_tab[i];
 		if (!e->used)
@@ -905,15 +917,9 @@ static struct tslag *lag_entry(int family, const unsigned char *src,
 			       uint16_t dport, int create)
 {
 	size_t alen = family == 4 ? 4 : 16, i;
-	uint32_t h = 2166136261u;
+	uint32_t h = conn_hash(family, src, dst, sport, dport);
 	struct tslag *e;
 
-	for (i = 0; i < alen; i++)
-		h = (h ^ src[i]) * 16777619u;
-	for (i = 0; i < alen; i++)
-		h = (h ^ dst[i]) * 16777619u;
-	h = (h ^ sport) * 16777619u;
-	h = (h ^ dport) * 16777619u;
 	for (i = h % TS_SLOTS;; i = (i + 1) % TS_SLOTS) {
 		e = &lag_tab[i];
 		if (!e->used)
