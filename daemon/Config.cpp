@@ -50,6 +50,7 @@ po::options_description setting_options()
 		("mode", po::value<std::string>())
 		("control-socket", po::value<std::string>())
 		("log-level", po::value<std::string>())
+		("log-timestamps", po::value<std::string>())
 		("service", po::value<std::vector<std::string>>())
 		("peer.listen", po::value<std::string>())
 		("peer.address", po::value<std::string>())
@@ -238,6 +239,14 @@ Config build_config(const po::variables_map &vm)
 			throw ParseError("expected debug, info, warning or error, "
 					 "not '" + v + "'");
 		c.log_level = *l;
+	});
+	s.read("log-timestamps", [&](const std::string &v) {
+		if (v == "yes" || v == "true" || v == "1")
+			c.log_timestamps = true;
+		else if (v == "no" || v == "false" || v == "0")
+			c.log_timestamps = false;
+		else
+			throw ParseError("expected yes or no, not '" + v + "'");
 	});
 	read_services(s, c);
 
@@ -451,11 +460,11 @@ Relay and failover daemon for tcpfo gateways; runs in the foreground.
 
 Settings: "key = value" in FILE ("[section]" for dotted keys), or
 --key=VALUE / --section.key=VALUE on the command line:
-  node NAME                  name in logs             [host name]
-  role primary|standby       initial role             [standby]
+  node NAME [host name], role primary|standby (initial role) [standby]
   mode sync|async            release mode             [async]
   control-socket PATH        [/run/tcpfo/failoverd.sock]
   log-level LEVEL            debug|info|warning|error [info]
+  log-timestamps yes|no      lines start with the time (s.us since 1970) [no]
   service "NAME VIP:PORT BACKEND:PORT via BACK-ADDRESS"   (repeatable)
   peer.listen, peer.address ADDR:PORT   state link: our end, the peer's
   peer.key-file FILE         64 hex characters (openssl rand -hex 32)

@@ -49,6 +49,7 @@ struct Config {
 	Mode mode = Mode::async;
 	std::filesystem::path control_socket = "/run/tcpfo/failoverd.sock";
 	LogLevel log_level = LogLevel::info;
+	bool log_timestamps = false;	// each line starts with the wall-clock time
 	std::vector<Service> services;
 
 	struct {

@@ -1112,6 +1112,12 @@ void Daemon::on_primary_lost()
 		silent = lost_silent_;
 		silence = lost_silence_;
 	}
+	poll_pending_.reset();
+	confirm_primary_lost(std::move(why), silent, silence);
+}
+
+void Daemon::confirm_primary_lost(std::string why, bool silent, std::uint64_t silence)
+{
 	// Silence alone may be a cut state link, and a closed link may be the
 	// primary's own doing (it found this node silent: a busy or starved
 	// host): the primary must be silent on the front segment too (it
@@ -1142,6 +1148,35 @@ void Daemon::on_primary_lost()
 			}
 			return;
 		}
+		// The poll runs on time and has been unanswered, but not for
+		// long enough yet: its next probes decide, without a blocking
+		// check (whose late-answer rule may read an answer gw1 sent
+		// before it died as a sign of life).
+		if (front_poll_ && poll_unanswered_since_ && poll_on_time(now)) {
+			log_.debug("takeover: the front poll is unanswered for " +
+				   ms_since(*poll_unanswered_since_) + " (" +
+				   std::to_string(poll_unanswered_) +
+				   " probes): its next probes decide");
+			poll_pending_ = PendingLoss{std::move(why), silent, silence};
+			return;
+		}
+		if (front_poll_)
+			log_.info("takeover: front poll " +
+				  std::string(!poll_on_time(now)
+						      ? "late (last probe " + ms_since(poll_last_sent_) + " ago)"
+						      : "answered since its last probe") +
+				  ": the checks decide");
+	}
+	check_primary_lost(std::move(why), silent, silence);
+}
+
+// The blocking path: the front segment is asked until its VIP is answered
+// or has been silent for three check windows.
+void Daemon::check_primary_lost(std::string why, bool silent, std::uint64_t silence)
+{
+	const std::string &front = config_.takeover.front_interface;
+	if (!front.empty()) {
+		const auto now = std::chrono::steady_clock::now();
 		// Not long enough: checks until it is. The poll's first
 		// unanswered probe, if it ran on time, starts the count.
 		const bool early = silent && silence != 0 && silence == front_silent_in_;
@@ -1185,9 +1220,15 @@ void Daemon::front_poll_tick()
 	if (config_.role != Role::standby || taking_over_ || config_.services.empty() ||
 	    config_.takeover.front_interface.empty()) {
 		front_poll_stop();
+		poll_pending_.reset();
 		return;
 	}
 	const auto now = std::chrono::steady_clock::now();
+	if (poll_pending_) {
+		poll_pending_decide(now);
+		if (config_.role != Role::standby || taking_over_)
+			return;
+	}
 	if (!front_poll_) {
 		try {
 			front_poll_ = std::make_unique<FrontProber>(config_.takeover.front_interface,
@@ -1222,6 +1263,25 @@ void Daemon::front_poll_tick()
 		poll_unanswered_since_ = now;
 	++poll_unanswered_;
 	poll_last_sent_ = now;
+}
+
+// A lost primary waits for the poll: silent for long enough, it is taken
+// over; answered (a late answer, or it lives) or late (this process did
+// not run), the checks decide as if the poll did not exist.
+void Daemon::poll_pending_decide(std::chrono::steady_clock::time_point now)
+{
+	if (link_ && link_->info().link == "up") {
+		log_.info("takeover: the state link is up again before the front poll decided: "
+			  "not taking over");
+		poll_pending_.reset();
+		return;
+	}
+	if (!front_poll_silent(now) && front_poll_ && poll_unanswered_since_ &&
+	    poll_on_time(now))
+		return;	// not long enough yet
+	PendingLoss p = std::move(*poll_pending_);
+	poll_pending_.reset();
+	confirm_primary_lost(std::move(p.why), p.silent, p.silence);
 }
 
 void Daemon::front_poll_read()
@@ -1392,6 +1452,8 @@ void Daemon::reload()
 
 	log_.set_threshold(next.log_level);
 	config_.log_level = next.log_level;
+	log_.set_timestamps(next.log_timestamps);
+	config_.log_timestamps = next.log_timestamps;
 
 	if (next.mode != config_.mode) {
 		try {

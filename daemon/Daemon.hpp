@@ -115,6 +115,19 @@ private:
 	void stop_link_thread();
 	void on_primary_lost();
 	void on_primary_suspect();
+	// The state link's verdict, confirmed on the front segment: by the
+	// poll, or by blocking checks when the poll cannot tell.
+	void confirm_primary_lost(std::string why, bool silent, std::uint64_t silence);
+	void check_primary_lost(std::string why, bool silent, std::uint64_t silence);
+	// The state link lost the primary while the poll was on time and
+	// unanswered, but not yet for long enough: its next probes decide.
+	struct PendingLoss {
+		std::string why;
+		bool silent = false;
+		std::uint64_t silence = 0;
+	};
+	std::optional<PendingLoss> poll_pending_;
+	void poll_pending_decide(std::chrono::steady_clock::time_point now);
 	// Whether the primary still answers for a VIP on the front segment
 	// (ARP or neighbour solicitation: it is alive); nullopt: nothing to
 	// check (no front interface or service, or the check failed).

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "Logger.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 namespace tcpfo {
 
 std::optional<LogLevel> parse_log_level(std::string_view text)
@@ -40,7 +43,16 @@ void Logger::log(LogLevel level, std::string_view message)
 		return;
 	// One string, one write: lines from several daemons sharing a
 	// terminal or a test log do not interleave mid-line.
-	std::string line = prefix_;
+	std::string line;
+	if (timestamps_) {
+		timespec ts{};
+		::clock_gettime(CLOCK_REALTIME, &ts);
+		char buf[32];
+		std::snprintf(buf, sizeof(buf), "%lld.%06ld ", static_cast<long long>(ts.tv_sec),
+			      ts.tv_nsec / 1000);
+		line = buf;
+	}
+	line += prefix_;
 	line += to_string(level);
 	line += ": ";
 	line += message;

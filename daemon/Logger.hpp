@@ -3,6 +3,7 @@
 // "failoverd[gw1]: info: message" (journald and syslog keep the prefix).
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <mutex>
 #include <ostream>
@@ -23,6 +24,9 @@ public:
 
 	void set_threshold(LogLevel level) noexcept { threshold_ = level; }
 	LogLevel threshold() const noexcept { return threshold_; }
+	// Lines start with the wall-clock time, "1764253801.123456 " (the
+	// form of tcpdump -tt, so that logs and captures line up).
+	void set_timestamps(bool on) noexcept { timestamps_ = on; }
 
 	void log(LogLevel level, std::string_view message);
 	void debug(std::string_view m) { log(LogLevel::debug, m); }
@@ -33,6 +37,7 @@ public:
 private:
 	std::string prefix_;
 	LogLevel threshold_;
+	std::atomic<bool> timestamps_ = false;
 	std::ostream &out_;
 	std::mutex write_lock_;	// the state link logs from its own thread
 };

@@ -54,6 +54,7 @@ int main(int argc, char *argv[])
 	std::signal(SIGPIPE, SIG_IGN);
 
 	Logger log("failoverd", config.node, config.log_level, std::cerr);
+	log.set_timestamps(config.log_timestamps);
 	try {
 		KernelLink kernel;
 		Daemon daemon(

@@ -32,6 +32,7 @@ node = $1
 role = $2
 mode = sync
 control-socket = /run/tcpfo/$1.sock
+log-timestamps = yes
 service = web $VIP4:$VPORT $SERVER4:$SPORT via $BACK4
 service = idle $VIP4:81 $SERVER4:8081 via $BACK4
 [peer]
@@ -138,7 +139,15 @@ round() {
 	printf '# flows %5d  %-6s  stall %6s ms  detection %5s ms  VIP announced %5s ms  busiest flow resumed %4s ms  takeover %5s ms (%s taken over)\n' \
 		$n $how "$stall" "$detect" "${garp:-?}" "${first:-?}" "${took:-?}" "${taken:-?}"
 	echo "$n $how $stall ${first:-?} $detect ${garp:-?}" >> /tmp/bf.results
-	grep -o "takeover: [0-9]* flow(s) locked.*\|takeover: round.*\|takeover: [0-9]* of the.*" /tmp/gw2.log | sed 's/^/#   /'
+	# gw2's timeline from the fault (its log is stamped like tcpdump -tt).
+	awk -v t="$t_fault" -v g="$garp" '
+		/takeover: flow / { next }
+		/takeover:|primary: (claimed|holds)|state link: (closed|the primary)|front poll/ {
+			ms = ($1 - t) * 1000
+			if (g != "" && !shown && ms > g) { printf "#   %+6.0f ms  (gratuitous ARP on the switch)\n", g; shown = 1 }
+			sub(/^[0-9.]+ failoverd\[gw2\]: [a-z]+: /, "")
+			printf "#   %+6.0f ms  %s\n", ms, substr($0, 1, 150)
+		}' /tmp/gw2.log
 	grep -o 'reset: .*' /tmp/gw2.log | sort | uniq -c | sed 's/^/#   /' | head -5
 	kill $g2; wait $g2
 	ip -n gw1 link set front up; ip -n gw1 link set back up

@@ -212,8 +212,13 @@ note "gw1's host died: gw2 announced $VIP4 $ms ms later ($(grep -o 'silent for [
 [ "$ms" -ge 0 ] && [ "$ms" -lt 2000 ] || { tail -30 /tmp/gw2.log; fail "detection and claim took $ms ms"; }
 # The standby polled the front all along: the silence of its polls
 # decided, without a check after the silence counted.
-grep 'takeover: primary lost' /tmp/gw2.log | tail -1 | grep -q "front silent too (polled: no answer for" ||
-	{ grep 'takeover: primary lost\|front' /tmp/gw2.log | tail -5; fail "gw2's front poll did not decide the takeover"; }
+# Only when gw2's own process did not run on time (a stall of this VM
+# makes its poll late: it says so) may its blocking checks decide.
+if ! grep 'takeover: primary lost' /tmp/gw2.log | tail -1 | grep -q "front silent too (polled: no answer for"; then
+	grep -q 'takeover: front poll late' /tmp/gw2.log ||
+		{ grep 'takeover: primary lost\|front' /tmp/gw2.log | tail -5; fail "gw2's front poll did not decide the takeover"; }
+	note "gw2's front poll was late (this VM stalled gw2), the checks decided: $(grep 'takeover: front poll late' /tmp/gw2.log | tail -1 | sed 's/.*front poll late/front poll late/')"
+fi
 grep 'takeover: done' /tmp/gw2.log | tail -1 | grep -q "took over 1 flow(s), reset 0" ||
 	{ tail -30 /tmp/gw2.log; fail "the flow was not taken over"; }
 

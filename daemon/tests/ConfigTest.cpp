@@ -77,6 +77,7 @@ TEST_F(ConfigTest, DefaultsAreDocumentedOnes)
 	EXPECT_EQ(c.heartbeat.misses, 3u);
 	EXPECT_FALSE(c.peer.timeout);	// interval x misses
 	EXPECT_EQ(c.log_level, LogLevel::info);
+	EXPECT_FALSE(c.log_timestamps);
 	EXPECT_TRUE(c.services.empty());
 	EXPECT_FALSE(c.peer.address);
 	EXPECT_EQ(c.relay.pipe_size, 65536u);
@@ -258,6 +259,7 @@ TEST_F(ConfigTest, BadValuesNameTheKey)
 		{{"--control-socket", "run/x.sock"}, "control-socket: 'run/x.sock' is not an absolute path"},
 		{{"--control-socket", "/" + std::string(120, 'x')}, "control-socket: '/xxx"},
 		{{"--log-level", "loud"}, "log-level: expected debug, info, warning or error"},
+		{{"--log-timestamps", "maybe"}, "log-timestamps: expected yes or no, not 'maybe'"},
 		{{"--service", "web 192.0.2.1:80"}, "service: expected NAME VIP:PORT"},
 		{{"--peer.listen", "192.0.2.1"}, "peer.listen: bad endpoint '192.0.2.1'"},
 		{{"--peer.address", "192.0.2.1:0"}, "peer.address: bad port '0'"},
