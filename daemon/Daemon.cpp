@@ -248,6 +248,8 @@ void Daemon::stop_link_thread()
 			std::lock_guard lock(link_tasks_mutex_);
 			link_stop_ = true;
 		}
+		if (link_)
+			link_->request_stop();
 		const std::uint64_t one = 1;
 		if (::write(link_wake_.get(), &one, sizeof(one)) < 0)
 			log_.error("state link: cannot wake its thread");
@@ -550,13 +552,21 @@ std::string Daemon::take_over(const std::string &why)
 
 	// 1. Nothing more from the old primary: its records would race ours.
 	stop_link_thread();
+	const auto t_joined = Clock::now();
+	// The few flows resumed before the others (see below).
+	constexpr std::size_t kBusiest = 8;
 	std::map<std::uint64_t, std::uint64_t> ages;
+	std::vector<std::uint64_t> movers;
+	std::size_t stored = 0;
 	UniqueFd listener;	// kept listening throughout: nothing is refused
 	if (link_) {
 		ages = link_->ts_sample_ages_ms();
+		movers = link_->recently_moved(kBusiest);
+		stored = link_->stored_count();
 		epoch_ = std::max(epoch_, link_->info().epoch);
 		listener = link_->take_listener();
 	}
+	const auto t_aged = Clock::now();
 	stop_link();
 	const auto t_stopped = Clock::now();
 	// A newer epoch: the old primary, back, finds it and stands by. Its
@@ -690,16 +700,23 @@ std::string Daemon::take_over(const std::string &why)
 		resume(r.flow, r.plan);
 	};
 
-	// The busiest flows first, on their own: the few the primary
-	// sampled most recently are probed and resumed one by one, without
-	// waiting for every flow's answers (probing and listing a thousand
-	// flows takes longer than their peers take to answer).
-	constexpr std::size_t kBusiest = 8;
-	if (ages.size() > kBusiest) {
+	// The busiest flows first, on their own: the few whose released
+	// points the primary's deltas moved most recently (then those whose
+	// TSvals it sampled most recently) are probed and resumed one by
+	// one, without waiting for every flow's answers (probing and listing
+	// a thousand flows takes longer than their peers take to answer).
+	// The TSval samples alone once missed the one moving flow of 1,000.
+	if (std::max(stored, ages.size()) > kBusiest) {
+		std::vector<std::uint64_t> first = movers;
 		std::vector<std::pair<std::uint64_t, std::uint64_t>> by_age;
 		for (const auto &[id, age] : ages)
-			by_age.emplace_back(age, id);
-		std::partial_sort(by_age.begin(), by_age.begin() + kBusiest, by_age.end());
+			if (std::find(first.begin(), first.end(), id) == first.end())
+				by_age.emplace_back(age, id);
+		const std::size_t fill = std::min(kBusiest - first.size(), by_age.size());
+		std::partial_sort(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(fill),
+				  by_age.end());
+		for (std::size_t i = 0; i < fill; ++i)
+			first.push_back(by_age[i].second);
 		std::vector<std::uint64_t> busiest;
 		// A probe the module could not send (its peer's link-layer
 		// address is being resolved: it queues none) goes again.
@@ -713,9 +730,9 @@ std::string Daemon::take_over(const std::string &why)
 				log_.debug(std::string("takeover: ") + e.what());
 			}
 		};
-		for (std::size_t i = 0; i < kBusiest; ++i) {
-			busiest.push_back(by_age[i].second);
-			probe(by_age[i].second);
+		for (const std::uint64_t id : first) {
+			busiest.push_back(id);
+			probe(id);
 		}
 		const auto until = Clock::now() + std::chrono::milliseconds(50);
 		while (!busiest.empty() && Clock::now() < until) {
@@ -742,7 +759,8 @@ std::string Daemon::take_over(const std::string &why)
 			}
 		}
 		log_.info("takeover: " + std::to_string(seen) + " of the " +
-			  std::to_string(kBusiest) + " busiest flow(s) resumed first, +" +
+			  std::to_string(first.size()) + " busiest flow(s) (" +
+			  std::to_string(movers.size()) + " moving) resumed first, +" +
 			  ms_between(t_claimed, Clock::now()));
 	}
 
@@ -844,7 +862,9 @@ std::string Daemon::take_over(const std::string &why)
 	k.takeover_unlock_all();
 	log_.info("takeover: " + std::to_string(seen) + " flow(s) locked, " +
 		  std::to_string(rounds) + " probe round(s); " +
-		  "link stopped " + ms_between(t0, t_stopped) + ", locked +" +
+		  "link stopped " + ms_between(t0, t_stopped) + " (thread joined " +
+		  ms_between(t0, t_joined) + ", ages +" + ms_between(t_joined, t_aged) +
+		  ", closed +" + ms_between(t_aged, t_stopped) + "), locked +" +
 		  ms_between(t_stopped, t_locked) + ", claimed +" +
 		  ms_between(t_locked, t_claimed) + ", first flow resumed +" +
 		  (t_first ? ms_between(t_claimed, *t_first) : std::string("-")) +

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <deque>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -110,6 +111,14 @@ public:
 	// ago (ms, on the primary's clock as mapped by its heartbeats) the
 	// primary read the TSvals it replicated. Empty before a heartbeat.
 	std::map<std::uint64_t, std::uint64_t> ts_sample_ages_ms() const;
+	// Standby, with the link's thread stopped: up to @n stored flows
+	// whose released points the primary's deltas moved, the most recent
+	// mover first (a takeover resumes them before the others).
+	std::vector<std::uint64_t> recently_moved(std::size_t n) const;
+	std::size_t stored_count() const noexcept { return stored_.size(); }
+	// Any thread: the link's thread is about to be stopped (a takeover
+	// waits for it): a read in progress ends at the next frame.
+	void request_stop() noexcept { stop_requested_ = true; }
 
 	// Switchover, all on the link's thread. Standby: asks the primary to
 	// hand its flows over (false without a synced session); the primary's
@@ -222,6 +231,9 @@ private:
 	std::uint64_t full_end_seq_ = 0;	// the full sync's last frame
 	bool protected_ = false;
 	std::map<std::uint64_t, wire::FlowRecord> stored_;	// standby
+	std::atomic<bool> stop_requested_ = false;
+	// Standby: when a delta last moved a stored flow's released points.
+	std::map<std::uint64_t, std::chrono::steady_clock::time_point> moved_at_;
 	std::optional<std::int64_t> peer_clock_offset_ns_;	// standby
 	std::function<void(const std::string &, bool, std::uint64_t)> primary_lost_;
 	std::function<void(std::uint64_t)> primary_suspect_;

@@ -7,7 +7,9 @@
 # one shows the stall), with `tcpfoctl failover` right after the fault, and
 # again with automatic detection at the default heartbeat (50ms x 3) for
 # 1 and 100 flows.
-# Split: detection (fault to takeover start), the VIP announced (fault to
+# Split: detection (fault to gw2's takeover start, from its log's
+# timestamps: for tcpfoctl failover, when the command reached failoverd),
+# the VIP announced (fault to
 # gw2's first gratuitous ARP on the switch: detection, lock and claim, on
 # the wire), takeover (as failoverd reports it), the rest (until the first
 # byte: the peers' retransmission). The 1,000/1 stall ratios are measured
@@ -82,6 +84,10 @@ round() {
 	done
 	capture_start client /tmp/bf.pcap "tcp and src host $VIP4 and src port $VPORT and greater 200"
 	cap_stream=$CAP_PID
+	# The download's server leg, headers only: when the server sent and
+	# retransmitted around the fault, and what the gateways sent it.
+	CAP_SNAP=96 capture_start server /tmp/bf-s.pcap "tcp port $SPORT"
+	cap_server=$CAP_PID
 	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 1000 --down 400000000 --quiet > /tmp/bf.out 2>&1 &
 	xfer=$!
 	wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -n -e 'input | (.standby_flows >= $n)' > /dev/null" ||
@@ -124,6 +130,7 @@ round() {
 	kill $xfer 2>/dev/null; wait $xfer 2>/dev/null
 	CAP_PID=$cap_stream capture_stop /tmp/bf.pcap > /dev/null
 	CAP_PID=$cap_garp capture_stop /tmp/bf-garp.pcap > /dev/null
+	CAP_PID=$cap_server capture_stop /tmp/bf-s.pcap > /dev/null
 	garp=$(tcpdump -tt -nn -r /tmp/bf-garp.pcap 2>/dev/null | awk -v t="$t_fault" '$1 > t { printf "%.0f", ($1 - t) * 1000; exit }')
 	for h in $hold; do kill $h; wait $h 2>/dev/null; done
 	# The longest silence in the download around the fault (segments
@@ -131,14 +138,56 @@ round() {
 	stall=$(tcpdump -nn -tt -r /tmp/bf.pcap 2>/dev/null | awk -v t="$t_fault" '
 		$1 > t - 1 && $1 < t + 20 { if (prev && $1 - prev > gap) gap = $1 - prev; prev = $1 }
 		END { if (gap) printf "%.0f", gap * 1000; else print "?" }')
+	# Where the stall lies around the fault, and the longest pause of
+	# the download in the second before it (in sync mode a release waits
+	# for the standby's acknowledgement: its cadence shows here).
+	tcpdump -nn -tt -r /tmp/bf.pcap 2>/dev/null | awk -v t="$t_fault" '
+		$1 > t - 1 && $1 < t + 20 {
+			if (prev && $1 - prev > gap) { gap = $1 - prev; from = prev; to = $1 }
+			if (prev && $1 <= t && $1 - prev > before) before = $1 - prev
+			prev = $1 }
+		END { if (gap) printf "#   the stall: from %+.0f ms to %+.0f ms; longest pause in the second before the fault: %.0f ms\n",
+			(from - t) * 1000, (to - t) * 1000, before * 1000 }'
 	took=$(sed -n 's/.*, in \([0-9]*\) ms.*/\1/p' /tmp/bf.sum)
 	first=$(sed -n 's/.*first resumed after \([0-9]*\) ms.*/\1/p' /tmp/bf.sum)
 	taken=$(sed -n 's/.*took over \([0-9]*\) flow.*/\1/p' /tmp/bf.sum)
-	detect=-
-	[ -n "$t_start" ] && detect=$(ms "$t_fault" "$t_start")
+	# Detection ends when gw2 starts its takeover (its log's first
+	# "takeover:" line: the command arrived, or the silence counted);
+	# starting tcpfoctl in the VM alone takes 50 to 150 ms.
+	detect=$(awk -v t="$t_fault" '/takeover: / && $1 > t { printf "%.0f", ($1 - t) * 1000; exit }' /tmp/gw2.log)
+	[ -n "$detect" ] || detect=-
 	printf '# flows %5d  %-6s  stall %6s ms  detection %5s ms  VIP announced %5s ms  busiest flow resumed %4s ms  takeover %5s ms (%s taken over)\n' \
 		$n $how "$stall" "$detect" "${garp:-?}" "${first:-?}" "${took:-?}" "${taken:-?}"
 	echo "$n $how $stall ${first:-?} $detect ${garp:-?}" >> /tmp/bf.results
+	# The server leg around the fault: the server's retransmissions
+	# (data below what it had sent), its first new data after the fault,
+	# and every segment the gateway sent it after the fault.
+	tcpdump -tt -nn -S -r /tmp/bf-s.pcap 2>/dev/null | awk -v t="$t_fault" -v srv="$SERVER4.$SPORT" '
+		{ ms = ($1 - t) * 1000; seq = ""; len = 0; src = ""
+		  for (i = 1; i <= NF; i++) {
+			if (($i == "IP" || $i == "IP6") && src == "") src = $(i + 1)
+			if ($i == "seq") { seq = $(i + 1); sub(/,$/, "", seq) }
+			if ($i == "length") { len = $(i + 1) + 0 }
+		  }
+		  split(seq, r, ":") }
+		src == srv && len > 0 {
+			if (!have) base = r[1]
+			if (have && r[2] - base <= maxend) {
+				if (ms > -300 && n < 10) { printf "#   %+6.0f ms  server retransmits %d bytes at %d\n", ms, len, r[1] - base; n++ }
+			} else {
+				if (ms > 0 && !after) { printf "#   %+6.0f ms  server sends new data at %d (last before the fault at %d)\n", ms, r[1] - base, last; after = 1 }
+				if (ms <= 0) last = r[1] - base
+				maxend = r[2] - base; have = 1
+			}
+			next }
+		src != srv && ms > 0 && m < 6 {
+			a = "-"; w = "-"; fl = ""
+			for (i = 1; i <= NF; i++) {
+				if ($i == "ack") { a = $(i + 1); sub(/,$/, "", a); a = a - base }
+				if ($i == "win") { w = $(i + 1); sub(/,$/, "", w) }
+				if ($i == "Flags") fl = $(i + 1)
+			}
+			printf "#   %+6.0f ms  to the server: %s %d bytes, ack at %s, win %s\n", ms, fl, len, a, w; m++ }'
 	# gw2's timeline from the fault (its log is stamped like tcpdump -tt).
 	awk -v t="$t_fault" -v g="$garp" '
 		/takeover: flow / { next }
@@ -178,10 +227,12 @@ for n in 1 100; do round $n auto; done
 # "After the announcement": the stall beyond the fault-to-announcement
 # time (detection, lock and claim), against the 100 ms the target allows
 # after detection.
-awk '{ k = $2 " " $1; s[k] = $3; r[k] = $4; g[k] = $6 }
+awk '{ k = $2 " " $1; s[k] = $3; r[k] = $4; d[k] = $5; g[k] = $6 }
 END {
 	for (k in s) if (s[k] != "?" && g[k] != "?")
 		printf "# %s flows: stall %d ms = VIP announced after %d ms + %d ms\n", k, s[k], g[k], s[k] - g[k]
+	for (k in s) if (s[k] != "?" && d[k] != "-")
+		printf "# %s flows: stall %d ms = detection %d ms + %d ms (target: at most 100)\n", k, s[k], d[k], s[k] - d[k]
 	split("manual auto", hows, " ")
 	for (i = 1; i <= 2; i++) {
 		h = hows[i]
