@@ -777,6 +777,18 @@ std::string Daemon::take_over(const std::string &why)
 		else
 			probe_error = e.what();
 	};
+	// Probing and listing a thousand flows are module calls of tens of
+	// ms each under emulation: once flows are resumed, each runs on a
+	// thread of its own while this one relays them (a busy flow resumed
+	// first had waited 150 ms for its first byte to be relayed).
+	auto relaying = [&](auto call) {
+		if (taken == 0)
+			return call();
+		auto done = std::async(std::launch::async, call);
+		while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+			loop_.run_for(std::chrono::milliseconds(1));
+		return done.get();
+	};
 	auto deadline = Clock::now() + config_.takeover.probe_timeout;
 	for (;;) {
 		// A probe that cannot go out now (its peer's link-layer
@@ -786,7 +798,7 @@ std::string Daemon::take_over(const std::string &why)
 		const auto t_round = Clock::now();
 		const unsigned waited_before = waited_for_address;
 		try {
-			k.takeover_probe(ts_ahead);
+			relaying([&] { k.takeover_probe(ts_ahead); });
 		} catch (const std::exception &e) {
 			probe_failed(e);
 		}
@@ -809,7 +821,7 @@ std::string Daemon::take_over(const std::string &why)
 		std::vector<Ready> ready;
 		std::size_t waiting = 0;
 		const auto t_list = Clock::now();
-		std::vector<Flow> flows = k.list_flows();
+		std::vector<Flow> flows = relaying([&] { return k.list_flows(); });
 		const auto t_listed = Clock::now();
 		for (Flow &f : flows) {
 			if (!f.standby || !f.locked || (f.id && decided.contains(*f.id)))
@@ -1181,7 +1193,7 @@ void Daemon::confirm_primary_lost(std::string why, bool silent, std::uint64_t si
 			return;
 		}
 		if (front_poll_)
-			log_.info("takeover: front poll " +
+			log_.info("state link: front poll " +
 				  std::string(!poll_on_time(now)
 						      ? "late (last probe " + ms_since(poll_last_sent_) + " ago)"
 						      : "answered since its last probe") +
@@ -1291,7 +1303,7 @@ void Daemon::front_poll_tick()
 void Daemon::poll_pending_decide(std::chrono::steady_clock::time_point now)
 {
 	if (link_ && link_->info().link == "up") {
-		log_.info("takeover: the state link is up again before the front poll decided: "
+		log_.info("state link: up again before the front poll decided: "
 			  "not taking over");
 		poll_pending_.reset();
 		return;

@@ -198,6 +198,7 @@ wait_for 30 sh -c "[ \$(ip netns exec gw2 tcpfoctl --control-socket /run/tcpfo/g
 # gave a negative time.
 CAP_SNAP=128 capture_start sw /tmp/de-sw.pcap "inbound and arp src host $VIP4 and arp dst host $VIP4"
 CAP_SW=$CAP_PID
+late0=$(grep -c 'state link: front poll late' /tmp/gw2.log)
 cut=$(date +%s.%N)
 ip -n gw1 link set front down
 ip -n gw1 link set back down
@@ -215,9 +216,9 @@ note "gw1's host died: gw2 announced $VIP4 $ms ms later ($(grep -o 'silent for [
 # Only when gw2's own process did not run on time (a stall of this VM
 # makes its poll late: it says so) may its blocking checks decide.
 if ! grep 'takeover: primary lost' /tmp/gw2.log | tail -1 | grep -q "front silent too (polled: no answer for"; then
-	grep -q 'takeover: front poll late' /tmp/gw2.log ||
+	[ "$(grep -c 'state link: front poll late' /tmp/gw2.log)" -gt "$late0" ] ||
 		{ grep 'takeover: primary lost\|front' /tmp/gw2.log | tail -5; fail "gw2's front poll did not decide the takeover"; }
-	note "gw2's front poll was late (this VM stalled gw2), the checks decided: $(grep 'takeover: front poll late' /tmp/gw2.log | tail -1 | sed 's/.*front poll late/front poll late/')"
+	note "gw2's front poll was late (this VM stalled gw2), the checks decided: $(grep 'state link: front poll late' /tmp/gw2.log | tail -1 | sed 's/.*front poll late/front poll late/')"
 fi
 grep 'takeover: done' /tmp/gw2.log | tail -1 | grep -q "took over 1 flow(s), reset 0" ||
 	{ tail -30 /tmp/gw2.log; fail "the flow was not taken over"; }
