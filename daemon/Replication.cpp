@@ -69,6 +69,34 @@ bool same_dynamic(const wire::FlowRecord &a, const wire::FlowRecord &b)
 	return da == db;
 }
 
+// The module reports an idle leg's TSval estimate counted on to the moment
+// of the listing, so every listing of every flow with timestamps differs
+// from the last one sent: with 1,000 idle flows, each sync sent 1,000
+// deltas and the standby stored 1,000 records. A TSval that moved only with
+// the time since the record sent (at most 10 ms more, or up to 200 ms less:
+// the standby's estimate, counted on from that record, errs high, which the
+// peers' PAWS accepts) is not a change.
+bool only_time_moved(const wire::FlowRecord &sent, const wire::FlowRecord &now)
+{
+	wire::FlowDelta ds = delta_of(sent), dn = delta_of(now);
+	ds.ts_sample_mono_ns = dn.ts_sample_mono_ns = 0;
+	const auto elapsed_ms = static_cast<std::int64_t>(
+		(static_cast<std::int64_t>(now.ts_sample_mono_ns) -
+		 static_cast<std::int64_t>(sent.ts_sample_mono_ns)) /
+		1'000'000);
+	for (std::size_t i = 0; i < 2; ++i) {
+		const std::uint16_t bit = i == 0 ? wire::kHasL1TsSent : wire::kHasL2TsSent;
+		if (!(sent.present & now.present & bit))
+			continue;
+		const auto moved = static_cast<std::int32_t>(dn.ts_sent[i] - ds.ts_sent[i]);
+		const std::int64_t drift = static_cast<std::int64_t>(moved) - elapsed_ms;
+		if (drift > 10 || drift < -200)
+			return false;
+		dn.ts_sent[i] = ds.ts_sent[i];
+	}
+	return ds == dn;
+}
+
 } // namespace
 
 wire::FlowRecord to_record(const Flow &f, std::uint64_t sample_mono_ns)
@@ -223,7 +251,11 @@ ChangeTracker::Changes ChangeTracker::update(const std::vector<wire::FlowRecord>
 		auto it = sent_.find(r.id);
 		if (it == sent_.end() || !same_static(it->second, r))
 			c.full.push_back(r);
-		else if (!same_dynamic(it->second, r))
+		else if (only_time_moved(it->second, r)) {
+			// What the standby has stays the reference.
+			next.emplace(r.id, it->second);
+			continue;
+		} else if (!same_dynamic(it->second, r))
 			c.deltas.push_back(delta_of(r));
 		next.emplace(r.id, r);
 	}

@@ -115,3 +115,47 @@ TEST(Replication, ChangesAreFullDeltaOrRemoval)
 	t.reset();
 	EXPECT_EQ(t.update({to_record(paired, 5)}).full.size(), 1u);
 }
+
+// The module counts an idle leg's TSval estimate on to the moment it is
+// listed: that alone is no change (1,000 idle flows made 1,000 deltas per
+// sync), but a TSval ahead of what the time explains is.
+TEST(Replication, TsvalsThatMovedWithTheClockAloneSendNoDelta)
+{
+	constexpr std::uint64_t ms = 1'000'000;
+	ChangeTracker t;
+	Flow f = tracked(1);
+	f.l1_ts_sent = 1000;
+	f.l2_ts_sent = 5000;
+	ASSERT_EQ(t.update({to_record(f, 100 * ms)}).full.size(), 1u);
+
+	// Listed 50 ms later, the estimates 50 (and 47, 58: jiffies and the
+	// listing's own time) ms on: nothing to send.
+	f.l1_ts_sent = 1050;
+	f.l2_ts_sent = 5050;
+	EXPECT_TRUE(t.update({to_record(f, 150 * ms)}).empty());
+	f.l1_ts_sent = 1147;
+	f.l2_ts_sent = 5158;
+	EXPECT_TRUE(t.update({to_record(f, 250 * ms)}).empty());
+
+	// 250 ms after the record sent, but one TSval 400 ms on: that
+	// socket's clock is ahead of what the standby would estimate: a
+	// delta.
+	f.l1_ts_sent = 1250;
+	f.l2_ts_sent = 5400;
+	auto c = t.update({to_record(f, 350 * ms)});
+	ASSERT_EQ(c.deltas.size(), 1u);
+	EXPECT_EQ(c.deltas[0].ts_sent[1], 5400u);
+
+	// Far behind the time (a standby estimate 300 ms high): sent too.
+	f.l2_ts_sent = 5400 + 100 - 300;
+	EXPECT_EQ(t.update({to_record(f, 450 * ms)}).deltas.size(), 1u);
+
+	// Anything else that moved is sent, with the TSvals of now.
+	f.l1_ts_sent = 1260;
+	f.released_s2c = 7000;
+	c = t.update({to_record(f, 460 * ms)});
+	ASSERT_EQ(c.deltas.size(), 1u);
+	EXPECT_EQ(c.deltas[0].released[1], 7000u);
+	EXPECT_EQ(c.deltas[0].ts_sent[0], 1260u);
+	EXPECT_EQ(c.deltas[0].ts_sample_mono_ns, 460 * ms);
+}
