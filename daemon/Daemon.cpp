@@ -706,7 +706,7 @@ std::string Daemon::take_over(const std::string &why)
 	// one, without waiting for every flow's answers (probing and listing
 	// a thousand flows takes longer than their peers take to answer).
 	// The TSval samples alone once missed the one moving flow of 1,000.
-	if (std::max(stored, ages.size()) > kBusiest) {
+	if (stored > kBusiest) {
 		std::vector<std::uint64_t> first = movers;
 		std::vector<std::pair<std::uint64_t, std::uint64_t>> by_age;
 		for (const auto &[id, age] : ages)
@@ -1257,7 +1257,7 @@ void Daemon::front_poll_tick()
 	}
 	const auto now = std::chrono::steady_clock::now();
 	if (poll_pending_) {
-		poll_pending_decide(now);
+		poll_pending_decide();
 		if (config_.role != Role::standby || taking_over_)
 			return;
 	}
@@ -1300,7 +1300,7 @@ void Daemon::front_poll_tick()
 // A lost primary waits for the poll: silent for long enough, it is taken
 // over; answered (a late answer, or it lives) or late (this process did
 // not run), the checks decide as if the poll did not exist.
-void Daemon::poll_pending_decide(std::chrono::steady_clock::time_point now)
+void Daemon::poll_pending_decide()
 {
 	if (link_ && link_->info().link == "up") {
 		log_.info("state link: up again before the front poll decided: "
@@ -1308,9 +1308,7 @@ void Daemon::poll_pending_decide(std::chrono::steady_clock::time_point now)
 		poll_pending_.reset();
 		return;
 	}
-	if (!front_poll_silent(now) && front_poll_ && poll_unanswered_since_ &&
-	    poll_on_time(now))
-		return;	// not long enough yet
+	// Decided again: taken over, still pending, or the checks.
 	PendingLoss p = std::move(*poll_pending_);
 	poll_pending_.reset();
 	confirm_primary_lost(std::move(p.why), p.silent, p.silence);

@@ -127,7 +127,7 @@ private:
 		std::uint64_t silence = 0;
 	};
 	std::optional<PendingLoss> poll_pending_;
-	void poll_pending_decide(std::chrono::steady_clock::time_point now);
+	void poll_pending_decide();
 	// Whether the primary still answers for a VIP on the front segment
 	// (ARP or neighbour solicitation: it is alive); nullopt: nothing to
 	// check (no front interface or service, or the check failed).

@@ -62,20 +62,14 @@ bool same_static(const wire::FlowRecord &a, const wire::FlowRecord &b)
 	return stat(a) == stat(b);
 }
 
-bool same_dynamic(const wire::FlowRecord &a, const wire::FlowRecord &b)
-{
-	wire::FlowDelta da = delta_of(a), db = delta_of(b);
-	da.ts_sample_mono_ns = db.ts_sample_mono_ns = 0;
-	return da == db;
-}
-
 // The module reports an idle leg's TSval estimate counted on to the moment
 // of the listing, so every listing of every flow with timestamps differs
 // from the last one sent: with 1,000 idle flows, each sync sent 1,000
 // deltas and the standby stored 1,000 records. A TSval that moved only with
 // the time since the record sent (at most 10 ms more, or up to 200 ms less:
 // the standby's estimate, counted on from that record, errs high, which the
-// peers' PAWS accepts) is not a change.
+// peers' PAWS accepts) is not a change; nor is one that did not move (the
+// sampling time alone does not count).
 bool only_time_moved(const wire::FlowRecord &sent, const wire::FlowRecord &now)
 {
 	wire::FlowDelta ds = delta_of(sent), dn = delta_of(now);
@@ -90,7 +84,7 @@ bool only_time_moved(const wire::FlowRecord &sent, const wire::FlowRecord &now)
 			continue;
 		const auto moved = static_cast<std::int32_t>(dn.ts_sent[i] - ds.ts_sent[i]);
 		const std::int64_t drift = static_cast<std::int64_t>(moved) - elapsed_ms;
-		if (drift > 10 || drift < -200)
+		if (moved != 0 && (drift > 10 || drift < -200))
 			return false;
 		dn.ts_sent[i] = ds.ts_sent[i];
 	}
@@ -255,7 +249,7 @@ ChangeTracker::Changes ChangeTracker::update(const std::vector<wire::FlowRecord>
 			// What the standby has stays the reference.
 			next.emplace(r.id, it->second);
 			continue;
-		} else if (!same_dynamic(it->second, r))
+		} else
 			c.deltas.push_back(delta_of(r));
 		next.emplace(r.id, r);
 	}

@@ -865,8 +865,7 @@ std::vector<std::uint64_t> StateLink::recently_moved(std::size_t n) const
 {
 	std::vector<std::pair<Clock::time_point, std::uint64_t>> by_time;
 	for (const auto &[id, t] : moved_at_)
-		if (stored_.contains(id))
-			by_time.emplace_back(t, id);
+		by_time.emplace_back(t, id);
 	n = std::min(n, by_time.size());
 	std::partial_sort(by_time.begin(), by_time.begin() + static_cast<std::ptrdiff_t>(n),
 			  by_time.end(), std::greater<>());

@@ -21,9 +21,9 @@
 #include "TimerQueue.hpp"
 #include "UniqueFd.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
