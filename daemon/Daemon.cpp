@@ -639,6 +639,15 @@ std::string Daemon::take_over(const std::string &why)
 				c.fd = restore_socket(p.l1);
 				s.fd = restore_socket(p.l2);
 				k.takeover_activate(p.activation);
+				// A leg whose peer has its FIN sends it again now,
+				// before the unlock hands it the segments held while
+				// locked: until then its snd_nxt is below that
+				// peer's ack, and Linux drops every segment of the
+				// peer, data included (ack beyond snd_nxt).
+				if (p.c2s_fin_passed)
+					shut_down_write(s.fd.get());
+				if (p.s2c_fin_passed)
+					shut_down_write(c.fd.get());
 				k.takeover_unlock(p.id, false);
 				prompt_peer(c.fd.get());
 				prompt_peer(s.fd.get());

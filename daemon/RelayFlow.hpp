@@ -63,8 +63,8 @@ public:
 
 	// Both legs are established already (sockets recreated at a
 	// takeover): relay from now on, no connect(). A direction whose FIN
-	// its receiver already has is finished at once (its sink repeats the
-	// FIN).
+	// its receiver already has is finished at once (the takeover shut
+	// its sink down, which repeated the FIN).
 	void resume(bool c2s_fin_passed = false, bool s2c_fin_passed = false) noexcept;
 
 	// Starts the nonblocking connect() to the server. Returns 0, or the

@@ -46,9 +46,13 @@ public:
 	// down: its connect() is still under way.
 	void sink_connected() noexcept { sink_connected_ = true; }
 	// At a takeover: the source's FIN was read and passed on before this
-	// channel existed (the sink's peer has it); the sink is shut down
-	// again at the next pump, which repeats that FIN at its place.
-	void source_finished_before() noexcept { source_eof_ = true; }
+	// channel existed (the sink's peer has it), and the takeover has shut
+	// the new sink down already, which repeated that FIN at its place.
+	void source_finished_before() noexcept
+	{
+		source_eof_ = true;
+		sink_shut_ = true;
+	}
 
 	// Moves what it can without blocking, stopping after about `budget`
 	// bytes so that other flows get their turn.

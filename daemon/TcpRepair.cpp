@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/sockios.h>
 #include <unistd.h>
 
@@ -166,6 +167,12 @@ void prompt_peer(int fd)
 	set_int(fd, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR on");
 	set_int(fd, TCP_REPAIR, TCP_REPAIR_OFF, "TCP_REPAIR off (window probe)");
 	allow_reuse(fd);
+}
+
+void shut_down_write(int fd)
+{
+	if (::shutdown(fd, SHUT_WR) != 0)
+		fail("shutdown (the FIN its peer has)");
 }
 
 void close_silently(UniqueFd &fd) noexcept

@@ -51,6 +51,13 @@ UniqueFd restore_socket(const RepairState &s);
 // its next retransmission timeout.
 void prompt_peer(int fd);
 
+// A restored socket whose peer has its FIN starts just before it (at the
+// FIN's sequence number): this sends the FIN again, at its place, so that
+// the peer's acknowledgement of it (beyond snd_nxt until then: Linux
+// drops such segments, data included) is accepted. Throws
+// std::system_error.
+void shut_down_write(int fd);
+
 // Closes without a FIN or an RST: the socket goes into repair mode first.
 void close_silently(UniqueFd &fd) noexcept;
 

@@ -644,10 +644,7 @@ int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 
 		if (rs->right_edge_valid[i] &&
 		    tcpfo_seq_before(rs->right_edge[i], ack)) {
-			if (err == -EAGAIN)
-				NL_SET_ERR_MSG(extack,
-					       "a peer's link-layer address is being resolved: probe it again");
-			else if (i == TCPFO_L1)
+			if (i == TCPFO_L1)
 				NL_SET_ERR_MSG(extack,
 					       "L1 right edge is before the acknowledged point");
 			else

@@ -23,6 +23,13 @@ fail() {
 	exit 1
 }
 skip() { echo "SKIP: $*"; exit $KSFT_SKIP; }
+# Packets dropped so far because a CPU's input backlog
+# (net.core.netdev_max_backlog) was full: veth delivers through it.
+softnet_drops() {
+	local n=0 x
+	for x in $(awk '{ print $2 }' /proc/net/softnet_stat 2>/dev/null); do n=$((n + 0x$x)); done
+	echo $n
+}
 note() { echo "$*"; }
 
 load_tcpfo() {

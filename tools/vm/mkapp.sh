@@ -17,6 +17,7 @@ cp "$ko" "$root/lib/modules/$kver/extra/tcpfo.ko"
 for b in "$build/daemon/failoverd" "$build/tools/tcpfoctl/tcpfoctl" \
 	 "$build/selftests/tcpfo-stream" "$build/selftests/tcpfo-nlprobe" \
 	 "$build/selftests/tcpfo-pcapcheck" "$build/selftests/tcpfo-hold" \
+	 "$build/selftests/tcpfo-ifdown" \
 	 "$build/selftests/tcpfo-repair"; do
 	copy_bin "$root" "$b" "/usr/local/bin/$(basename "$b")"
 done
