@@ -429,21 +429,30 @@ void Daemon::stop_link()
 // A primary holds its services' VIPs (front interface) and back addresses
 // (back interface) and announces them; a standby holds none of them, so a
 // node that comes back as standby does not answer for them.
+std::vector<Daemon::FloatingAddress> Daemon::floating_addresses() const
+{
+	std::vector<FloatingAddress> items;
+	auto add = [&items](const std::string &ifname, const Address &address) {
+		if (ifname.empty())
+			return;
+		for (const FloatingAddress &i : items)
+			if (i.ifname == ifname && i.address == address)
+				return;
+		items.push_back({ifname, address});
+	};
+	for (const Service &s : config_.services) {
+		add(config_.takeover.front_interface, s.vip.address);
+		add(config_.takeover.back_interface, s.back_address);
+	}
+	return items;
+}
+
 void Daemon::claim_addresses()
 {
-	struct Item {
-		std::string ifname;
-		Address address;
-	};
-	std::vector<Item> items;
-	for (const Service &s : config_.services) {
-		if (!config_.takeover.front_interface.empty())
-			items.push_back({config_.takeover.front_interface, s.vip.address});
-		if (!config_.takeover.back_interface.empty())
-			items.push_back({config_.takeover.back_interface, s.back_address});
-	}
+	// Each once: a takeover waits for this.
+	const std::vector<FloatingAddress> items = floating_addresses();
 	const bool primary = config_.role == Role::primary;
-	for (const Item &i : items) {
+	for (const FloatingAddress &i : items) {
 		const std::string what = i.address.to_string() + " on " + i.ifname;
 		if (!primary) {
 			if (release_address(i.ifname, i.address))
@@ -479,17 +488,11 @@ void Daemon::announce_again()
 {
 	if (config_.role != Role::primary)
 		return;
-	for (const Service &s : config_.services) {
-		for (const auto &[ifname, address] :
-		     {std::pair{config_.takeover.front_interface, s.vip.address},
-		      std::pair{config_.takeover.back_interface, s.back_address}}) {
-			if (ifname.empty())
-				continue;
-			try {
-				announce_address(ifname, address);
-			} catch (const std::exception &e) {
-				log_.debug(std::string("announcing again: ") + e.what());
-			}
+	for (const FloatingAddress &i : floating_addresses()) {
+		try {
+			announce_address(i.ifname, i.address);
+		} catch (const std::exception &e) {
+			log_.debug(std::string("announcing again: ") + e.what());
 		}
 	}
 }
@@ -744,27 +747,41 @@ std::string Daemon::take_over(const std::string &why)
 			probe(id);
 		}
 		const auto until = Clock::now() + std::chrono::milliseconds(50);
+		// The moving flows (busiest[0, moving)) are polled alone until
+		// they are resumed, the rest after: each poll is a module call
+		// (a few ms under emulation), and a round of the idle ones
+		// between two polls of a moving flow delayed its resume. Their
+		// answers come meanwhile: all were probed above.
+		std::size_t moving = movers.size();
 		while (!busiest.empty() && Clock::now() < until) {
-			loop_.run_for(std::chrono::milliseconds(2));
+			loop_.run_for(std::chrono::milliseconds(moving ? 1 : 2));
 			for (const std::uint64_t id : std::set<std::uint64_t>(unsent))
 				probe(id);
-			for (auto it = busiest.begin(); it != busiest.end();) {
+			std::size_t i = 0, n = moving ? moving : busiest.size();
+			while (i < n) {
 				std::optional<Flow> f;
 				try {
-					f = k.find_flow(*it);
+					f = k.find_flow(busiest[i]);
 				} catch (const std::exception &e) {
 					log_.debug(std::string("takeover: ") + e.what());
 				}
 				std::optional<Ready> r;
 				if (f && f->standby && f->locked)
 					r = consider(*f, false);
-				if (r)
+				if (r) {
 					decide(*r);
+					// The flows resumed so far are relayed at
+					// once: restoring the next ones takes a while.
+					loop_.run_for(std::chrono::milliseconds(0));
+				}
 				if (r || !f || !f->standby || !f->locked) {
-					unsent.erase(*it);
-					it = busiest.erase(it);
+					unsent.erase(busiest[i]);
+					busiest.erase(busiest.begin() + static_cast<std::ptrdiff_t>(i));
+					--n;
+					if (moving)
+						--moving;
 				} else
-					++it;
+					++i;
 			}
 		}
 		log_.info("takeover: " + std::to_string(seen) + " of the " +
@@ -1006,19 +1023,19 @@ void Daemon::give_away(const std::string &why, bool tell_peer)
 
 void Daemon::release_floating_addresses(const char *when) noexcept
 {
-	for (const Service &s : config_.services) {
-		for (const auto &[ifname, address] :
-		     {std::pair{config_.takeover.front_interface, s.vip.address},
-		      std::pair{config_.takeover.back_interface, s.back_address}}) {
-			if (ifname.empty())
-				continue;
-			try {
-				if (release_address(ifname, address))
-					log_.info(std::string(when) + ": released " +
-						  address.to_string() + " on " + ifname);
-			} catch (const std::exception &e) {
-				log_.warning(std::string(when) + ": " + e.what());
-			}
+	std::vector<FloatingAddress> items;
+	try {
+		items = floating_addresses();
+	} catch (const std::exception &e) {
+		log_.warning(std::string(when) + ": " + e.what());
+	}
+	for (const FloatingAddress &i : items) {
+		try {
+			if (release_address(i.ifname, i.address))
+				log_.info(std::string(when) + ": released " +
+					  i.address.to_string() + " on " + i.ifname);
+		} catch (const std::exception &e) {
+			log_.warning(std::string(when) + ": " + e.what());
 		}
 	}
 }

@@ -46,6 +46,13 @@ public:
 	const Relay &relay() const noexcept { return relay_; }
 
 private:
+	struct FloatingAddress {
+		std::string ifname;
+		Address address;
+	};
+	// The VIPs on the front interface and the back addresses on the back
+	// one, each once (services on one VIP share it), in service order.
+	std::vector<FloatingAddress> floating_addresses() const;
 	void claim_addresses();
 	// A primary announces its floating addresses once more.
 	void announce_again();

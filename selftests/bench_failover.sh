@@ -195,10 +195,12 @@ round() {
 			src == srv && len > 0 && resms != "" && ms > resms && srvms == "" &&
 			    (resack - seq + 4294967296) % 4294967296 < len { srvms = ms }
 			END {
-				if (srvms == "" || last == "") exit
+				if (resms == "" || last == "") exit
 				adv = resack - last
 				why = "resume ACK a duplicate: its timer"
 				if (adv > 0) why = "resume ACK " adv " bytes past gw1'"'"'s last"
+				# None after the resume: a copy held while locked served.
+				if (srvms == "") { srvms = resms; why = "held while locked" }
 				printf "before the fault %d + detection %d + takeover %.0f + server %.0f (%s) + relay %.0f ms",
 					-from, d, resms - d, srvms - resms, why, to - srvms
 			}')
