@@ -91,6 +91,8 @@ N
 		{ cat /tmp/held-summary.txt; tail -20 /tmp/$b.log; fail "$name: tcpfoctl failover"; }
 	note "$name: failover: $(cat /tmp/held-summary.txt)"
 	grep -q "^took over 1 flow(s), reset 0" /tmp/held-summary.txt || fail "$name: the flow was not taken over"
+	# For the record: a restored socket has no RTT sample yet.
+	note "$name: the new sockets: $(ip netns exec $b ss -tinH state established "( dport = :$SPORT or sport = :$VPORT )" | grep -o 'rto:[0-9.]*' | tr '\n' ' ')"
 	ctl $b -j peer | jq -n -e --argjson e $epoch 'input | (.role == "primary" and .epoch == $e)' > /dev/null ||
 		{ ctl $b peer; fail "$name: $b is not the primary of epoch $epoch"; }
 	# An open client ends its upload now (SIGUSR2: it sends its FIN).
