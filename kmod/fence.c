@@ -325,23 +325,9 @@ bool tcpfo_fence_owner_exiting(struct tcpfo_net *tn, struct tcpfo_flow *flow)
 static bool tcpfo_fence_kill_orphan(struct net *net, u8 family,
 				    const struct tcpfo_leg *leg)
 {
-	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
-	struct sock *sk = NULL;
+	struct sock *sk = tcpfo_leg_socket(net, family, leg);
 	bool killed = false;
 
-	if (family == AF_INET)
-		sk = __inet_lookup_established(net, hinfo, leg->peer_addr.ip,
-					       leg->peer_port,
-					       leg->local_addr.ip,
-					       ntohs(leg->local_port), 0, 0);
-#if IS_ENABLED(CONFIG_IPV6)
-	else if (family == AF_INET6)
-		sk = __inet6_lookup_established(net, hinfo,
-						&leg->peer_addr.in6,
-						leg->peer_port,
-						&leg->local_addr.in6,
-						ntohs(leg->local_port), 0, 0);
-#endif
 	if (!sk)
 		return false;
 	if (sk->sk_state == TCP_TIME_WAIT) {

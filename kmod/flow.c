@@ -22,8 +22,11 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/tcp.h>
 
 #include "flow.h"
 #include "netns.h"
@@ -95,6 +98,27 @@ void tcpfo_tuple_init(struct tcpfo_tuple *t, u8 family,
 	t->port[first] = sport;
 	memcpy(&t->addr[!first], daddr, alen);
 	t->port[!first] = dport;
+}
+
+struct sock *tcpfo_leg_socket(struct net *net, u8 family,
+			      const struct tcpfo_leg *leg)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+
+	if (family == AF_INET)
+		return __inet_lookup_established(net, hinfo, leg->peer_addr.ip,
+						 leg->peer_port,
+						 leg->local_addr.ip,
+						 ntohs(leg->local_port), 0, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (family == AF_INET6)
+		return __inet6_lookup_established(net, hinfo,
+						  &leg->peer_addr.in6,
+						  leg->peer_port,
+						  &leg->local_addr.in6,
+						  ntohs(leg->local_port), 0, 0);
+#endif
+	return NULL;
 }
 
 struct tcpfo_flow_node *tcpfo_flow_lookup(struct tcpfo_net *tn,

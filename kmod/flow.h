@@ -278,6 +278,13 @@ void tcpfo_tuple_init(struct tcpfo_tuple *t, u8 family,
 		      const union tcpfo_addr *saddr, __be16 sport,
 		      const union tcpfo_addr *daddr, __be16 dport);
 
+/*
+ * The established (or time-wait) socket of one leg in @net, with a
+ * reference (sock_gen_put() it), or NULL.
+ */
+struct sock *tcpfo_leg_socket(struct net *net, u8 family,
+			      const struct tcpfo_leg *leg);
+
 /* Caller holds rcu_read_lock(). */
 struct tcpfo_flow_node *tcpfo_flow_lookup(struct tcpfo_net *tn,
 					  const struct tcpfo_tuple *key);

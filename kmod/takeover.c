@@ -188,6 +188,11 @@ unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
 			spin_lock_bh(&lk->lock);
 			tcpfo_seen_record(&lk->seen[node->leg],
 					  lk->peer_wscale[node->leg], pkt, &o);
+			if (lk->probe_ns[node->leg] && !lk->rtt_us[node->leg])
+				lk->rtt_us[node->leg] =
+					max_t(u64, div_u64(ktime_get_ns() -
+							   lk->probe_ns[node->leg],
+							   NSEC_PER_USEC), 1);
 			hold = hold && !lk->closed &&
 			       skb_queue_len(&lk->held) < TCPFO_LOCK_HELD_MAX;
 			if (hold)
@@ -436,6 +441,7 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	const struct tcpfo_leg *leg = &fi->leg[legid];
 	unsigned int gw_dir = !legid, peer_dir = legid;
 	struct tcpfo_release seg;
+	int err;
 	u8 ws;
 
 	tcpfo_seg_to_peer(&seg, fi->family, leg);
@@ -472,7 +478,13 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	seg.flags = TCPHDR_ACK;
 	seg.payload = 1;
 	seg.resolved_only = true;
-	return tcpfo_segment_send(tn, &seg);
+	err = tcpfo_segment_send(tn, &seg);
+	if (!err) {
+		spin_lock_bh(&lk->lock);
+		lk->probe_ns[legid] = ktime_get_ns();
+		spin_unlock_bh(&lk->lock);
+	}
+	return err;
 }
 
 /* Probe the legs of one locked flow whose peer has not answered. */
@@ -611,6 +623,45 @@ static void tcpfo_activate_leg(struct tcpfo_flow *flow, unsigned int legid,
 	leg->peer_end = leg->rcv_nxt;
 }
 
+/*
+ * A restored socket has no RTT sample: Linux sets its first
+ * retransmission timeout to 3 s (tcp_init_metrics(): no sample from a
+ * handshake, RFC 6298 5.7) and its first tail loss probe to 1 s, so a
+ * segment lost from its first flight stalls the flow that long. The
+ * probe's round trip (@rtt_us) samples the path to the same peer: the
+ * timeout is set from it as tcp_init_metrics() does from a cached RTT
+ * (RTT + max(2 RTT, rto_min)), and the estimator itself is left to the
+ * socket's first real sample. Only a socket that has none yet, and only
+ * to shorten the timeout. Process context.
+ */
+static void tcpfo_seed_rto(struct net *net, u8 family,
+			   const struct tcpfo_leg *leg, u32 rtt_us)
+{
+	struct sock *sk = tcpfo_leg_socket(net, family, leg);
+	struct inet_connection_sock *icsk;
+	u32 rtt, rto;
+
+	if (!sk)
+		return;
+	if (sk_fullsock(sk)) {
+		lock_sock(sk);
+		icsk = inet_csk(sk);
+		rtt = max_t(u32, usecs_to_jiffies(rtt_us), 1);
+		rto = rtt + max_t(u32, 2 * rtt, tcp_rto_min(sk));
+		/* A late answer (a full queue) must not make it longer. */
+		if (sk->sk_state != TCP_CLOSE && !tcp_sk(sk)->srtt_us &&
+		    rto < icsk->icsk_rto) {
+			icsk->icsk_rto = rto;
+			if (icsk->icsk_pending == ICSK_TIME_RETRANS)
+				inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+							  icsk->icsk_rto,
+							  TCP_RTO_MAX);
+		}
+		release_sock(sk);
+	}
+	sock_gen_put(sk);
+}
+
 int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 			    const struct tcpfo_resume *rs,
 			    struct netlink_ext_ack *extack)
@@ -706,6 +757,16 @@ int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 		return err == -EBUSY ? -EEXIST : err;
 	}
 	lk->activated = true;
+	/* The new sockets exist (failoverd restores them first). */
+	for (i = 0; i < TCPFO_NR_LEGS; i++) {
+		u32 rtt;
+
+		spin_lock_bh(&lk->lock);
+		rtt = lk->rtt_us[i];
+		spin_unlock_bh(&lk->lock);
+		if (rtt)
+			tcpfo_seed_rto(tn->net, fi->family, &fi->leg[i], rtt);
+	}
 	return 0;
 }
 

@@ -65,6 +65,14 @@ struct tcpfo_lock {
 	struct sk_buff_head	held;
 	bool			closed;
 	/*
+	 * The round trip of each leg's probe: when the last one went
+	 * (ktime_get_ns(), 0: none yet) and how long the peer took to send
+	 * anything after it (microseconds, 0: no answer yet). It seeds the
+	 * new socket's first retransmission timeout.
+	 */
+	u64			probe_ns[TCPFO_NR_LEGS];
+	u32			rtt_us[TCPFO_NR_LEGS];
+	/*
 	 * Copied from the standby record when the leg was locked: what the
 	 * hook needs without looking at the record (which may be replaced).
 	 */

@@ -414,6 +414,20 @@ connect-timeout = 30s
 C
 }
 
+# start_switch_pair: failoverd in gw2 (standby) and gw1 (primary) from
+# /tmp/gw2.conf and /tmp/gw1.conf (pair_conf), pids G2 and G1, logs
+# /tmp/gw2.log and /tmp/gw1.log; returns once gw1 is the synced primary
+# of epoch 1 (within TIMEOUT s, default 30).
+start_switch_pair() {
+	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
+	G2=$!
+	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
+	ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+	G1=$!
+	wait_for ${1:-30} peer_is gw1 primary 1 ||
+		{ ctl gw1 peer; tail -20 /tmp/gw1.log /tmp/gw2.log; fail "gw1 is not a synced primary of epoch 1"; }
+}
+
 # ctl NODE ARGS...: tcpfoctl on NODE, with its failoverd's control socket.
 ctl() {
 	local node=$1

@@ -92,12 +92,7 @@ restore_link
 kill $G2; wait $G2
 revive gw1
 
-ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-G2=$!
-wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
-ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
-G1=$!
-wait_for 30 peer_is gw1 primary 1 || { ctl gw1 peer; cat /tmp/gw1.log; fail "gw1 is not a synced primary"; }
+start_switch_pair
 grep -q "heartbeat 100ms x 4" /tmp/gw1.log || fail "gw1's start line: $(grep -m1 heartbeat /tmp/gw1.log)"
 
 # The front checks on the switch: shown if gw2 takes over from a live gw1

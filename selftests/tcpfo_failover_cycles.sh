@@ -167,12 +167,7 @@ run() { # MODE
 	note "$(date +%T) == $MODE mode: $FLOWS flows, $CYCLES failovers with failback"
 	pair_conf gw1 primary 192.0.2.2 192.0.2.3 > /tmp/gw1.conf
 	pair_conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
-	ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-	G2=$!
-	wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
-	ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
-	G1=$!
-	wait_peer gw1 primary 1 "$MODE: start"
+	start_switch_pair 60
 	ip netns exec client ping -c1 -W1 $VIP4 > /dev/null 2>&1
 	ip netns exec client ping -c1 -W1 $VIP6 > /dev/null 2>&1
 

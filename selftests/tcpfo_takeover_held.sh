@@ -21,6 +21,12 @@
 # (its next timeout is seconds away by then: without the held segment the
 # resume ACK is a duplicate, and only that timeout moves the flow). The
 # stream arrives complete and intact; no RST reaches either peer.
+# Beside it an idle flow (its client sent 1,000 of 2,000 bytes and waits,
+# without a FIN; its server has nothing to send) is taken over each time: its new
+# sockets have no RTT sample of their own, and their first retransmission
+# timeout, seeded from the probes' round trips, must be under a second
+# (`ss`; Linux gives a socket without a sample 3 s, so a segment lost
+# from a resumed flow's first flight would stall it that long).
 # timeout: 240
 . ./lib.sh
 
@@ -32,14 +38,25 @@ start_stream_server server $SERVER4 $SPORT
 MODE=sync
 pair_conf gw1 primary 192.0.2.2 192.0.2.3 > /tmp/gw1.conf
 pair_conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
-ip netns exec gw2 failoverd --config /tmp/gw2.conf > /tmp/gw2.log 2>&1 &
-G2=$!
-wait_for 10 grep -q "state link: listening" /tmp/gw2.log || { cat /tmp/gw2.log; fail "gw2 did not listen"; }
-ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
-G1=$!
-wait_for 30 peer_is gw1 primary 1 || { ctl gw1 peer; cat /tmp/gw1.log; fail "gw1 is not a synced primary"; }
+start_switch_pair
 mac() { ip -n $1 -br link show $2 | awk '{ print $3 }'; }
 
+ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 2000 --pause-at 1000 --down 0 > /tmp/held-idle.out 2>&1 &
+IDLE=$!
+wait_for 20 sh -c "[ -n \"\$(ip netns exec client ss -Htn state established dst $VIP4)\" ]" ||
+	{ cat /tmp/held-idle.out; ip netns exec client ss -tan; tail -5 /tmp/gw1.log; fail "the idle flow did not connect"; }
+IPORT=$(ip netns exec client ss -Htn state established dst $VIP4 | awk '{ print $3 }' | sed 's/.*://' | head -n1)
+# idle_rtos NODE: the first retransmission timeouts (ms) of the idle
+# flow's two sockets on NODE.
+idle_rtos() {
+	local bport
+	bport=$(ctl $1 -j flows | jq -n --argjson p $IPORT 'input | .[] | select(.client_port == $p and (.standby | not)) | .back_port')
+	[ -n "$bport" ] || return
+	# ss prints no rto for Linux's default without a sample, 3 s. With
+	# -i each socket takes two lines; its info line starts with a blank.
+	ip netns exec $1 ss -tinH state established "( dport = :$IPORT or sport = :$bport )" |
+		awk '/^[ \t]/ { r = 3000; for (i = 1; i <= NF; i++) if ($i ~ /^rto:/) r = substr($i, 5); print r }'
+}
 
 # round NAME DYING TAKING EPOCH STREAM-OPTIONS...: one takeover (EPOCH:
 # the one it makes), DYING's failoverd pid in $DYING_PID.
@@ -90,9 +107,14 @@ N
 	ctl $b failover > /tmp/held-summary.txt 2>&1 ||
 		{ cat /tmp/held-summary.txt; tail -20 /tmp/$b.log; fail "$name: tcpfoctl failover"; }
 	note "$name: failover: $(cat /tmp/held-summary.txt)"
-	grep -q "^took over 1 flow(s), reset 0" /tmp/held-summary.txt || fail "$name: the flow was not taken over"
-	# For the record: a restored socket has no RTT sample yet.
-	note "$name: the new sockets: $(ip netns exec $b ss -tinH state established "( dport = :$SPORT or sport = :$VPORT )" | grep -o 'rto:[0-9.]*' | tr '\n' ' ')"
+	grep -q "^took over 2 flow(s), reset 0" /tmp/held-summary.txt || fail "$name: the flows were not taken over"
+	rtos=$(idle_rtos $b | tr '\n' ' ')
+	note "$name: the idle flow's new sockets: first retransmission timeouts $rtos ms"
+	[ "$(echo $rtos | wc -w)" = 2 ] || { ip netns exec $b ss -tin; fail "$name: the idle flow's two sockets not found on $b"; }
+	for r in $rtos; do
+		awk -v r=$r 'BEGIN { exit !(r < 1000) }' ||
+			fail "$name: an idle socket's first retransmission timeout is $r ms (no seed from the probe)"
+	done
 	ctl $b -j peer | jq -n -e --argjson e $epoch 'input | (.role == "primary" and .epoch == $e)' > /dev/null ||
 		{ ctl $b peer; fail "$name: $b is not the primary of epoch $epoch"; }
 	# An open client ends its upload now (SIGUSR2: it sends its FIN).
@@ -148,6 +170,9 @@ ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1-back.log 2>&1 &
 G1=$!
 wait_for 30 peer_is gw1 standby 2 || { ctl gw1 peer; cat /tmp/gw1-back.log; fail "gw1 did not return as a synced standby"; }
 DYING_PID=$G2
-round "open client" gw2 gw1 3 --up 1000 --pause-at 1000 --down 12000000
+round "open client" gw2 gw1 3 --up 2000 --pause-at 1000 --down 12000000
+kill -USR2 $IDLE
+wait $IDLE || { cat /tmp/held-idle.out; fail "the idle flow broke"; }
+note "idle flow: $(tail -1 /tmp/held-idle.out)"
 kill $G1; wait $G1
 exit 0

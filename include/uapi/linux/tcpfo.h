@@ -155,7 +155,10 @@
  *	leg *_TS_SENT (TSval base of the new socket), *_TS_RECENT (the peer's
  *	TSval it echoes) and *_RIGHT_EDGE (the right edge it announces), all
  *	optional; FIN_C2S / FIN_S2C if a FIN is part of the resumed state.
- *	The flow stays locked (segments still dropped) until UNLOCK. The
+ *	The flow stays locked (segments still dropped) until UNLOCK. A new
+ *	socket of the flow (looked up by its tuple) that has no RTT sample
+ *	gets its first retransmission timeout from its leg's probe round
+ *	trip, if that is shorter than the kernel's 3 s. The
  *	tracked flow keeps the standby flow's TCPFO_FLOW_A_ID (ids of flows
  *	created later start above it). ENOENT if no such locked flow, EEXIST
  *	if it was activated already or a tracked flow holds one of its tuples
