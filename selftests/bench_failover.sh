@@ -201,7 +201,7 @@ round() {
 				if (adv > 0) why = "resume ACK " adv " bytes past gw1'"'"'s last"
 				# None after the resume: a copy held while locked served.
 				if (srvms == "") { srvms = resms; why = "held while locked" }
-				# Last field: the server's wait when it was its timer's.
+				# Last field: the wait for the server when its timer ended it.
 				timer = 0
 				if (why ~ /duplicate/) timer = srvms - resms
 				printf "before the fault %d + detection %d + takeover %.0f + server %.0f (%s) + relay %.0f ms %.0f",
