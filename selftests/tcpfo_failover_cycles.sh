@@ -252,8 +252,12 @@ run() { # MODE
 			WATCH=$!
 			ip -n gw2 monitor address > /tmp/cy-mon 2>&1 &
 			MON=$!
-			# The monitor listens once it has seen an address come.
-			wait_for 20 sh -c "ip -n gw2 addr add 127.0.0.9/32 dev lo 2>/dev/null; [ -e /tmp/cy-mon-ready ]" ||
+			# The monitor listens once it has seen an address come or
+			# go. Each poll removes and adds it again: an address
+			# added once, before the monitor listened, made no event
+			# it could see, and the adds after it failed (it exists):
+			# a clean check once waited 20 s for nothing.
+			wait_for 20 sh -c "printf 'addr del 127.0.0.9/32 dev lo\naddr add 127.0.0.9/32 dev lo\n' | ip -n gw2 -force -batch - 2>/dev/null; [ -e /tmp/cy-mon-ready ]" ||
 				fail "$MODE cycle 1: ip monitor did not start"
 			ip -n gw2 addr del 127.0.0.9/32 dev lo
 			ctl gw2 failover > /tmp/cy-summary.txt 2>&1 &
