@@ -441,6 +441,7 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	const struct tcpfo_leg *leg = &fi->leg[legid];
 	unsigned int gw_dir = !legid, peer_dir = legid;
 	struct tcpfo_release seg;
+	u64 sent_ns;
 	int err;
 	u8 ws;
 
@@ -478,10 +479,19 @@ static int tcpfo_probe_leg(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	seg.flags = TCPHDR_ACK;
 	seg.payload = 1;
 	seg.resolved_only = true;
+	/*
+	 * Stamped before it goes: the answer may be processed before the
+	 * send returns (a local peer, softirq on the way out). A probe
+	 * that did not go leaves the previous stamp.
+	 */
+	spin_lock_bh(&lk->lock);
+	sent_ns = lk->probe_ns[legid];
+	lk->probe_ns[legid] = ktime_get_ns();
+	spin_unlock_bh(&lk->lock);
 	err = tcpfo_segment_send(tn, &seg);
-	if (!err) {
+	if (err) {
 		spin_lock_bh(&lk->lock);
-		lk->probe_ns[legid] = ktime_get_ns();
+		lk->probe_ns[legid] = sent_ns;
 		spin_unlock_bh(&lk->lock);
 	}
 	return err;
