@@ -62,7 +62,6 @@ back-interface = back
 connect-timeout = 30s
 C
 }
-ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 
 # round N HOW: N flows, HOW = manual | auto. Prints one result line.
 round() {
