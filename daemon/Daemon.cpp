@@ -160,6 +160,15 @@ void Daemon::run()
 	control_.reset();
 	stop_link();
 	services_.withdraw_all();
+	// An orderly stop: the flows are closed and deleted, so the module
+	// need not fence anything when this process exits (status would
+	// say fenced until the next failoverd).
+	try {
+		kernel_.disown();
+	} catch (const std::exception &e) {
+		log_.warning(std::string("giving the module up: ") + e.what() +
+			     ": it stays fenced until the next failoverd starts");
+	}
 	log_.info("stopped");
 }
 

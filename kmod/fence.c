@@ -113,6 +113,28 @@ int tcpfo_fence_set_owner(struct tcpfo_net *tn, u32 portid)
 	return 0;
 }
 
+int tcpfo_fence_disown(struct tcpfo_net *tn, u32 portid)
+{
+	struct tcpfo_fence *fe = &tn->fence;
+	struct tcpfo_owner *owner;
+
+	spin_lock_bh(&fe->lock);
+	owner = rcu_dereference_protected(fe->owner,
+					  lockdep_is_held(&fe->lock));
+	if (owner && owner->portid != portid) {
+		spin_unlock_bh(&fe->lock);
+		return -EBUSY;
+	}
+	owner = tcpfo_fence_take_owner(fe);
+	spin_unlock_bh(&fe->lock);
+	if (owner) {
+		call_rcu(&owner->rcu, tcpfo_owner_free_rcu);
+		pr_info("netns %u: owner (portid %u) gave the namespace up: its release fences nothing\n",
+			tn->net->ns.inum, portid);
+	}
+	return 0;
+}
+
 /* The owner's socket is gone: fence the namespace and its flows. */
 static void tcpfo_fence_ns(struct tcpfo_net *tn, u32 portid)
 {

@@ -69,6 +69,13 @@ void tcpfo_fence_exit(struct tcpfo_net *tn);
 int tcpfo_fence_set_owner(struct tcpfo_net *tn, u32 portid);
 
 /*
+ * SET_CONFIG with DISOWN: the owner socket @portid gives the namespace up
+ * (a clean stop): its release fences nothing. No owner: 0. Another
+ * socket owns it: -EBUSY.
+ */
+int tcpfo_fence_disown(struct tcpfo_net *tn, u32 portid);
+
+/*
  * FENCE_LIFT: the orphaned sockets of every fenced flow are closed without
  * a word (their process is gone; tcp_done, as when their timers give up)
  * and the fenced flows are freed at once instead of at fenced_timeout.

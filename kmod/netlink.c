@@ -130,6 +130,7 @@ static const struct nla_policy tcpfo_config_policy[TCPFO_A_MAX + 1] = {
 	[TCPFO_A_MODE]		= { .type = NLA_U32 },
 	[TCPFO_A_PROTECTION]	= { .type = NLA_U32 },
 	[TCPFO_A_OWNER]		= { .type = NLA_FLAG },
+	[TCPFO_A_DISOWN]	= { .type = NLA_FLAG },
 };
 
 static const struct nla_policy tcpfo_service_req_policy[TCPFO_A_MAX + 1] = {
@@ -288,10 +289,15 @@ static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct tcpfo_net *tn = tcpfo_pernet(genl_info_net(info));
 	bool owner = nla_get_flag(info->attrs[TCPFO_A_OWNER]);
+	bool disown = nla_get_flag(info->attrs[TCPFO_A_DISOWN]);
 	int err;
 
-	/* OWNER alone is a valid request: the mode stays as it is. */
-	if (!owner && GENL_REQ_ATTR_CHECK(info, TCPFO_A_MODE)) {
+	if (owner && disown) {
+		NL_SET_ERR_MSG(info->extack, "owner and disown together");
+		return -EINVAL;
+	}
+	/* OWNER or DISOWN alone is a valid request: the mode stays as it is. */
+	if (!owner && !disown && GENL_REQ_ATTR_CHECK(info, TCPFO_A_MODE)) {
 		NL_SET_ERR_MSG(info->extack, "mode is missing");
 		return -EINVAL;
 	}
@@ -312,6 +318,14 @@ static int tcpfo_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		err = tcpfo_fence_set_owner(tn, info->snd_portid);
 		if (err) {
 			NL_SET_ERR_MSG(info->extack, "out of memory");
+			return err;
+		}
+	}
+	if (disown) {
+		err = tcpfo_fence_disown(tn, info->snd_portid);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack,
+				       "another socket owns the namespace");
 			return err;
 		}
 	}

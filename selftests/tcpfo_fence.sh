@@ -9,7 +9,8 @@
 # `tcpfoctl status` says fenced. A new failoverd lifts the fence: it
 # closes the old flows' orphaned sockets without a word and frees them (a
 # lone gateway cannot carry them on: their peers' next segments draw a
-# clean RST, never a FIN), and a fresh transfer completes.
+# clean RST, never a FIN), and a fresh transfer completes. Last, a clean
+# stop (SIGTERM) with a flow open leaves nothing fenced.
 # timeout: 240
 . ./lib.sh
 
@@ -137,5 +138,25 @@ answers=$(tcpdump -nn -tt -r /tmp/fence-c.pcap 2>/dev/null |
 	grep -E "($VIP4|$VIP6)\.$VPORT > " | head)
 [ -z "$answers" ] || { echo "$answers"; fail "the fenced VIP answered"; }
 note "fenced drops: $(status_num gw fenced_drops), SYNs unanswered: $syns"
+
+# Only the owner can give the namespace up.
+got=$(ip netns exec gw tcpfo-nlprobe errno disown)
+note "disown by another socket while failoverd owns the namespace -> $got"
+case $got in EBUSY*) ;; *) fail "disown by a socket that is not the owner got '$got', expected EBUSY" ;; esac
+# A clean stop (SIGTERM) with a flow open: failoverd closes and deletes
+# its flows and gives the namespace up, so nothing is fenced after it.
+ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 2000 --pause-at 1000 --down 0 > /tmp/fence-last.out 2>&1 &
+LAST=$!
+tracked() { [ "$(ip netns exec gw tcpfoctl -j flows | jq -n 'input | length')" -ge 1 ]; }
+wait_for 10 tracked || { ip netns exec gw tcpfoctl flows; fail "the last transfer's flow is not tracked"; }
+kill $GW_PID; wait $GW_PID
+grep -q "stopped" /tmp/failoverd.log || { tail -5 /tmp/failoverd.log; fail "failoverd did not stop cleanly"; }
+ip netns exec gw tcpfoctl -j status > /tmp/fence-status3.json
+cat /tmp/fence-status3.json
+[ "$(jq .fenced /tmp/fence-status3.json)" = false ] || fail "a clean stop left the namespace fenced"
+[ "$(jq .fenced_flows /tmp/fence-status3.json)" -eq 0 ] || fail "a clean stop left fenced flows"
+got=$(ip netns exec gw tcpfo-nlprobe errno disown)
+[ "$got" = 0 ] || fail "disown with no owner got '$got', expected 0"
+kill $LAST 2>/dev/null; wait $LAST 2>/dev/null
 dmesg | grep 'tcpfo:' | tail -n 4
 exit 0

@@ -7,7 +7,7 @@
 load_tcpfo
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"; }
 
-for cmd in add del set-mode; do
+for cmd in add del set-mode disown; do
 	got=$(nobody tcpfo-nlprobe errno $cmd)
 	note "unprivileged $cmd: $got"
 	case $got in EPERM*) ;; *) fail "unprivileged $cmd got '$got', expected EPERM" ;; esac

@@ -22,6 +22,9 @@ public:
 	// closes (the daemon died), the module fences every flow, so the
 	// kernel's FINs and RSTs for them never reach a peer. Fakes need not.
 	virtual void set_owner() {}
+	// A clean stop, its flows closed and deleted: this link gives the
+	// namespace up (TCPFO_A_DISOWN), so its close fences nothing.
+	virtual void disown() {}
 	// Refusals throw KernelError: EEXIST (name or VIP:port taken),
 	// ENOENT (no such service), EPERM, ...
 	virtual void add_service(const Service &service) = 0;

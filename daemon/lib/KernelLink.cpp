@@ -150,6 +150,14 @@ void KernelLink::set_owner()
 		       ignore_reply);
 }
 
+void KernelLink::disown()
+{
+	auto req = GenlSocket::request(family_, TCPFO_CMD_SET_CONFIG,
+				       TCPFO_GENL_VERSION);
+	check_put(nla_put_flag(req.get(), TCPFO_A_DISOWN));
+	sock_.transact(std::move(req), "giving the namespace up", ignore_reply);
+}
+
 void KernelLink::set_mode(Mode mode)
 {
 	auto req = GenlSocket::request(family_, TCPFO_CMD_SET_CONFIG,

@@ -68,6 +68,9 @@ public:
 	// the fence a dead owner left. EINVAL (KernelError) from a module
 	// without fencing.
 	void set_owner() override;
+	// Gives the namespace up (see KernelApi::disown). EBUSY (KernelError)
+	// if another socket owns it, EINVAL from a module without it.
+	void disown() override;
 
 	// EEXIST (KernelError) if the name or VIP:port is taken.
 	void add_service(const Service &service) override;

@@ -11,7 +11,7 @@
  *                                  answer every one and still work after
  *   tcpfo-nlprobe errno CMD        send one well-formed request and print
  *                                  the errno name it got (0 = success).
- *                                  CMD: status add del set-mode list
+ *                                  CMD: status add del set-mode disown list
  *   tcpfo-nlprobe watch-standby FILE
  *                                  while FILE exists, dump the flows again
  *                                  and again; after each dump print, per
@@ -230,6 +230,7 @@ static const char *ename(int e)
 	case E2BIG: return "E2BIG";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case EAGAIN: return "EAGAIN";
+	case EBUSY: return "EBUSY";
 	default: return strerror(e);
 	}
 }
@@ -421,6 +422,12 @@ CASE(b_attr_len_overrun)
 }
 CASE(b_mode_out_of_range) { msg_init(m, family_id, 0, TCPFO_CMD_SET_CONFIG); put_u32(m, TCPFO_A_MODE, 77); }
 CASE(b_mode_short) { msg_init(m, family_id, 0, TCPFO_CMD_SET_CONFIG); put(m, TCPFO_A_MODE, "\1", 1); }
+CASE(b_owner_and_disown)
+{
+	msg_init(m, family_id, 0, TCPFO_CMD_SET_CONFIG);
+	put_raw(m, TCPFO_A_OWNER, NLA_HDRLEN, NULL, 0);
+	put_raw(m, TCPFO_A_DISOWN, NLA_HDRLEN, NULL, 0);
+}
 CASE(b_status_with_attr) { msg_init(m, family_id, 0, TCPFO_CMD_GET_STATUS); put_u32(m, TCPFO_A_FLOW_COUNT, 3); }
 CASE(b_reserved_nonzero)
 {
@@ -560,6 +567,7 @@ static const struct {
 	{ "attribute length past message", b_attr_len_overrun, EINVAL },
 	{ "mode 77", b_mode_out_of_range, EINVAL },
 	{ "mode of 1 byte", b_mode_short, EINVAL },
+	{ "owner and disown together", b_owner_and_disown, EINVAL },
 	{ "status with an attribute", b_status_with_attr, EINVAL },
 	{ "genl reserved field set", b_reserved_nonzero, EINVAL },
 	{ "unknown command", b_unknown_cmd, EOPNOTSUPP },
@@ -686,6 +694,9 @@ static int run_errno(const char *what)
 	} else if (!strcmp(what, "set-mode")) {
 		msg_init(&m, family_id, 0, TCPFO_CMD_SET_CONFIG);
 		put_u32(&m, TCPFO_A_MODE, TCPFO_MODE_ASYNC);
+	} else if (!strcmp(what, "disown")) {
+		msg_init(&m, family_id, 0, TCPFO_CMD_SET_CONFIG);
+		put_raw(&m, TCPFO_A_DISOWN, NLA_HDRLEN, NULL, 0);
 	} else {
 		fprintf(stderr, "tcpfo-nlprobe: unknown request %s\n", what);
 		return 2;

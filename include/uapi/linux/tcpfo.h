@@ -49,8 +49,10 @@
  *	TCPFO_A_TAKEOVER_LOCKED, _DROPPED, _PROBES, _RESETS, TCPFO_A_FENCED,
  *	TCPFO_A_FENCED_DROPS and TCPFO_A_FENCED_FLOWS.
  * @TCPFO_CMD_SET_CONFIG: (admin) sets namespace-wide settings; carries
- *	TCPFO_A_MODE (required unless TCPFO_A_OWNER is given), optionally
- *	TCPFO_A_PROTECTION and TCPFO_A_OWNER. Sent by failoverd at start.
+ *	TCPFO_A_MODE (required unless TCPFO_A_OWNER or TCPFO_A_DISOWN is
+ *	given), optionally TCPFO_A_PROTECTION and one of TCPFO_A_OWNER and
+ *	TCPFO_A_DISOWN. Sent by failoverd at start (OWNER) and at a clean
+ *	stop (DISOWN).
  *
  *	Fencing: with TCPFO_A_OWNER the sending socket becomes the owner of
  *	the namespace (replacing any earlier owner), and a fenced namespace
@@ -283,6 +285,10 @@ enum tcpfo_protection {
  * @TCPFO_A_TAKEOVER_TS_AHEAD: s32, milliseconds, optional in TAKEOVER_PROBE:
  *	added to a probe's TSval estimate (a margin for the old socket's
  *	last segments; 0 if absent).
+ * @TCPFO_A_DISOWN: flag, in SET_CONFIG: the sending socket, the owner,
+ *	gives the namespace up: from now on its release fences nothing (a
+ *	clean stop, whose flows were closed and deleted). No owner: nothing
+ *	happens. Another socket owns the namespace: -EBUSY.
  */
 enum tcpfo_attr {
 	TCPFO_A_UNSPEC,
@@ -312,6 +318,7 @@ enum tcpfo_attr {
 	TCPFO_A_FENCE_SOCKETS,
 	TCPFO_A_FENCE_RESET,
 	TCPFO_A_TAKEOVER_TS_AHEAD,
+	TCPFO_A_DISOWN,
 
 	__TCPFO_A_MAX
 };
