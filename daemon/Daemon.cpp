@@ -579,12 +579,7 @@ std::string Daemon::take_over(const std::string &why)
 		listener = link_->take_listener();
 	}
 	const auto t_aged = Clock::now();
-	// Its thread is stopped: nothing runs it any more. Destroying it (its
-	// records, sockets and module links) waits until the flows are
-	// decided: that took up to 19 ms of the takeover under emulation.
-	std::unique_ptr<StateLink> retired = std::move(link_);
-	if (retired)
-		log_.info("state link: " + to_string(retired->counters()));
+	stop_link();
 	const auto t_stopped = Clock::now();
 	// A newer epoch: the old primary, back, finds it and stands by. Its
 	// probe is answered from now on, while the state link is down.
@@ -916,7 +911,7 @@ std::string Daemon::take_over(const std::string &why)
 		  std::to_string(rounds) + " probe round(s); " +
 		  "link stopped " + ms_between(t0, t_stopped) + " (thread joined " +
 		  ms_between(t0, t_joined) + ", ages +" + ms_between(t_joined, t_aged) +
-		  ", retired +" + ms_between(t_aged, t_stopped) + "), locked +" +
+		  ", closed +" + ms_between(t_aged, t_stopped) + "), locked +" +
 		  ms_between(t_stopped, t_locked) + ", claimed +" +
 		  ms_between(t_locked, t_claimed) + ", first flow resumed +" +
 		  (t_first ? ms_between(t_claimed, *t_first) : std::string("-")) +
@@ -952,7 +947,6 @@ std::string Daemon::take_over(const std::string &why)
 	if (answering)
 		listener = answering->take_listener();
 	answering.reset();
-	retired.reset();
 	try {
 		start_link(std::move(listener), std::move(asking));
 	} catch (const std::exception &e) {
