@@ -166,8 +166,9 @@ void Daemon::run()
 	try {
 		kernel_.disown();
 	} catch (const std::exception &e) {
-		log_.warning(std::string("giving the module up: ") + e.what() +
-			     ": it stays fenced until the next failoverd starts");
+		log_.warning(std::string("giving the module's fence up: ") + e.what() +
+			     " (if this process owned it, status says fenced until the next "
+			     "failoverd starts)");
 	}
 	log_.info("stopped");
 }

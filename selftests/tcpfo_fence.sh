@@ -150,7 +150,7 @@ LAST=$!
 tracked() { [ "$(ip netns exec gw tcpfoctl -j flows | jq -n 'input | length')" -ge 1 ]; }
 wait_for 10 tracked || { ip netns exec gw tcpfoctl flows; fail "the last transfer's flow is not tracked"; }
 kill $GW_PID; wait $GW_PID
-grep -q "stopped" /tmp/failoverd.log || { tail -5 /tmp/failoverd.log; fail "failoverd did not stop cleanly"; }
+grep -q ": stopped$" /tmp/failoverd.log || { tail -5 /tmp/failoverd.log; fail "failoverd did not stop cleanly"; }
 ip netns exec gw tcpfoctl -j status > /tmp/fence-status3.json
 cat /tmp/fence-status3.json
 [ "$(jq .fenced /tmp/fence-status3.json)" = false ] || fail "a clean stop left the namespace fenced"

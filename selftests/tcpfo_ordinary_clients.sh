@@ -28,9 +28,11 @@ conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
 grep -q "^service = http " /tmp/gw1.conf || fail "the services were not added to the config"
 
 ip netns exec server iperf3 -s -B $SERVER4 -p 5201 > /tmp/oc-iperf-s1.log 2>&1 &
+IPERF_S1=$!
 ip netns exec server iperf3 -s -B $SERVER4 -p 5202 > /tmp/oc-iperf-s2.log 2>&1 &
+IPERF_S2=$!
 mkdir -p /tmp/oc-www
-head -c 30000000 /dev/urandom > /tmp/oc-www/blob
+head -c 45000000 /dev/urandom > /tmp/oc-www/blob
 ip netns exec server busybox httpd -f -p "[$SERVER6]:8000" -h /tmp/oc-www > /tmp/oc-httpd.log 2>&1 &
 HTTPD=$!
 start_switch_pair
@@ -42,11 +44,11 @@ done
 # The captures keep RSTs only (the kernel filters): there must be none.
 capture_start client /tmp/oc-c.pcap "$RST_FILTER"; CAP_C=$CAP_PID
 capture_start server /tmp/oc-s.pcap "$RST_FILTER"; CAP_S=$CAP_PID
-# 25 s of iperf3 each way at 20 Mbit/s, and 30 MB at 1.5 MB/s with curl:
-# all three run through both moves.
-ip netns exec client iperf3 -c $VIP4 -p 5201 -t 25 -b 20M -J > /tmp/oc-up.json 2> /tmp/oc-up.err &
+# 30 s of iperf3 each way at 20 Mbit/s, and 45 MB at 1.5 MB/s with curl
+# (30 s): all three run through both moves.
+ip netns exec client iperf3 -c $VIP4 -p 5201 -t 30 -b 20M -J > /tmp/oc-up.json 2> /tmp/oc-up.err &
 UP=$!
-ip netns exec client iperf3 -c $VIP4 -p 5202 -t 25 -b 20M -R -J > /tmp/oc-down.json 2> /tmp/oc-down.err &
+ip netns exec client iperf3 -c $VIP4 -p 5202 -t 30 -b 20M -R -J > /tmp/oc-down.json 2> /tmp/oc-down.err &
 DOWN=$!
 ip netns exec client curl -sS -g --limit-rate 1500k -o /tmp/oc-blob "http://[$VIP6]:8000/blob" > /tmp/oc-curl.err 2>&1 &
 CURL=$!
@@ -79,7 +81,7 @@ T_FAILBACK=$(($(date +%s) - T0))
 ctl gw1 switchover > /tmp/oc-switchover.txt 2>&1 || { cat /tmp/oc-switchover.txt; tail -20 /tmp/gw1-back.log /tmp/gw2.log; fail "tcpfoctl switchover"; }
 note "failback at +${T_FAILBACK}s: $(cat /tmp/oc-switchover.txt)"
 grep -q "^took over 5 flow(s), reset 0" /tmp/oc-switchover.txt || fail "the five flows were not all moved back"
-[ $T_FAILBACK -lt 20 ] || note "(the failback came late: +${T_FAILBACK}s of the 25 s transfers)"
+[ $T_FAILBACK -lt 25 ] || note "(the failback came late: +${T_FAILBACK}s of the 30 s transfers)"
 
 # The tools.
 wait $UP; rc_up=$?
@@ -107,10 +109,15 @@ iperf_ok "iperf3 download (-R)" $rc_down /tmp/oc-down.json
 want=$(sha256sum < /tmp/oc-www/blob) got=$(sha256sum < /tmp/oc-blob)
 [ "$want" = "$got" ] || fail "curl's file differs: $(wc -c < /tmp/oc-blob) of $(wc -c < /tmp/oc-www/blob) bytes, SHA-256 ${got%% *}"
 note "curl: $(wc -c < /tmp/oc-blob) bytes, SHA-256 matches"
+# RSTs from the gateways (the VIPs, the back addresses) must be none; the
+# tools' own (iperf3 may close a socket with unread data at its end) are
+# shown, not judged.
 for f in /tmp/oc-c.pcap /tmp/oc-s.pcap; do
-	rst=$(tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | wc -l)
-	[ "$rst" -eq 0 ] || { tcpdump -nn -r $f "$RST_FILTER" 2>/dev/null | head; fail "$rst RST(s) in $f"; }
+	tcpdump -nn -r $f 2>/dev/null > $f.txt
+	rst=$(grep -c -E " IP6? ($VIP4|$BACK4|$VIP6|$BACK6)\.[0-9]+ > " $f.txt)
+	[ "$rst" -eq 0 ] || { head $f.txt; fail "$rst RST(s) from a gateway in $f"; }
+	if [ -s $f.txt ]; then note "RSTs of the tools themselves in $f: $(head -5 $f.txt)"; fi
 done
-kill $HTTPD $G1 $G2; wait $G1; wait $G2
+kill $HTTPD $IPERF_S1 $IPERF_S2 $G1 $G2; wait $G1; wait $G2
 rm -rf /tmp/oc-www /tmp/oc-blob
 exit 0
