@@ -33,10 +33,43 @@ if [ $((vpass + vfail + vskip)) -eq 0 ]; then
 	vfail=1
 fi
 
+# Each failed test's last lines of output, and its reason next to its
+# name in the summary: a CI excerpt that keeps only the end of the run
+# still shows why a test in the middle of the batch failed.
+console=$build/vm/console.log
+failed_tail() {
+	tr -d '\r' < "$console" | awk -v n=25 '
+		/^(not )?ok [0-9]+ / {
+			if ($1 == "not") {
+				print "--- " $0
+				for (i = (c > n ? c - n : 0); i < c; i++) print buf[i % n]
+			}
+			c = 0; next
+		}
+		{ buf[c % n] = $0; c++ }'
+}
+# reason_of TAP-LINE: the last "# FAIL:" line of that test's output.
+reason_of() {
+	tr -d '\r' < "$console" | awk -v t="$1" '
+		$0 == t { print why; exit }
+		/^(not )?ok [0-9]+ / { why = ""; next }
+		/^# FAIL: / { why = $0 }'
+}
+if [ "$vfail" -gt 0 ] && [ -s "$console" ]; then
+	echo "== the failed tests' last output"
+	failed_tail
+fi
+
 echo "== summary (wall $(( $(date +%s) - t0 ))s)"
 echo "host unit tests: ${upass:-0} passed, ${ufail:-0} failed"
 echo "VM selftests:    $vpass passed, $vfail failed, $vskip skipped"
-grep '^not ok ' "$tap" | sed 's/^/  failed: /'
+grep '^not ok ' "$tap" | while IFS= read -r line; do
+	line=${line%$'\r'}
+	echo "  failed: $line"
+	why=
+	[ -s "$console" ] && why=$(reason_of "$line")
+	[ -z "$why" ] || echo "    $why"
+done
 grep -E '^ok .*# SKIP' "$tap" | sed 's/^/  skipped (not counted as passed): /'
 pass=$(( ${upass:-0} + vpass ))
 fail=$(( ${ufail:-0} + vfail ))
