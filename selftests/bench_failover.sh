@@ -5,8 +5,8 @@
 # the first byte through gw2 after it, for 1, 100 and 1,000 flows (one of
 # them downloading, the others idle: every flow is taken over, the active
 # one shows the stall), with `tcpfoctl failover` right after the fault, and
-# again with automatic detection at the default heartbeat (50ms x 3) for
-# 1 and 100 flows.
+# again with automatic detection at the default heartbeat (50ms x 3)
+# (BENCH_FLOWS and BENCH_AUTO_FLOWS choose the flow counts).
 # The fault is timed by tcpfo-ifdown, which cuts gw1's links and stamps
 # the cut itself. Split of each round's stall: the download's pause
 # before the fault, detection (fault to gw2's takeover start, from its
@@ -101,8 +101,21 @@ round() {
 	cap_server=$CAP_PID
 	ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 1000 --down 400000000 --quiet > /tmp/bf.out 2>&1 &
 	xfer=$!
-	wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -n -e 'input | (.standby_flows >= $n)' > /dev/null" ||
-		fail "$n: the standby never held $n flows"
+	if ! wait_for 120 sh -c "ip netns exec gw2 tcpfoctl -j status | jq -n -e 'input | (.standby_flows >= $n)' > /dev/null"; then
+		# Shown and left out (the summary counts it), not a failure of
+		# the whole run: the other configurations still measure.
+		echo "#   $how $n flows: the standby never held $n flows ($(ip netns exec gw2 tcpfoctl -j status | jq .standby_flows) stored;" \
+			"gw1 closed the state link $(grep -c 'state link: closed' /tmp/gw1.log) time(s), gw2 $(grep -c 'state link: closed' /tmp/gw2.log)); round left out"
+		grep -e 'state link: closed' -e 'full sync' /tmp/gw1.log /tmp/gw2.log | tail -6 | sed 's/^/#     /'
+		echo "$n $how ? ? - ? - -" >> /tmp/bf.results
+		kill $xfer 2>/dev/null; wait $xfer 2>/dev/null
+		for h in $hold; do kill $h; wait $h 2>/dev/null; done
+		CAP_PID=$cap_stream capture_stop /tmp/bf.pcap > /dev/null
+		CAP_PID=$cap_server capture_stop /tmp/bf-s.pcap > /dev/null
+		kill $g1 $g2; wait $g1 $g2
+		sleep 2
+		return 0
+	fi
 	sleep 2
 	# gw2's first gratuitous ARP for the VIP, seen on the switch: the end
 	# of detection, lock and claim, measured on the wire.
@@ -287,11 +300,11 @@ while [ $rep -lt $REPEAT ]; do
 	rep=$((rep + 1))
 	echo "# ---- repetition $rep of $REPEAT"
 	for n in ${BENCH_FLOWS:-1 100 1000}; do round $n manual; done
-	# Automatic detection for 1 and 100 flows: with 1,000 flows at the
-	# default heartbeat the TCG VM starves the state link during the
-	# sync (found silent, resynced, again), and the standby never holds
-	# them all.
-	for n in 1 100; do round $n auto; done
+	# Automatic detection at the default heartbeat. With 1,000 flows
+	# the TCG VM once starved the state link while the flows were
+	# replicated (found silent, resynced, again) and the standby never
+	# held them all; such a round is shown and left out.
+	for n in ${BENCH_AUTO_FLOWS:-1 100 1000}; do round $n auto; done
 done
 # The stall = the download's pause before the fault + detection + the
 # takeover until the flow is resumed + the wait for the server's data at
