@@ -234,9 +234,12 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 {
 	if (!conn_)
 		return;
-	// A standby whose primary held a synced session and then went silent
-	// or dropped the link: its owner takes over (after this returns).
-	const bool lost = gone != Gone::no && !primary_ && session_ && full_done_ &&
+	// A standby that stored a full sync (in this session or an earlier
+	// one: a resync under way does not make the store worthless) whose
+	// primary went silent or dropped the link: its owner judges the
+	// primary and may take over (after this returns).
+	const bool lost = gone != Gone::no && !primary_ && session_ &&
+			  (full_done_ || ever_synced_) &&
 			  !handed_over_;
 	const std::string what = std::string("state link: ") +
 				 (session_ ? "closed: " : "gave up: ") + reason;
@@ -598,7 +601,7 @@ void StateLink::on_frame(const wire::Frame &f)
 		for (std::uint64_t id : gone)
 			forget(id);
 		in_full_ = false;
-		full_done_ = true;
+		full_done_ = ever_synced_ = true;
 		++counters_.full_syncs;
 		log_.info("state link: full sync done, " +
 			  std::to_string(stored_.size()) + " flow(s) stored in " +
@@ -935,7 +938,7 @@ void StateLink::check_silence()
 			   true, Gone::silent);
 		return;
 	}
-	if (primary_ || !session_ || !full_done_ || handed_over_)
+	if (primary_ || !session_ || !(full_done_ || ever_synced_) || handed_over_)
 		return;
 	const auto suspect_after = std::max<std::chrono::microseconds>(
 		silence_limit_ - 2 * interval_, interval_);

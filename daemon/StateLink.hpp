@@ -267,6 +267,10 @@ private:
 	void sync_or_gather();
 	bool in_full_ = false;
 	bool full_done_ = false;	// standby: this session's full sync stored
+	// A full sync completed in some session of this link: what is stored
+	// is worth a takeover even while a later session resyncs (a primary
+	// that dies then is judged as in a synced session, not ignored).
+	bool ever_synced_ = false;
 	std::chrono::steady_clock::time_point full_started_;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;

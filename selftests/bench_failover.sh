@@ -143,10 +143,24 @@ round() {
 		# upper bound).
 		i=0
 		until grep -q "takeover: primary lost" /tmp/gw2.log; do
-			i=$((i + 1)); [ $i -lt 3000 ] || { cat /tmp/gw2.log; fail "$n: no takeover"; }
+			i=$((i + 1)); [ $i -lt 3000 ] || break
 			sleep 0.01
 		done
-		wait_for 30 grep -q "takeover: done" /tmp/gw2.log || { cat /tmp/gw2.log; fail "$n: no takeover"; }
+		if ! wait_for 30 grep -q "takeover: done" /tmp/gw2.log; then
+			# A finding, shown and left out of the medians (the
+			# summary counts it), not the end of the whole run.
+			echo "#   $how $n flows: no automatic takeover within 30 s of the fault; round left out. gw2's state link:"
+			grep -e 'state link' -e 'takeover' /tmp/gw2.log | tail -8 | sed 's/^/#     /'
+			echo "$n $how ? ? - ? - -" >> /tmp/bf.results
+			kill -9 $g1; wait $g1 2>/dev/null
+			kill $xfer 2>/dev/null; wait $xfer 2>/dev/null
+			for h in $hold; do kill $h; wait $h 2>/dev/null; done
+			CAP_PID=$cap_stream capture_stop /tmp/bf.pcap > /dev/null
+			CAP_PID=$cap_garp capture_stop /tmp/bf-garp.pcap > /dev/null
+			CAP_PID=$cap_server capture_stop /tmp/bf-s.pcap > /dev/null
+			round_end
+			return 0
+		fi
 		# Polling the log lags under emulation; the state link's own
 		# figure for the silence is exact (the ARP check adds one
 		# heartbeat interval to it).
@@ -274,6 +288,12 @@ round() {
 			printf "#   %+6.0f ms  %s\n", ms, substr($0, 1, 150)
 		}' /tmp/gw2.log
 	grep -o 'reset: .*' /tmp/gw2.log | sort | uniq -c | sed 's/^/#   /' | head -5
+	round_end
+}
+
+# The end of a round: gw2 stopped, gw1's links back, the floating
+# addresses off gw2.
+round_end() {
 	kill $g2; wait $g2
 	ip -n gw1 link set front up; ip -n gw1 link set back up
 	ip -n gw1 addr add 2001:db8:1::2/64 dev front nodad 2>/dev/null
