@@ -6,7 +6,8 @@
 # them downloading, the others idle: every flow is taken over, the active
 # one shows the stall), with `tcpfoctl failover` right after the fault, and
 # again with automatic detection at the default heartbeat (50ms x 3)
-# (BENCH_FLOWS and BENCH_AUTO_FLOWS choose the flow counts).
+# (run by hand inside the VM, BENCH_FLOWS, BENCH_AUTO_FLOWS and
+# BENCH_REPEAT change the flow counts and repetitions).
 # The fault is timed by tcpfo-ifdown, which cuts gw1's links and stamps
 # the cut itself. Split of each round's stall: the download's pause
 # before the fault, detection (fault to gw2's takeover start, from its
