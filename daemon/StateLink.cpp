@@ -64,7 +64,7 @@ StateLink::StateLink(EventLoop &loop, TimerQueue &timers, Logger &log,
 	  silence_limit_(primary_ && config.peer.timeout
 				 ? *config.peer.timeout
 				 : config.heartbeat.interval * config.heartbeat.misses),
-	  epoch_(epoch)
+	  epoch_(epoch), front_check_(!config.takeover.front_interface.empty())
 {
 	if (primary_) {
 		if (!address_)
@@ -239,8 +239,7 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 	// primary went silent or dropped the link: its owner judges the
 	// primary and may take over (after this returns).
 	const bool lost = gone != Gone::no && !primary_ && session_ &&
-			  (full_done_ || ever_synced_) &&
-			  !handed_over_;
+			  (full_done_ || resync_judged()) && !handed_over_;
 	const std::string what = std::string("state link: ") +
 				 (session_ ? "closed: " : "gave up: ") + reason;
 	if (error)
@@ -938,7 +937,7 @@ void StateLink::check_silence()
 			   true, Gone::silent);
 		return;
 	}
-	if (primary_ || !session_ || !(full_done_ || ever_synced_) || handed_over_)
+	if (primary_ || !session_ || !(full_done_ || resync_judged()) || handed_over_)
 		return;
 	const auto suspect_after = std::max<std::chrono::microseconds>(
 		silence_limit_ - 2 * interval_, interval_);

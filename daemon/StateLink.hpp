@@ -271,6 +271,12 @@ private:
 	// is worth a takeover even while a later session resyncs (a primary
 	// that dies then is judged as in a synced session, not ignored).
 	bool ever_synced_ = false;
+	// With a front interface the owner checks the front before a
+	// takeover. A loss during a resync is judged only then: without
+	// one, a live primary closing a resyncing link (it found this
+	// standby silent under load) would make it take over at once.
+	bool front_check_ = false;
+	bool resync_judged() const noexcept { return ever_synced_ && front_check_; }
 	std::chrono::steady_clock::time_point full_started_;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;

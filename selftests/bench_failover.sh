@@ -107,13 +107,16 @@ round() {
 		# the whole run: the other configurations still measure.
 		echo "#   $how $n flows: the standby never held $n flows ($(ip netns exec gw2 tcpfoctl -j status | jq .standby_flows) stored;" \
 			"gw1 closed the state link $(grep -c 'state link: closed' /tmp/gw1.log) time(s), gw2 $(grep -c 'state link: closed' /tmp/gw2.log)); round left out"
-		grep -e 'state link: closed' -e 'full sync' /tmp/gw1.log /tmp/gw2.log | tail -6 | sed 's/^/#     /'
+		grep -e 'state link: closed' -e 'full sync' -e 'takeover' -e 'not taking over' /tmp/gw1.log /tmp/gw2.log | grep -v 'takeover: flow' | tail -10 | sed 's/^/#     /'
 		echo "$n $how ? ? - ? - -" >> /tmp/bf.results
 		kill $xfer 2>/dev/null; wait $xfer 2>/dev/null
 		for h in $hold; do kill $h; wait $h 2>/dev/null; done
 		CAP_PID=$cap_stream capture_stop /tmp/bf.pcap > /dev/null
 		CAP_PID=$cap_server capture_stop /tmp/bf-s.pcap > /dev/null
-		kill $g1 $g2; wait $g1 $g2
+		# gw2 first: gw1's orderly stop closes the link, which gw2
+		# would judge.
+		kill $g2; wait $g2
+		kill $g1; wait $g1
 		sleep 2
 		return 0
 	fi
@@ -150,7 +153,7 @@ round() {
 		if ! wait_for 30 grep -q "takeover: done" /tmp/gw2.log; then
 			# A finding, shown and left out of the medians (the
 			# summary counts it), not the end of the whole run.
-			echo "#   $how $n flows: no automatic takeover within 30 s of the fault; round left out. gw2's state link:"
+			echo "#   $how $n flows: no automatic takeover within a minute of the fault; round left out. gw2's state link:"
 			grep -e 'state link' -e 'takeover' /tmp/gw2.log | tail -8 | sed 's/^/#     /'
 			echo "$n $how ? ? - ? - -" >> /tmp/bf.results
 			kill -9 $g1; wait $g1 2>/dev/null

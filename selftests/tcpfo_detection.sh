@@ -148,7 +148,7 @@ note "state link back: gw2 resynced"
 silent_lines() { grep -e 'state link: closed: peer silent' -e 'state link: gave up: peer silent' /tmp/gw1.log; }
 try=1
 while :; do
-	wait_for 30 sh -c "ip netns exec gw1 tcpfoctl --control-socket /run/tcpfo/gw1.sock -j peer | jq -e '.link == \"up\" and .synced' > /dev/null" ||
+	wait_for 30 sh -c "ip netns exec gw1 tcpfoctl --control-socket /run/tcpfo/gw1.sock -j peer | jq -n -e 'input | (.link == \"up\" and .synced)' > /dev/null" ||
 		{ ctl gw1 peer; tail -20 /tmp/gw1.log; fail "gw1's state link is not up and synced before gw2 stops"; }
 	n0=$(grep -c "not taking over" /tmp/gw2.log)
 	s0=$(silent_lines | wc -l)

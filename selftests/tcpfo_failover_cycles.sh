@@ -324,16 +324,17 @@ run() { # MODE
 	# in TCP's backoff may need minutes (its RTO doubles up to 120 s:
 	# seen here after 20 moves over links whose queues hold a second of
 	# data), so the wait goes on while any open flow on gw1 moves. One
-	# whose bytes and FINs stayed put for 250 s is stuck: what its
-	# sockets and the gateways hold is shown. 250 s is two of the largest
-	# RTOs and a margin: the lossy link drops a retransmission too (every
-	# 151st segment), and the sender waits a second 120 s for the next.
+	# whose bytes and FINs stayed put for 300 s is stuck: what its
+	# sockets and the gateways hold is shown. 300 s is two of the largest
+	# RTOs and a margin (each poll takes seconds): the lossy link drops
+	# a retransmission too (every 151st segment), and the sender waits a
+	# second 120 s for the next.
 	stop_at=$(date +%s) last_move=$(date +%s) prev=
 	while ! streams_ended; do
 		now=$(date +%s)
 		cur=$(ctl gw1 -j flows | jq -c '[.[] | select(.state != "closed") | [.client_port, .released_c2s, .released_s2c, .fin_c2s, .fin_s2c, .state]]')
 		[ "$cur" != "$prev" ] && { prev=$cur; last_move=$now; }
-		[ $((now - last_move)) -ge 250 ] || [ $((now - stop_at)) -ge 600 ] && break
+		[ $((now - last_move)) -ge 300 ] || [ $((now - stop_at)) -ge 600 ] && break
 		sleep 5
 	done
 	[ $(($(date +%s) - stop_at)) -gt 120 ] && note "$MODE: the streams took $(($(date +%s) - stop_at)) s to end after their stop signal"

@@ -38,15 +38,31 @@ fi
 # still shows why a test in the middle of the batch failed.
 console=$build/vm/console.log
 failed_tail() {
-	tr -d '\r' < "$console" | awk -v n=25 '
-		/^(not )?ok [0-9]+ / {
-			if ($1 == "not") {
-				print "--- " $0
-				for (i = (c > n ? c - n : 0); i < c; i++) print buf[i % n]
+	local crashed=0
+	grep -q '^not ok 0 vm-batch' "$tap" && crashed=1
+	# From the test's fail_hook output if any (lib.sh prints it just
+	# before the FAIL line), else the 24 lines before its FAIL line; at
+	# most 60 lines. A batch that did not finish: its last 25 lines.
+	tr -d '\r' < "$console" | awk -v crashed=$crashed '
+		function show(title,   i, f, h, from, to) {
+			print "--- " title
+			f = -1; h = -1
+			for (i = 0; i < c; i++) {
+				if (buf[i] ~ /^# FAIL: /) f = i
+				if (buf[i] ~ /^# --- fail_hook:/) h = i
 			}
+			if (h >= 0 && f > h && f - h <= 45) from = h
+			else if (f >= 0) from = (f > 24 ? f - 24 : 0)
+			else from = (c > 25 ? c - 25 : 0)
+			to = (from + 60 < c ? from + 60 : c)
+			for (i = from; i < to; i++) print buf[i]
+		}
+		/^(not )?ok [0-9]+ / {
+			if ($1 == "not") show($0)
 			c = 0; next
 		}
-		{ buf[c % n] = $0; c++ }'
+		{ buf[c++] = $0 }
+		END { if (crashed && c > 0) show("the batch did not finish; the console'"'"'s last lines:") }'
 }
 # reason_of TAP-LINE: the last "# FAIL:" line of that test's output.
 reason_of() {
