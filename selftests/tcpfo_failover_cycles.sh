@@ -235,10 +235,6 @@ run() { # MODE
 			# from gw1 to gw2's state link port on the switch.
 			CAP_BUF=2048 capture_start sw /tmp/cy-probe.pcap "inbound and tcp port $SL_PORT and host 192.0.2.3 and host 192.0.2.2 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
 			CAP_P=$CAP_PID
-			ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
-			G1=$!
-			wait_for 10 grep -q "the peer's host refuses" /tmp/gw1.log ||
-				{ cat /tmp/gw1.log; fail "$MODE cycle 1: gw1, cut off, did not keep asking"; }
 			# gw1's links come up the moment gw2 holds the VIP, with
 			# no process started in between (on the loaded VM the
 			# shell takes seconds to poll a log and start `ip`, and
@@ -267,6 +263,13 @@ run() { # MODE
 			wait_for 20 sh -c "printf 'addr del 127.0.0.9/32 dev lo\naddr add 127.0.0.9/32 dev lo\n' | ip -n gw2 -force -batch - 2>/dev/null; [ -e /tmp/cy-mon-ready ]" ||
 				fail "$MODE cycle 1: ip monitor did not start"
 			ip -n gw2 addr del 127.0.0.9/32 dev lo
+			# gw1 starts only now: it asks gw2 for 5 s, and the
+			# monitor's start above once took long enough on the
+			# loaded VM that gw1 stopped asking before gw2 began.
+			ip netns exec gw1 failoverd --config /tmp/gw1.conf > /tmp/gw1.log 2>&1 &
+			G1=$!
+			wait_for 10 grep -q "the peer's host refuses" /tmp/gw1.log ||
+				{ cat /tmp/gw1.log; fail "$MODE cycle 1: gw1, cut off, did not keep asking"; }
 			ctl gw2 failover > /tmp/cy-summary.txt 2>&1 &
 			M=$!
 			wait $REV || fail "$MODE cycle 1: reviving gw1 failed (did gw2 claim $VIP4?)"
