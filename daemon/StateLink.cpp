@@ -239,7 +239,7 @@ void StateLink::close_link(const std::string &reason, bool error, Gone gone)
 	// primary went silent or dropped the link: its owner judges the
 	// primary and may take over (after this returns).
 	const bool lost = gone != Gone::no && !primary_ && session_ &&
-			  (full_done_ || resync_judged()) && !handed_over_;
+			  loss_judged() && !handed_over_;
 	const std::string what = std::string("state link: ") +
 				 (session_ ? "closed: " : "gave up: ") + reason;
 	if (error)
@@ -937,7 +937,7 @@ void StateLink::check_silence()
 			   true, Gone::silent);
 		return;
 	}
-	if (primary_ || !session_ || !(full_done_ || resync_judged()) || handed_over_)
+	if (primary_ || !session_ || !loss_judged() || handed_over_)
 		return;
 	const auto suspect_after = std::max<std::chrono::microseconds>(
 		silence_limit_ - 2 * interval_, interval_);

@@ -276,7 +276,8 @@ private:
 	// one, a live primary closing a resyncing link (it found this
 	// standby silent under load) would make it take over at once.
 	bool front_check_ = false;
-	bool resync_judged() const noexcept { return ever_synced_ && front_check_; }
+	// Whether a loss of the primary now is judged (close_link, check_silence).
+	bool loss_judged() const noexcept { return full_done_ || (ever_synced_ && front_check_); }
 	std::chrono::steady_clock::time_point full_started_;
 	std::set<std::uint64_t> seen_in_full_;
 	Counters counters_;
