@@ -80,7 +80,7 @@ static unsigned int tcpfo_hook_tcp(struct tcpfo_net *tn, struct sk_buff *skb,
 	 * locked tuple's segments must reach neither a socket nor the flow
 	 * table. Free while nothing is locked.
 	 */
-	if (atomic_read(&tn->takeover.count)) {
+	if (tcpfo_takeover_active(&tn->takeover)) {
 		unsigned int verdict = tcpfo_takeover_hook(tn, skb, state, pkt);
 
 		if (verdict != TCPFO_TAKEOVER_PASS)

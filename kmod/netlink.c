@@ -217,7 +217,7 @@ static int tcpfo_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 			atomic_read(&tn->standby.count)) ||
 	    nla_put_u32(msg, TCPFO_A_PROTECTION, READ_ONCE(tn->protection)) ||
 	    nla_put_u32(msg, TCPFO_A_TAKEOVER_LOCKED,
-			atomic_read(&tn->takeover.count)) ||
+			tcpfo_takeover_locked_count(tn)) ||
 	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_DROPPED,
 			      stats.takeover_dropped, TCPFO_A_PAD) ||
 	    nla_put_u64_64bit(msg, TCPFO_A_TAKEOVER_PROBES,
@@ -1288,6 +1288,7 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	struct tcpfo_leg *l1, *l2;
 	struct tcpfo_nl_l1 t1;
 	struct nlattr *nest;
+	unsigned long id;
 	u8 state;
 	int err;
 
@@ -1395,11 +1396,21 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	if (tb[TCPFO_FLOW_A_TS_AGE])
 		sf->ts_age_ms = nla_get_u32(tb[TCPFO_FLOW_A_TS_AGE]);
 
+	id = fi->id;
 	mutex_lock(&tn->lock);
 	err = tcpfo_standby_store(tn, sf);
-	mutex_unlock(&tn->lock);
 	if (err == -ENOSPC)
 		NL_SET_ERR_MSG(extack, "standby flow table full (max_flows)");
+	/* Stored: @sf is the table's now, valid under tn->lock. */
+	if (!err) {
+		err = tcpfo_takeover_prepare(tn, fi, extack);
+		/* A record without its lock would escape TAKEOVER_LOCK. */
+		if (err) {
+			tcpfo_standby_forget(tn, id);
+			tcpfo_takeover_forget(tn, false, id);
+		}
+	}
+	mutex_unlock(&tn->lock);
 	return err;
 
 err_free:
@@ -1425,6 +1436,7 @@ static int tcpfo_nl_flow_forget(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&tn->lock);
 	if (!nest) {
 		tcpfo_standby_forget_all(tn);
+		tcpfo_takeover_forget(tn, true, 0);
 		mutex_unlock(&tn->lock);
 		return 0;
 	}
@@ -1434,10 +1446,14 @@ static int tcpfo_nl_flow_forget(struct sk_buff *skb, struct genl_info *info)
 				       TCPFO_FLOW_A_ID, "id"))
 		err = -EINVAL;
 	if (!err) {
-		err = tcpfo_standby_forget(tn, nla_get_u64(tb[TCPFO_FLOW_A_ID]));
+		unsigned long id = nla_get_u64(tb[TCPFO_FLOW_A_ID]);
+
+		err = tcpfo_standby_forget(tn, id);
 		if (err)
 			NL_SET_ERR_MSG_ATTR(info->extack, tb[TCPFO_FLOW_A_ID],
 					    "no standby flow with this id");
+		else
+			tcpfo_takeover_forget(tn, false, id);
 	}
 	mutex_unlock(&tn->lock);
 	return err;

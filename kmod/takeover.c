@@ -49,6 +49,8 @@ int tcpfo_takeover_init(struct tcpfo_net *tn)
 
 	xa_init(&tt->by_id);
 	atomic_set(&tt->count, 0);
+	atomic_set(&tt->locked, 0);
+	tt->all = false;
 	err = rhashtable_init(&tt->ht, &tcpfo_lock_rht_params);
 	if (err)
 		return err;
@@ -70,6 +72,8 @@ void tcpfo_takeover_exit(struct tcpfo_net *tn)
 	xa_for_each(&tt->by_id, id, lk) {
 		xa_erase(&tt->by_id, id);
 		atomic_dec(&tt->count);
+		if (lk->locked)
+			atomic_dec(&tt->locked);
 		__skb_queue_purge(&lk->held);
 		kfree(lk);
 	}
@@ -169,6 +173,9 @@ unsigned int tcpfo_takeover_hook(struct tcpfo_net *tn, struct sk_buff *skb,
 	if (!node)
 		return TCPFO_TAKEOVER_PASS;
 	lk = tcpfo_lock_node_lock(node);
+	/* Prepared at import, not locked: none of our business yet. */
+	if (!tcpfo_lock_is_locked(&tn->takeover, lk))
+		return TCPFO_TAKEOVER_PASS;
 
 	if (!out) {
 		/* On loopback our own segments arrive here too. */
@@ -236,6 +243,8 @@ static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	spin_unlock_bh(&lk->lock);
 	xa_erase(&tt->by_id, lk->id);
 	atomic_dec(&tt->count);
+	if (lk->locked)
+		atomic_dec(&tt->locked);
 	/* A hook on another CPU may be recording into it. */
 	kfree_rcu(lk, rcu);
 }
@@ -247,58 +256,122 @@ static bool tcpfo_leg_known(const struct tcpfo_flow_info *fi,
 	return legid == TCPFO_L1 || fi->paired;
 }
 
-/*
- * Lock the standby flow @fi: create its lock or, if it exists, add the
- * legs its record now knows and the lock does not hold yet. Caller holds
- * tn->lock.
- */
-static int tcpfo_lock_one(struct tcpfo_net *tn,
-			  const struct tcpfo_flow_info *fi,
-			  struct netlink_ext_ack *extack)
+/* The lock of @id, made (unlocked, nothing hashed) if it has none. */
+static struct tcpfo_lock *tcpfo_lock_get(struct tcpfo_net *tn,
+					 unsigned long id, bool *fresh,
+					 struct netlink_ext_ack *extack)
 {
 	struct tcpfo_lock_table *tt = &tn->takeover;
 	struct tcpfo_lock *lk;
-	bool fresh = false;
-	unsigned int i;
 	int err;
 
-	lk = xa_load(&tt->by_id, fi->id);
+	*fresh = false;
+	lk = xa_load(&tt->by_id, id);
+	if (lk)
+		return lk;
+	lk = kzalloc(sizeof(*lk), GFP_KERNEL);
 	if (!lk) {
-		lk = kzalloc(sizeof(*lk), GFP_KERNEL);
-		if (!lk) {
-			NL_SET_ERR_MSG(extack, "out of memory");
-			return -ENOMEM;
-		}
-		spin_lock_init(&lk->lock);
-		__skb_queue_head_init(&lk->held);
-		lk->id = fi->id;
-		err = xa_err(xa_store(&tt->by_id, fi->id, lk, GFP_KERNEL));
-		if (err) {
-			kfree(lk);
-			NL_SET_ERR_MSG(extack, "cannot index the lock");
-			return err;
-		}
-		/* Before the first tuple is visible: hooks test it first. */
-		atomic_inc(&tt->count);
-		fresh = true;
+		NL_SET_ERR_MSG(extack, "out of memory");
+		return ERR_PTR(-ENOMEM);
 	}
+	spin_lock_init(&lk->lock);
+	__skb_queue_head_init(&lk->held);
+	lk->id = id;
+	err = xa_err(xa_store(&tt->by_id, id, lk, GFP_KERNEL));
+	if (err) {
+		kfree(lk);
+		NL_SET_ERR_MSG(extack, "cannot index the lock");
+		return ERR_PTR(err);
+	}
+	atomic_inc(&tt->count);
+	*fresh = true;
+	return lk;
+}
+
+static void tcpfo_lock_unhash(struct tcpfo_lock_table *tt,
+			      struct tcpfo_lock *lk, unsigned int legid)
+{
+	rhashtable_remove_fast(&tt->ht, &lk->node[legid].rhead,
+			       tcpfo_lock_rht_params);
+	/* Read locklessly by dumps (tcpfo_takeover_seen()). */
+	WRITE_ONCE(lk->hashed[legid], false);
+}
+
+/*
+ * Hash leg @legid's tuple for @lk. A tuple another lock holds is taken
+ * from it if that lock is not locked: the caller's record is the newer
+ * (see tcpfo_takeover_prepare()). Caller holds tn->lock.
+ */
+static int tcpfo_lock_hash_leg(struct tcpfo_lock_table *tt,
+			       struct tcpfo_lock *lk, unsigned int legid)
+{
+	struct tcpfo_lock_node *node = &lk->node[legid], *other;
+	struct tcpfo_lock *olk;
+	int err;
+
+	err = rhashtable_lookup_insert_fast(&tt->ht, &node->rhead,
+					    tcpfo_lock_rht_params);
+	if (err == -EEXIST) {
+		other = rhashtable_lookup_fast(&tt->ht, &node->key,
+					       tcpfo_lock_rht_params);
+		if (!other)
+			return -EEXIST;
+		olk = tcpfo_lock_node_lock(other);
+		if (olk == lk || tcpfo_lock_is_locked(tt, olk))
+			return -EEXIST;
+		tcpfo_lock_unhash(tt, olk, other->leg);
+		err = rhashtable_lookup_insert_fast(&tt->ht, &node->rhead,
+						    tcpfo_lock_rht_params);
+	}
+	if (err)
+		return err;
+	WRITE_ONCE(lk->hashed[legid], true);
+	return 0;
+}
+
+/*
+ * Bring @lk up to the record @fi: hash the legs the record knows and the
+ * lock does not hold yet. While the lock is not locked, what the hook
+ * copies from the record (the peer, its window scale) follows the record,
+ * and a leg whose tuple changed is hashed again; once locked, what it
+ * holds stays. Caller holds tn->lock.
+ */
+static int tcpfo_lock_hash(struct tcpfo_net *tn, struct tcpfo_lock *lk,
+			   const struct tcpfo_flow_info *fi,
+			   struct netlink_ext_ack *extack)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	bool locked = tcpfo_lock_is_locked(tt, lk);
+	unsigned int i;
+	int err;
 
 	for (i = 0; i < TCPFO_NR_LEGS; i++) {
 		const struct tcpfo_leg *leg = &fi->leg[i];
 		struct tcpfo_lock_node *node = &lk->node[i];
+		struct tcpfo_tuple key;
 
-		if (lk->hashed[i] || !tcpfo_leg_known(fi, i))
+		if (!tcpfo_leg_known(fi, i))
 			continue;
-		node->leg = i;
-		tcpfo_tuple_init(&node->key, fi->family, &leg->local_addr,
+		if (lk->hashed[i] && locked)
+			continue;
+		tcpfo_tuple_init(&key, fi->family, &leg->local_addr,
 				 leg->local_port, &leg->peer_addr,
 				 leg->peer_port);
+		if (lk->hashed[i] && memcmp(&key, &node->key, sizeof(key)))
+			tcpfo_lock_unhash(tt, lk, i);
 		lk->peer_addr[i] = leg->peer_addr;
 		lk->peer_port[i] = leg->peer_port;
-		lk->peer_wscale[i] = tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
-				     leg->peer_wscale : 0;
-		err = rhashtable_lookup_insert_fast(&tt->ht, &node->rhead,
-						    tcpfo_lock_rht_params);
+		WRITE_ONCE(lk->peer_wscale[i],
+			   tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
+			   leg->peer_wscale : 0);
+		if (lk->hashed[i])
+			continue;
+		node->leg = i;
+		node->key = key;
+		err = tcpfo_lock_hash_leg(tt, lk, i);
+		/* The peer's first probe will not wait for its neighbour. */
+		if (!err)
+			tcpfo_neigh_warm(tn->net, fi->family, &leg->peer_addr);
 		if (err) {
 			/* extack messages are static strings in 6.1. */
 			if (err != -EEXIST)
@@ -310,21 +383,72 @@ static int tcpfo_lock_one(struct tcpfo_net *tn,
 			else
 				NL_SET_ERR_MSG(extack,
 					       "the server tuple is locked for another flow");
-			if (fresh)
-				tcpfo_lock_free(tn, lk, NULL);
 			return err;
 		}
-		/* Read locklessly by dumps (tcpfo_takeover_seen()). */
-		WRITE_ONCE(lk->hashed[i], true);
 	}
 	return 0;
+}
+
+int tcpfo_takeover_prepare(struct tcpfo_net *tn,
+			   const struct tcpfo_flow_info *fi,
+			   struct netlink_ext_ack *extack)
+{
+	struct tcpfo_lock *lk;
+	bool fresh;
+	int err;
+
+	lockdep_assert_held(&tn->lock);
+	lk = tcpfo_lock_get(tn, fi->id, &fresh, extack);
+	if (IS_ERR(lk))
+		return PTR_ERR(lk);
+	err = tcpfo_lock_hash(tn, lk, fi, NULL);
+	/*
+	 * A tuple a locked lock holds stays unhashed here: TAKEOVER_LOCK
+	 * and ACTIVATE of this flow report it.
+	 */
+	if (err == -EEXIST)
+		return 0;
+	if (err && fresh)
+		tcpfo_lock_free(tn, lk, NULL);
+	if (err)
+		NL_SET_ERR_MSG(extack, "cannot prepare the flow's takeover lock");
+	return err;
+}
+
+void tcpfo_takeover_forget(struct tcpfo_net *tn, bool all, unsigned long id)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	struct tcpfo_lock *lk;
+	unsigned long index;
+
+	lockdep_assert_held(&tn->lock);
+	if (!all) {
+		lk = xa_load(&tt->by_id, id);
+		if (lk && !tcpfo_lock_is_locked(tt, lk))
+			tcpfo_lock_free(tn, lk, NULL);
+		return;
+	}
+	xa_for_each(&tt->by_id, index, lk)
+		if (!tcpfo_lock_is_locked(tt, lk))
+			tcpfo_lock_free(tn, lk, NULL);
+}
+
+unsigned int tcpfo_takeover_locked_count(struct tcpfo_net *tn)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+
+	return READ_ONCE(tt->all) ? atomic_read(&tt->count) :
+				    atomic_read(&tt->locked);
 }
 
 int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 			struct netlink_ext_ack *extack)
 {
+	struct tcpfo_lock_table *tt = &tn->takeover;
 	struct tcpfo_standby_flow *sf;
+	struct tcpfo_lock *lk;
 	unsigned long index;
+	bool fresh;
 	int err;
 
 	lockdep_assert_held(&tn->lock);
@@ -334,14 +458,36 @@ int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 			NL_SET_ERR_MSG(extack, "no standby flow with this id");
 			return -ENOENT;
 		}
-		return tcpfo_lock_one(tn, &sf->info, extack);
-	}
-	/* Stops at the first failure; UNLOCK without a flow undoes it all. */
-	xa_for_each(&tn->standby.by_id, index, sf) {
-		err = tcpfo_lock_one(tn, &sf->info, extack);
-		if (err)
+		lk = tcpfo_lock_get(tn, id, &fresh, extack);
+		if (IS_ERR(lk))
+			return PTR_ERR(lk);
+		err = tcpfo_lock_hash(tn, lk, &sf->info, extack);
+		if (err) {
+			if (fresh)
+				tcpfo_lock_free(tn, lk, NULL);
 			return err;
+		}
+		if (!lk->locked) {
+			/* Counted first: the hooks test it before the flag. */
+			atomic_inc(&tt->locked);
+			WRITE_ONCE(lk->locked, true);
+		}
+		return 0;
 	}
+	/*
+	 * Every record got its lock at import; one left without (an
+	 * UNLOCK of every flow that could not make it again) gets it now.
+	 */
+	if (atomic_read(&tn->standby.count) > atomic_read(&tt->count)) {
+		xa_for_each(&tn->standby.by_id, index, sf) {
+			if (xa_load(&tt->by_id, index))
+				continue;
+			err = tcpfo_takeover_prepare(tn, &sf->info, extack);
+			if (err)
+				return err;
+		}
+	}
+	WRITE_ONCE(tt->all, true);
 	return 0;
 }
 
@@ -352,10 +498,10 @@ bool tcpfo_takeover_seen(struct tcpfo_net *tn, unsigned long id,
 	struct tcpfo_lock *lk;
 	unsigned int i;
 
-	if (!atomic_read(&tn->takeover.count))
+	if (!tcpfo_takeover_active(&tn->takeover))
 		return false;
 	lk = xa_load(&tn->takeover.by_id, id);
-	if (!lk)
+	if (!lk || !tcpfo_lock_is_locked(&tn->takeover, lk))
 		return false;
 	spin_lock_bh(&lk->lock);
 	memcpy(seen, lk->seen, sizeof(lk->seen));
@@ -380,7 +526,7 @@ static int tcpfo_locked_flow(struct tcpfo_net *tn, unsigned long id,
 			     struct netlink_ext_ack *extack)
 {
 	*lk = xa_load(&tn->takeover.by_id, id);
-	if (!*lk) {
+	if (!*lk || !tcpfo_lock_is_locked(&tn->takeover, *lk)) {
 		NL_SET_ERR_MSG(extack, "no locked flow with this id");
 		return -ENOENT;
 	}
@@ -549,6 +695,8 @@ int tcpfo_takeover_probe(struct tcpfo_net *tn, bool all, unsigned long id,
 	}
 	/* Every flow gets its chance; the first failure is reported. */
 	xa_for_each(&tn->takeover.by_id, index, lk) {
+		if (!tcpfo_lock_is_locked(&tn->takeover, lk))
+			continue;
 		sf = xa_load(&tn->standby.by_id, index);
 		if (!sf)
 			continue;
@@ -726,7 +874,7 @@ int tcpfo_takeover_activate(struct tcpfo_net *tn, unsigned long id,
 		}
 	}
 	/* The server leg may have become known after the lock. */
-	err = tcpfo_lock_one(tn, fi, extack);
+	err = tcpfo_lock_hash(tn, lk, fi, extack);
 	if (err)
 		return err;
 
@@ -917,12 +1065,28 @@ int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
 
 	lockdep_assert_held(&tn->lock);
 	if (all) {
-		xa_for_each(&tn->takeover.by_id, index, lk)
+		struct tcpfo_lock_table *tt = &tn->takeover;
+		bool was_all = tt->all;
+
+		/*
+		 * Each lock goes with what it recorded and held, and a
+		 * record still stored gets a fresh one, unlocked: a later
+		 * TAKEOVER_LOCK starts from nothing seen.
+		 */
+		WRITE_ONCE(tt->all, false);
+		xa_for_each(&tt->by_id, index, lk) {
+			if (!was_all && !lk->locked)
+				continue;
 			tcpfo_lock_free(tn, lk, NULL);
+			sf = xa_load(&tn->standby.by_id, index);
+			/* Without memory, TAKEOVER_LOCK makes it. */
+			if (sf)
+				tcpfo_takeover_prepare(tn, &sf->info, NULL);
+		}
 		return 0;
 	}
 	lk = xa_load(&tn->takeover.by_id, id);
-	if (!lk) {
+	if (!lk || !tcpfo_lock_is_locked(&tn->takeover, lk)) {
 		NL_SET_ERR_MSG(extack, "no locked flow with this id");
 		return -ENOENT;
 	}

@@ -6,10 +6,14 @@
  *
  * A lock is one object per standby flow id, reachable from the L1 tuple
  * and (if known) the L2 tuple through its own rhashtable, and by id
- * through an xarray. Membership changes only in genl doits, under
- * tcpfo_net.lock; the hooks look tuples up under RCU and record into the
- * lock's seen data under lock->lock. Locks are freed with kfree_rcu(). The
- * seen data lives in the lock, not in the standby record, so a record
+ * through an xarray. It is made, and its tuples hashed, when the record
+ * is imported (tcpfo_takeover_prepare()), unlocked: so TAKEOVER_LOCK of
+ * every flow is one flag (tcpfo_lock_table.all), whatever the number of
+ * flows, and a takeover pays for no allocation or hashing. Membership
+ * changes only in genl doits, under tcpfo_net.lock; the hooks look tuples
+ * up under RCU, only while something is locked, and record into a locked
+ * lock's seen data under lock->lock. Locks are freed with kfree_rcu().
+ * The seen data lives in the lock, not in the standby record, so a record
  * replaced by FLOW_IMPORT keeps what its peers revealed.
  */
 #ifndef _TCPFO_TAKEOVER_H
@@ -82,6 +86,8 @@ struct tcpfo_lock {
 	/* Under tcpfo_net.lock. */
 	bool			hashed[TCPFO_NR_LEGS];
 	bool			activated;
+	/* Locked by id (TAKEOVER_LOCK with this id); see tcpfo_lock_table.all. */
+	bool			locked;
 };
 
 static inline struct tcpfo_lock *tcpfo_lock_node_lock(struct tcpfo_lock_node *n)
@@ -92,9 +98,24 @@ static inline struct tcpfo_lock *tcpfo_lock_node_lock(struct tcpfo_lock_node *n)
 struct tcpfo_lock_table {
 	struct rhashtable	ht;	/* tcpfo_tuple -> tcpfo_lock_node */
 	struct xarray		by_id;	/* standby flow id -> tcpfo_lock */
-	atomic_t		count;	/* locked flows; 0: hooks skip it all */
+	atomic_t		count;	/* locks (one per standby flow) */
+	atomic_t		locked;	/* locks with @locked set */
+	/* Every lock is locked (TAKEOVER_LOCK without a flow). */
+	bool			all;
 	bool			ht_ready;
 };
+
+/* Whether anything is locked: if not, the hooks skip it all. */
+static inline bool tcpfo_takeover_active(const struct tcpfo_lock_table *tt)
+{
+	return READ_ONCE(tt->all) || atomic_read(&tt->locked);
+}
+
+static inline bool tcpfo_lock_is_locked(const struct tcpfo_lock_table *tt,
+					const struct tcpfo_lock *lk)
+{
+	return READ_ONCE(lk->locked) || READ_ONCE(tt->all);
+}
 
 int tcpfo_takeover_init(struct tcpfo_net *tn);
 /*
@@ -131,6 +152,26 @@ struct tcpfo_resume {
 	bool	ts_sent_valid[TCPFO_NR_LEGS];
 	bool	ts_recent_valid[TCPFO_NR_LEGS];
 };
+
+/*
+ * A standby record was stored (FLOW_IMPORT): make its lock if it has none
+ * and hash the tuples the record knows, unlocked. The latest import owns a
+ * tuple: a lock of another record holding it loses it unless that one is
+ * locked (a flow that closed and a new one on the same tuple, whose record
+ * came before the old one's removal). -ENOMEM only. Caller holds
+ * tn->lock.
+ */
+int tcpfo_takeover_prepare(struct tcpfo_net *tn,
+			   const struct tcpfo_flow_info *fi,
+			   struct netlink_ext_ack *extack);
+/*
+ * The standby record @id was removed (FLOW_FORGET): its lock goes unless
+ * it is locked (an UNLOCK frees it). @all: every record was removed.
+ * Caller holds tn->lock.
+ */
+void tcpfo_takeover_forget(struct tcpfo_net *tn, bool all, unsigned long id);
+/* TAKEOVER_LOCKED of the status: how many flows are locked. */
+unsigned int tcpfo_takeover_locked_count(struct tcpfo_net *tn);
 
 /*
  * The operations behind the TAKEOVER_* commands. Caller holds

@@ -180,6 +180,36 @@ static int tcpfo_neigh_ready(struct dst_entry *dst, const void *daddr)
 	return err;
 }
 
+void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
+{
+	struct dst_entry *dst;
+
+	if (family == AF_INET) {
+		struct flowi4 fl4 = {
+			.daddr		= daddr->ip,
+			.flowi4_proto	= IPPROTO_TCP,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt))
+			return;
+		tcpfo_neigh_ready(&rt->dst, &daddr->ip);
+		ip_rt_put(rt);
+		return;
+	}
+	{
+		struct flowi6 fl6 = {
+			.daddr		= daddr->in6,
+			.flowi6_proto	= IPPROTO_TCP,
+		};
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (!dst->error)
+			tcpfo_neigh_ready(dst, &daddr->in6);
+		dst_release(dst);
+	}
+}
+
 static int tcpfo_release_send_v4(struct net *net,
 				 const struct tcpfo_release *rel)
 {

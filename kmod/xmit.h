@@ -69,6 +69,17 @@ void tcpfo_release_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
  */
 int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
 
+/*
+ * Start resolving the link-layer address of the next hop to @daddr unless
+ * it is known. The standby does it when a flow's record arrives, so a
+ * takeover's first probes need not wait for it (a probe goes only to a
+ * resolved neighbour, and a lost ARP request or neighbour solicitation is
+ * resent only after a second). The request goes from this host's own
+ * address on that way; nothing is sent to @daddr itself. Without a route,
+ * nothing happens. Process context.
+ */
+void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr);
+
 /* A segment from the leg's local end to its peer; the caller fills in the rest. */
 static inline void tcpfo_seg_to_peer(struct tcpfo_release *seg, u8 family,
 			      const struct tcpfo_leg *leg)

@@ -33,6 +33,14 @@
  *                                  win=W] [tsval=V tsecr=E]" (F: ack syn fin
  *                                  rst ts joined by '+', or none)
  *   tcpfo-nlprobe takeover-status  "locked N dropped N probes N resets N"
+ *   tcpfo-nlprobe import ID CLIENT CPORT VIP VPORT [COUNT]
+ *                                  FLOW_IMPORT of a bare standby record (the
+ *                                  L1 tuple, an established state, client
+ *                                  ISN 1000); with COUNT, records ID.. for
+ *                                  client ports CPORT.. (one socket). Prints
+ *                                  "ERRNO [extack]" of the first failure or
+ *                                  "0"
+ *   tcpfo-nlprobe forget [ID]      FLOW_FORGET (every standby flow without ID)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -743,6 +751,74 @@ static int run_takeover(int argc, char **argv)
 	return 0;
 }
 
+/* import ID CLIENT CPORT VIP VPORT [COUNT]: see the header. */
+static int run_import(int argc, char **argv)
+{
+	unsigned long long id = strtoull(argv[2], NULL, 0);
+	unsigned long cport = strtoul(argv[4], NULL, 0);
+	unsigned long vport = strtoul(argv[6], NULL, 0);
+	unsigned long count = argc > 7 ? strtoul(argv[7], NULL, 0) : 1;
+	unsigned char caddr[16], vaddr[16];
+	uint16_t family = AF_INET;
+	size_t alen = 4;
+	char why[512];
+	struct msg m;
+
+	if (inet_pton(AF_INET, argv[3], caddr) != 1) {
+		family = AF_INET6;
+		alen = 16;
+	}
+	if (inet_pton(family, argv[3], caddr) != 1 ||
+	    inet_pton(family, argv[5], vaddr) != 1 || !cport || !vport ||
+	    !count || cport + count - 1 > 65535 || vport > 65535) {
+		fprintf(stderr, "tcpfo-nlprobe: import: bad address, port or count\n");
+		return 2;
+	}
+	for (unsigned long i = 0; i < count; i++) {
+		struct nlattr *n;
+		int e;
+
+		msg_init(&m, family_id, 0, TCPFO_CMD_FLOW_IMPORT);
+		n = nest_start(&m, TCPFO_A_FLOW);
+		put_u64(&m, TCPFO_FLOW_A_ID, id + i);
+		put_u16(&m, TCPFO_FLOW_A_FAMILY, family);
+		put(&m, TCPFO_FLOW_A_CLIENT_ADDR, caddr, alen);
+		put_u16(&m, TCPFO_FLOW_A_CLIENT_PORT, (uint16_t)(cport + i));
+		put(&m, TCPFO_FLOW_A_VIP, vaddr, alen);
+		put_u16(&m, TCPFO_FLOW_A_VPORT, (uint16_t)vport);
+		put(&m, TCPFO_FLOW_A_STATE, &(uint8_t){ TCPFO_FLOW_ESTABLISHED }, 1);
+		put(&m, TCPFO_FLOW_A_SERVICE, "t", 2);
+		put_u32(&m, TCPFO_FLOW_A_CLIENT_ISN, 1000);
+		nest_end(&m, n);
+		e = xfer(&m, why, sizeof(why));
+		if (e) {
+			printf("%s%s%s\n", ename(e), why[0] ? " " : "", why);
+			return 0;
+		}
+	}
+	printf("0\n");
+	return 0;
+}
+
+/* forget [ID]: FLOW_FORGET; prints "ERRNO [extack]". */
+static int run_forget(int argc, char **argv)
+{
+	struct nlattr *n;
+	char why[512];
+	struct msg m;
+	int e;
+
+	msg_init(&m, family_id, 0, TCPFO_CMD_FLOW_FORGET);
+	if (argc > 2) {
+		n = nest_start(&m, TCPFO_A_FLOW);
+		put_u64(&m, TCPFO_FLOW_A_ID, strtoull(argv[2], NULL, 0));
+		nest_end(&m, n);
+	}
+	e = xfer(&m, why, sizeof(why));
+	printf("%s%s%s\n", ename(e), why[0] ? " " : "", why);
+	return 0;
+}
+
 /* Calls @fn for every attribute nested in @nest. */
 #define for_each_nested(a, nest, rem)						\
 	for (rem = (nest)->nla_len - NLA_HDRLEN,					\
@@ -1065,7 +1141,8 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "usage: tcpfo-nlprobe malformed | fuzz N SEED | errno CMD | watch-standby FILE |\n"
 				"       lock [ID] | probe [ID] | activate ID C2S S2C | unlock [ID [reset]] |\n"
-				"       seen | takeover-status\n");
+				"       seen | takeover-status | import ID CLIENT CPORT VIP VPORT [COUNT] |\n"
+				"       forget [ID]\n");
 		return 2;
 	}
 	nl_fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
@@ -1098,6 +1175,10 @@ int main(int argc, char **argv)
 		return run_seen();
 	if (!strcmp(argv[1], "takeover-status") && argc == 2)
 		return run_takeover_status();
+	if (!strcmp(argv[1], "import") && (argc == 7 || argc == 8))
+		return run_import(argc, argv);
+	if (!strcmp(argv[1], "forget") && argc <= 3)
+		return run_forget(argc, argv);
 	fprintf(stderr, "tcpfo-nlprobe: bad arguments\n");
 	return 2;
 }

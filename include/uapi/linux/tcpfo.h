@@ -108,7 +108,10 @@
  *	a TCPFO_A_FLOW nest with ID, FAMILY, STATE, SERVICE, the L1 tuple and
  *	CLIENT_ISN (required), and whatever else the primary knows: the L2
  *	tuple, ISNs, MSS, WSCALE, OPTS, RELEASED_*, FIN_*, *_RIGHT_EDGE,
- *	*_TS_SENT, *_TS_RECENT. Standby flows are stored, not acted on.
+ *	*_TS_SENT, *_TS_RECENT. Standby flows are stored, not acted on; their
+ *	tuples are indexed for TAKEOVER_LOCK (the latest import of a tuple
+ *	holds it, unless another flow holding it is locked). ENOMEM if the
+ *	index cannot take it; the flow's record is dropped then.
  * @TCPFO_CMD_FLOW_FORGET: (admin) removes the standby flow with the
  *	TCPFO_FLOW_A_ID of the TCPFO_A_FLOW nest (ENOENT if none), or every
  *	standby flow when the request has no TCPFO_A_FLOW.
@@ -132,7 +135,11 @@
  *	dropped), so no socket and no listener sees it and the stack sends
  *	no RST; an RST leaving
  *	(LOCAL_OUT) on a locked tuple is dropped too. Locking a locked flow
- *	is a no-op (what it recorded is kept).
+ *	is a no-op (what it recorded is kept). Locking every flow costs the
+ *	same whatever their number (the tuples are indexed at FLOW_IMPORT)
+ *	and also covers a record imported later, until UNLOCK without a
+ *	flow. EEXIST if one of the flow's tuples is held by another locked
+ *	flow (locking one flow).
  * @TCPFO_CMD_TAKEOVER_PROBE: (admin) for the locked flow with the ID of a
  *	TCPFO_A_FLOW nest, or for every locked flow: on each leg whose peer
  *	has not answered since the lock (TCPFO_SEEN_ACK not set), sends the
@@ -174,8 +181,8 @@
  *	that answered gets an RST at its revealed receive point, and the
  *	status counter TCPFO_A_TAKEOVER_RESETS goes up (an activated flow's
  *	tracked flow is reset as well). Without a nest every lock is lifted
- *	and the standby records are kept (takeover aborted). ENOENT if the
- *	flow is not locked.
+ *	and the standby records are kept (takeover aborted; what the locks
+ *	recorded and held is dropped). ENOENT if the flow is not locked.
  * @TCPFO_CMD_FENCE_LIFT: (admin) every fenced flow's orphaned sockets
  *	(those no process holds any more) are closed without sending
  *	anything, and the fenced flows are freed now rather than at
