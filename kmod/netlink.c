@@ -1289,6 +1289,7 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	struct tcpfo_nl_l1 t1;
 	struct nlattr *nest;
 	unsigned long id;
+	bool existed;
 	u8 state;
 	int err;
 
@@ -1398,17 +1399,18 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 
 	id = fi->id;
 	mutex_lock(&tn->lock);
+	existed = xa_load(&tn->standby.by_id, id);
 	err = tcpfo_standby_store(tn, sf);
 	if (err == -ENOSPC)
 		NL_SET_ERR_MSG(extack, "standby flow table full (max_flows)");
-	/* Stored: @sf is the table's now, valid under tn->lock. */
-	if (!err) {
-		err = tcpfo_takeover_prepare(tn, fi, extack);
-		/* A record without its lock would escape TAKEOVER_LOCK. */
-		if (err) {
-			tcpfo_standby_forget(tn, id);
-			tcpfo_takeover_forget(tn, false, id);
-		}
+	/*
+	 * Stored: @sf is the table's now, valid under tn->lock. A new flow
+	 * whose lock cannot be made is refused; a known one keeps its new
+	 * record, and TAKEOVER_LOCK makes the lock.
+	 */
+	if (!err && tcpfo_takeover_prepare(tn, sf, extack) && !existed) {
+		tcpfo_standby_forget(tn, id);
+		err = -ENOMEM;
 	}
 	mutex_unlock(&tn->lock);
 	return err;

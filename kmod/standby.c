@@ -32,6 +32,7 @@ int tcpfo_standby_store(struct tcpfo_net *tn, struct tcpfo_standby_flow *sf)
 		kfree(sf);
 		return -ENOSPC;
 	}
+	sf->import_seq = ++st->import_seq;
 	old = xa_store(&st->by_id, sf->info.id, sf, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		kfree(sf);

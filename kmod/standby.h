@@ -21,12 +21,14 @@ struct tcpfo_standby_flow {
 	/* When the primary read the TSvals (ktime_get_ns(), this host). */
 	u64			ts_sampled_ns;
 	u32			ts_age_ms;	/* at import (TCPFO_FLOW_A_TS_AGE) */
+	u64			import_seq;	/* set by tcpfo_standby_store() */
 	struct tcpfo_flow_info	info;	/* info.id: the primary's id */
 };
 
 struct tcpfo_standby_table {
 	struct xarray	by_id;
 	atomic_t	count;
+	u64		import_seq;	/* the last import's; under tn->lock */
 };
 
 void tcpfo_standby_init(struct tcpfo_net *tn);

@@ -51,6 +51,8 @@ int tcpfo_takeover_init(struct tcpfo_net *tn)
 	atomic_set(&tt->count, 0);
 	atomic_set(&tt->locked, 0);
 	tt->all = false;
+	tt->unprepared = false;
+	INIT_LIST_HEAD(&tt->pending);
 	err = rhashtable_init(&tt->ht, &tcpfo_lock_rht_params);
 	if (err)
 		return err;
@@ -241,10 +243,14 @@ static void tcpfo_lock_free(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 	else
 		__skb_queue_purge(&lk->held);
 	spin_unlock_bh(&lk->lock);
+	if (lk->on_pending)
+		list_del(&lk->pending);
 	xa_erase(&tt->by_id, lk->id);
-	atomic_dec(&tt->count);
 	if (lk->locked)
 		atomic_dec(&tt->locked);
+	/* Every flow was locked and none is left: the takeover is over. */
+	if (atomic_dec_and_test(&tt->count))
+		smp_store_release(&tt->all, false);
 	/* A hook on another CPU may be recording into it. */
 	kfree_rcu(lk, rcu);
 }
@@ -258,14 +264,14 @@ static bool tcpfo_leg_known(const struct tcpfo_flow_info *fi,
 
 /* The lock of @id, made (unlocked, nothing hashed) if it has none. */
 static struct tcpfo_lock *tcpfo_lock_get(struct tcpfo_net *tn,
-					 unsigned long id, bool *fresh,
+					 const struct tcpfo_standby_flow *sf,
 					 struct netlink_ext_ack *extack)
 {
 	struct tcpfo_lock_table *tt = &tn->takeover;
+	unsigned long id = sf->info.id;
 	struct tcpfo_lock *lk;
 	int err;
 
-	*fresh = false;
 	lk = xa_load(&tt->by_id, id);
 	if (lk)
 		return lk;
@@ -277,6 +283,7 @@ static struct tcpfo_lock *tcpfo_lock_get(struct tcpfo_net *tn,
 	spin_lock_init(&lk->lock);
 	__skb_queue_head_init(&lk->held);
 	lk->id = id;
+	lk->import_seq = sf->import_seq;
 	err = xa_err(xa_store(&tt->by_id, id, lk, GFP_KERNEL));
 	if (err) {
 		kfree(lk);
@@ -284,8 +291,18 @@ static struct tcpfo_lock *tcpfo_lock_get(struct tcpfo_net *tn,
 		return ERR_PTR(err);
 	}
 	atomic_inc(&tt->count);
-	*fresh = true;
 	return lk;
+}
+
+/* Put @lk on the pending list (a leg its record knows is not hashed). */
+static void tcpfo_lock_pending(struct tcpfo_lock_table *tt,
+			       struct tcpfo_lock *lk, bool pending)
+{
+	if (pending && !lk->on_pending)
+		list_add_tail(&lk->pending, &tt->pending);
+	else if (!pending && lk->on_pending)
+		list_del(&lk->pending);
+	lk->on_pending = pending;
 }
 
 static void tcpfo_lock_unhash(struct tcpfo_lock_table *tt,
@@ -298,9 +315,10 @@ static void tcpfo_lock_unhash(struct tcpfo_lock_table *tt,
 }
 
 /*
- * Hash leg @legid's tuple for @lk. A tuple another lock holds is taken
- * from it if that lock is not locked: the caller's record is the newer
- * (see tcpfo_takeover_prepare()). Caller holds tn->lock.
+ * Hash leg @legid's tuple for @lk. A tuple another lock holds goes to the
+ * later import (see tcpfo_takeover_prepare()) unless the holder is
+ * locked; a lock that loses one goes on the pending list. -EEXIST if @lk
+ * does not get it. Caller holds tn->lock.
  */
 static int tcpfo_lock_hash_leg(struct tcpfo_lock_table *tt,
 			       struct tcpfo_lock *lk, unsigned int legid)
@@ -317,9 +335,11 @@ static int tcpfo_lock_hash_leg(struct tcpfo_lock_table *tt,
 		if (!other)
 			return -EEXIST;
 		olk = tcpfo_lock_node_lock(other);
-		if (olk == lk || tcpfo_lock_is_locked(tt, olk))
+		if (olk == lk || tcpfo_lock_is_locked(tt, olk) ||
+		    lk->import_seq <= olk->import_seq)
 			return -EEXIST;
 		tcpfo_lock_unhash(tt, olk, other->leg);
+		tcpfo_lock_pending(tt, olk, true);
 		err = rhashtable_lookup_insert_fast(&tt->ht, &node->rhead,
 						    tcpfo_lock_rht_params);
 	}
@@ -331,19 +351,21 @@ static int tcpfo_lock_hash_leg(struct tcpfo_lock_table *tt,
 
 /*
  * Bring @lk up to the record @fi: hash the legs the record knows and the
- * lock does not hold yet. While the lock is not locked, what the hook
- * copies from the record (the peer, its window scale) follows the record,
- * and a leg whose tuple changed is hashed again; once locked, what it
- * holds stays. Caller holds tn->lock.
+ * lock does not hold yet, each on its own (a leg that cannot be hashed
+ * leaves the lock on the pending list, tried again at TAKEOVER_LOCK of
+ * every flow). While the lock is not locked, what the hook copies from
+ * the record (the peer, its window scale) follows the record, and a leg
+ * whose tuple changed is hashed again; once locked, what it holds stays.
+ * Returns the first error. Caller holds tn->lock.
  */
 static int tcpfo_lock_hash(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 			   const struct tcpfo_flow_info *fi,
 			   struct netlink_ext_ack *extack)
 {
 	struct tcpfo_lock_table *tt = &tn->takeover;
-	bool locked = tcpfo_lock_is_locked(tt, lk);
+	bool locked = tcpfo_lock_is_locked(tt, lk), missing = false;
 	unsigned int i;
-	int err;
+	int ret = 0, err;
 
 	for (i = 0; i < TCPFO_NR_LEGS; i++) {
 		const struct tcpfo_leg *leg = &fi->leg[i];
@@ -359,60 +381,67 @@ static int tcpfo_lock_hash(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 				 leg->peer_port);
 		if (lk->hashed[i] && memcmp(&key, &node->key, sizeof(key)))
 			tcpfo_lock_unhash(tt, lk, i);
-		lk->peer_addr[i] = leg->peer_addr;
-		lk->peer_port[i] = leg->peer_port;
-		WRITE_ONCE(lk->peer_wscale[i],
-			   tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
-			   leg->peer_wscale : 0);
+		if (!locked) {
+			lk->peer_addr[i] = leg->peer_addr;
+			lk->peer_port[i] = leg->peer_port;
+			lk->peer_wscale[i] =
+				tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
+				leg->peer_wscale : 0;
+		}
 		if (lk->hashed[i])
 			continue;
+		if (locked) {
+			/* Set before the tuple is visible to the hook. */
+			lk->peer_addr[i] = leg->peer_addr;
+			lk->peer_port[i] = leg->peer_port;
+			lk->peer_wscale[i] =
+				tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
+				leg->peer_wscale : 0;
+		}
 		node->leg = i;
 		node->key = key;
 		err = tcpfo_lock_hash_leg(tt, lk, i);
-		/* The peer's first probe will not wait for its neighbour. */
-		if (!err)
+		if (!err) {
+			/* The peer's first probe will not wait for its neighbour. */
 			tcpfo_neigh_warm(tn->net, fi->family, &leg->peer_addr);
-		if (err) {
-			/* extack messages are static strings in 6.1. */
-			if (err != -EEXIST)
-				NL_SET_ERR_MSG(extack,
-					       "cannot hash a tuple of the flow");
-			else if (i == TCPFO_L1)
-				NL_SET_ERR_MSG(extack,
-					       "the client tuple is locked for another flow");
-			else
-				NL_SET_ERR_MSG(extack,
-					       "the server tuple is locked for another flow");
-			return err;
+			continue;
 		}
+		missing = true;
+		if (ret)
+			continue;
+		ret = err;
+		/* extack messages are static strings in 6.1. */
+		if (err != -EEXIST)
+			NL_SET_ERR_MSG(extack, "cannot hash a tuple of the flow");
+		else if (i == TCPFO_L1)
+			NL_SET_ERR_MSG(extack,
+				       "the client tuple is held by another flow");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "the server tuple is held by another flow");
 	}
-	return 0;
+	tcpfo_lock_pending(tt, lk, missing);
+	return ret;
 }
 
 int tcpfo_takeover_prepare(struct tcpfo_net *tn,
-			   const struct tcpfo_flow_info *fi,
+			   const struct tcpfo_standby_flow *sf,
 			   struct netlink_ext_ack *extack)
 {
 	struct tcpfo_lock *lk;
-	bool fresh;
-	int err;
 
 	lockdep_assert_held(&tn->lock);
-	lk = tcpfo_lock_get(tn, fi->id, &fresh, extack);
-	if (IS_ERR(lk))
+	lk = tcpfo_lock_get(tn, sf, extack);
+	if (IS_ERR(lk)) {
+		/* TAKEOVER_LOCK of every flow looks for it. */
+		tn->takeover.unprepared = true;
 		return PTR_ERR(lk);
-	err = tcpfo_lock_hash(tn, lk, fi, NULL);
-	/*
-	 * A tuple a locked lock holds stays unhashed here: TAKEOVER_LOCK
-	 * and ACTIVATE of this flow report it.
-	 */
-	if (err == -EEXIST)
-		return 0;
-	if (err && fresh)
-		tcpfo_lock_free(tn, lk, NULL);
-	if (err)
-		NL_SET_ERR_MSG(extack, "cannot prepare the flow's takeover lock");
-	return err;
+	}
+	/* This import is the latest of its tuples. */
+	lk->import_seq = sf->import_seq;
+	/* A tuple it could not get is tried again at TAKEOVER_LOCK. */
+	tcpfo_lock_hash(tn, lk, &sf->info, NULL);
+	return 0;
 }
 
 void tcpfo_takeover_forget(struct tcpfo_net *tn, bool all, unsigned long id)
@@ -441,14 +470,44 @@ unsigned int tcpfo_takeover_locked_count(struct tcpfo_net *tn)
 				    atomic_read(&tt->locked);
 }
 
+/*
+ * Before every flow is locked: a record left without its lock gets one,
+ * and the locks on the pending list try their missing tuples again (one
+ * held by a lock that has gone since is free now). Caller holds tn->lock.
+ */
+static int tcpfo_lock_catch_up(struct tcpfo_net *tn,
+			       struct netlink_ext_ack *extack)
+{
+	struct tcpfo_lock_table *tt = &tn->takeover;
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_lock *lk, *next;
+	unsigned long index;
+	int err;
+
+	if (tt->unprepared) {
+		tt->unprepared = false;
+		xa_for_each(&tn->standby.by_id, index, sf) {
+			if (xa_load(&tt->by_id, index))
+				continue;
+			err = tcpfo_takeover_prepare(tn, sf, extack);
+			if (err)
+				return err;
+		}
+	}
+	list_for_each_entry_safe(lk, next, &tt->pending, pending) {
+		sf = xa_load(&tn->standby.by_id, lk->id);
+		if (sf)
+			tcpfo_lock_hash(tn, lk, &sf->info, NULL);
+	}
+	return 0;
+}
+
 int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 			struct netlink_ext_ack *extack)
 {
 	struct tcpfo_lock_table *tt = &tn->takeover;
 	struct tcpfo_standby_flow *sf;
 	struct tcpfo_lock *lk;
-	unsigned long index;
-	bool fresh;
 	int err;
 
 	lockdep_assert_held(&tn->lock);
@@ -458,36 +517,24 @@ int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 			NL_SET_ERR_MSG(extack, "no standby flow with this id");
 			return -ENOENT;
 		}
-		lk = tcpfo_lock_get(tn, id, &fresh, extack);
+		lk = tcpfo_lock_get(tn, sf, extack);
 		if (IS_ERR(lk))
 			return PTR_ERR(lk);
+		/* A tuple it did not get stays pending. */
 		err = tcpfo_lock_hash(tn, lk, &sf->info, extack);
-		if (err) {
-			if (fresh)
-				tcpfo_lock_free(tn, lk, NULL);
+		if (err)
 			return err;
-		}
 		if (!lk->locked) {
 			/* Counted first: the hooks test it before the flag. */
 			atomic_inc(&tt->locked);
-			WRITE_ONCE(lk->locked, true);
+			smp_store_release(&lk->locked, true);
 		}
 		return 0;
 	}
-	/*
-	 * Every record got its lock at import; one left without (an
-	 * UNLOCK of every flow that could not make it again) gets it now.
-	 */
-	if (atomic_read(&tn->standby.count) > atomic_read(&tt->count)) {
-		xa_for_each(&tn->standby.by_id, index, sf) {
-			if (xa_load(&tt->by_id, index))
-				continue;
-			err = tcpfo_takeover_prepare(tn, &sf->info, extack);
-			if (err)
-				return err;
-		}
-	}
-	WRITE_ONCE(tt->all, true);
+	err = tcpfo_lock_catch_up(tn, extack);
+	if (err)
+		return err;
+	smp_store_release(&tt->all, true);
 	return 0;
 }
 
@@ -1071,18 +1118,17 @@ int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
 		/*
 		 * Each lock goes with what it recorded and held, and a
 		 * record still stored gets a fresh one, unlocked: a later
-		 * TAKEOVER_LOCK starts from nothing seen.
+		 * TAKEOVER_LOCK starts from nothing seen. Made again once
+		 * all are gone, so the latest import of a tuple gets it
+		 * whatever the order.
 		 */
-		WRITE_ONCE(tt->all, false);
-		xa_for_each(&tt->by_id, index, lk) {
-			if (!was_all && !lk->locked)
-				continue;
-			tcpfo_lock_free(tn, lk, NULL);
-			sf = xa_load(&tn->standby.by_id, index);
-			/* Without memory, TAKEOVER_LOCK makes it. */
-			if (sf)
-				tcpfo_takeover_prepare(tn, &sf->info, NULL);
-		}
+		smp_store_release(&tt->all, false);
+		xa_for_each(&tt->by_id, index, lk)
+			if (was_all || lk->locked)
+				tcpfo_lock_free(tn, lk, NULL);
+		xa_for_each(&tn->standby.by_id, index, sf)
+			if (!xa_load(&tt->by_id, index))
+				tcpfo_takeover_prepare(tn, sf, NULL);
 		return 0;
 	}
 	lk = xa_load(&tn->takeover.by_id, id);

@@ -20,6 +20,7 @@
 #define _TCPFO_TAKEOVER_H
 
 #include <linux/atomic.h>
+#include <linux/list.h>
 #include <linux/rhashtable-types.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -88,6 +89,13 @@ struct tcpfo_lock {
 	bool			activated;
 	/* Locked by id (TAKEOVER_LOCK with this id); see tcpfo_lock_table.all. */
 	bool			locked;
+	/* Under tcpfo_net.lock: the record's import order (latest wins a
+	 * tuple), and whether a leg the record knows is not hashed (then on
+	 * tcpfo_lock_table.pending).
+	 */
+	bool			on_pending;
+	u64			import_seq;
+	struct list_head	pending;
 };
 
 static inline struct tcpfo_lock *tcpfo_lock_node_lock(struct tcpfo_lock_node *n)
@@ -100,9 +108,16 @@ struct tcpfo_lock_table {
 	struct xarray		by_id;	/* standby flow id -> tcpfo_lock */
 	atomic_t		count;	/* locks (one per standby flow) */
 	atomic_t		locked;	/* locks with @locked set */
-	/* Every lock is locked (TAKEOVER_LOCK without a flow). */
+	/*
+	 * Every lock is locked (TAKEOVER_LOCK without a flow), until UNLOCK
+	 * without a flow or the last lock goes.
+	 */
 	bool			all;
 	bool			ht_ready;
+	/* Under tcpfo_net.lock: locks missing a tuple their record knows. */
+	struct list_head	pending;
+	/* Under tcpfo_net.lock: a record may have no lock (out of memory). */
+	bool			unprepared;
 };
 
 /* Whether anything is locked: if not, the hooks skip it all. */
@@ -111,10 +126,14 @@ static inline bool tcpfo_takeover_active(const struct tcpfo_lock_table *tt)
 	return READ_ONCE(tt->all) || atomic_read(&tt->locked);
 }
 
+/*
+ * Acquire: a hook that sees a lock locked sees what was set before it was
+ * (the peer, its window scale).
+ */
 static inline bool tcpfo_lock_is_locked(const struct tcpfo_lock_table *tt,
 					const struct tcpfo_lock *lk)
 {
-	return READ_ONCE(lk->locked) || READ_ONCE(tt->all);
+	return smp_load_acquire(&lk->locked) || smp_load_acquire(&tt->all);
 }
 
 int tcpfo_takeover_init(struct tcpfo_net *tn);
@@ -132,7 +151,7 @@ void tcpfo_takeover_exit(struct tcpfo_net *tn);
 #define TCPFO_TAKEOVER_PASS	(~0U)
 
 /*
- * From the hooks, only when tn->takeover.count is not 0: a segment on a
+ * From the hooks, only while tcpfo_takeover_active(): a segment on a
  * locked tuple arriving (recorded, NF_DROP) or a socket's RST leaving
  * (NF_DROP). TCPFO_TAKEOVER_PASS for everything else. Under RCU.
  */
@@ -153,16 +172,20 @@ struct tcpfo_resume {
 	bool	ts_recent_valid[TCPFO_NR_LEGS];
 };
 
+struct tcpfo_standby_flow;
+
 /*
  * A standby record was stored (FLOW_IMPORT): make its lock if it has none
- * and hash the tuples the record knows, unlocked. The latest import owns a
- * tuple: a lock of another record holding it loses it unless that one is
- * locked (a flow that closed and a new one on the same tuple, whose record
- * came before the old one's removal). -ENOMEM only. Caller holds
+ * and hash the tuples the record knows, unlocked. The latest import holds
+ * a tuple: a lock of another record holding it loses it unless that one
+ * is locked (a flow that closed and a new one on the same tuple, whose
+ * record came before the old one's removal). A tuple not hashed now is
+ * tried again at TAKEOVER_LOCK of every flow. -ENOMEM only (no lock could
+ * be made; TAKEOVER_LOCK of every flow tries again). Caller holds
  * tn->lock.
  */
 int tcpfo_takeover_prepare(struct tcpfo_net *tn,
-			   const struct tcpfo_flow_info *fi,
+			   const struct tcpfo_standby_flow *sf,
 			   struct netlink_ext_ack *extack);
 /*
  * The standby record @id was removed (FLOW_FORGET): its lock goes unless

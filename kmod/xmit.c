@@ -180,6 +180,42 @@ static int tcpfo_neigh_ready(struct dst_entry *dst, const void *daddr)
 	return err;
 }
 
+/*
+ * At most this many resolutions started per second by tcpfo_neigh_warm()
+ * (all namespaces): a full sync of flows whose clients are on the
+ * standby's own segment must not send a burst of thousands of ARP
+ * requests. One not started now is started by the takeover's probe.
+ */
+#define TCPFO_WARM_PER_SEC	256
+
+static bool tcpfo_warm_allowed(void)
+{
+	static unsigned long since;
+	static unsigned int count;
+	unsigned long now = jiffies;
+
+	/* Callers are serialised per namespace only: approximate is fine. */
+	if (time_after(now, READ_ONCE(since) + HZ)) {
+		WRITE_ONCE(since, now);
+		WRITE_ONCE(count, 0);
+	}
+	if (READ_ONCE(count) >= TCPFO_WARM_PER_SEC)
+		return false;
+	WRITE_ONCE(count, READ_ONCE(count) + 1);
+	return true;
+}
+
+static void tcpfo_neigh_kick(struct dst_entry *dst, const void *daddr)
+{
+	struct neighbour *n = dst_neigh_lookup(dst, daddr);
+
+	if (!n)
+		return;
+	if (!(READ_ONCE(n->nud_state) & NUD_VALID) && tcpfo_warm_allowed())
+		neigh_event_send(n, NULL);
+	neigh_release(n);
+}
+
 void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 {
 	struct dst_entry *dst;
@@ -193,7 +229,7 @@ void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 
 		if (IS_ERR(rt))
 			return;
-		tcpfo_neigh_ready(&rt->dst, &daddr->ip);
+		tcpfo_neigh_kick(&rt->dst, &daddr->ip);
 		ip_rt_put(rt);
 		return;
 	}
@@ -205,7 +241,7 @@ void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 
 		dst = ip6_route_output(net, NULL, &fl6);
 		if (!dst->error)
-			tcpfo_neigh_ready(dst, &daddr->in6);
+			tcpfo_neigh_kick(dst, &daddr->in6);
 		dst_release(dst);
 	}
 }

@@ -75,8 +75,11 @@ int tcpfo_segment_send(struct tcpfo_net *tn, const struct tcpfo_release *rel);
  * takeover's first probes need not wait for it (a probe goes only to a
  * resolved neighbour, and a lost ARP request or neighbour solicitation is
  * resent only after a second). The request goes from this host's own
- * address on that way; nothing is sent to @daddr itself. Without a route,
- * nothing happens. Process context.
+ * address on that way (the route lookup has no source: the floating
+ * addresses are not this node's yet, so source-based policy routes are
+ * not followed); nothing is sent to @daddr itself. Without a route,
+ * nothing happens; at most 256 resolutions start per second. Process
+ * context.
  */
 void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr);
 

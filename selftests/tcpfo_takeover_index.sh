@@ -18,6 +18,13 @@
 #    TAKEOVER_LOCK starts from nothing seen;
 #  - FLOW_FORGET of an unlocked record removes its lock with it (a later
 #    record on its tuple is not hampered, and no stale lock holds it);
+#  - a record that lost its tuple to a later import gets it back at
+#    TAKEOVER_LOCK once that later record is gone (else its segments
+#    would reach the stack, which answers RST);
+#  - UNLOCK of every flow makes the locks again without changing who
+#    holds a tuple: the latest import, whatever the ids' order;
+#  - once the last lock is gone (each flow unlocked by id, as a takeover
+#    does), records imported later are not locked;
 #  - with 2,000 records, TAKEOVER_LOCK of every flow takes no longer than
 #    of one (shown, not judged: timing under TCG is noisy; the bench
 #    measures the takeover).
@@ -90,6 +97,45 @@ expect 0 lock
 r=$(syn 40002)
 [ "$r" = 7 ] || fail "a forgotten record's tuple is still locked: curl $r"
 expect 0 unlock
+expect 0 forget
+
+# 102 takes the tuple of 101 (a later import), 101 takes it back (its
+# record imported again), 101 goes: at the lock 102 must hold it.
+expect 0 import 101 $CL 40001 $VIP $VP
+expect 0 import 102 $CL 40001 $VIP $VP
+expect 0 import 101 $CL 40001 $VIP $VP
+expect 0 forget 101
+expect 0 lock
+r=$(syn 40001)
+[ "$r" = 28 ] || fail "a record whose tuple came free again was not locked on it: curl $r"
+nl seen | grep -q '^seen 102 l1 flags=[a-z+]*syn segs=[1-9]' ||
+	fail "the SYN on the tuple that came free was not recorded as 102's"
+expect 0 unlock
+expect 0 forget
+
+# The later import has the lower id: after UNLOCK of every flow it still
+# holds the tuple.
+expect 0 import 110 $CL 40010 $VIP $VP
+expect 0 import 109 $CL 40010 $VIP $VP
+expect 0 lock
+expect 0 unlock
+expect 0 lock
+r=$(syn 40010)
+[ "$r" = 28 ] || fail "the tuple imported twice is not locked after UNLOCK and LOCK: curl $r"
+seen=$(nl seen)
+echo "$seen" | grep -q '^seen 109 l1 flags=[a-z+]*syn segs=[1-9]' ||
+	{ note "$seen"; fail "after UNLOCK and LOCK the tuple went to 110, not to the later import (109)"; }
+expect 0 unlock
+expect 0 forget
+
+# The last lock gone: no longer every flow locked.
+expect 0 import 120 $CL 40020 $VIP $VP
+expect 0 lock
+expect 0 unlock 120
+expect 0 import 121 $CL 40021 $VIP $VP
+r=$(syn 40021)
+[ "$r" = 7 ] || fail "after the last lock went, a record imported later is still locked: curl $r"
+[ "$(locked)" = 0 ] || fail "after the last lock went: status says $(locked) locked"
 expect 0 forget
 
 # Many records: LOCK of every flow and of one, timed (shown only).

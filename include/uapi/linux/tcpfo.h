@@ -138,8 +138,9 @@
  *	is a no-op (what it recorded is kept). Locking every flow costs the
  *	same whatever their number (the tuples are indexed at FLOW_IMPORT)
  *	and also covers a record imported later, until UNLOCK without a
- *	flow. EEXIST if one of the flow's tuples is held by another locked
- *	flow (locking one flow).
+ *	flow or until no locked flow is left. EEXIST if one of the flow's
+ *	tuples is held by another flow, locked or imported later (locking
+ *	one flow).
  * @TCPFO_CMD_TAKEOVER_PROBE: (admin) for the locked flow with the ID of a
  *	TCPFO_A_FLOW nest, or for every locked flow: on each leg whose peer
  *	has not answered since the lock (TCPFO_SEEN_ACK not set), sends the
