@@ -1408,7 +1408,8 @@ static int tcpfo_nl_flow_import(struct sk_buff *skb, struct genl_info *info)
 	 * whose lock cannot be made is refused; a known one keeps its new
 	 * record, and TAKEOVER_LOCK makes the lock.
 	 */
-	if (!err && tcpfo_takeover_prepare(tn, sf, extack) && !existed) {
+	if (!err && tcpfo_takeover_prepare(tn, sf, existed ? NULL : extack) &&
+	    !existed) {
 		tcpfo_standby_forget(tn, id);
 		err = -ENOMEM;
 	}

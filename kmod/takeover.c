@@ -534,7 +534,9 @@ int tcpfo_takeover_lock(struct tcpfo_net *tn, bool all, unsigned long id,
 	err = tcpfo_lock_catch_up(tn, extack);
 	if (err)
 		return err;
-	smp_store_release(&tt->all, true);
+	/* Without a lock there is nothing to lock (nor a last one to go). */
+	if (atomic_read(&tt->count))
+		smp_store_release(&tt->all, true);
 	return 0;
 }
 
@@ -1098,44 +1100,20 @@ static void tcpfo_resume_acks(struct tcpfo_net *tn, unsigned long id,
 	rcu_read_unlock();
 }
 
-int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
-			  unsigned long id, bool reset,
-			  struct netlink_ext_ack *extack)
+/*
+ * Lift one lock and forget its record. An activated flow, not reset, gets
+ * the segments held while locked and a resume ACK to each peer.
+ */
+static void tcpfo_unlock_one(struct net *net, struct tcpfo_net *tn,
+			     struct tcpfo_lock *lk, bool reset)
 {
-	struct tcpfo_standby_flow *sf;
-	struct tcpfo_lock *lk;
 	struct tcpfo_seen seen[TCPFO_NR_LEGS];
+	unsigned long id = lk->id;
+	struct tcpfo_standby_flow *sf;
 	struct sk_buff_head held;
-	unsigned long index;
 	unsigned int i;
 	bool activated;
 
-	lockdep_assert_held(&tn->lock);
-	if (all) {
-		struct tcpfo_lock_table *tt = &tn->takeover;
-		bool was_all = tt->all;
-
-		/*
-		 * Each lock goes with what it recorded and held, and a
-		 * record still stored gets a fresh one, unlocked: a later
-		 * TAKEOVER_LOCK starts from nothing seen. Made again once
-		 * all are gone, so the latest import of a tuple gets it
-		 * whatever the order.
-		 */
-		smp_store_release(&tt->all, false);
-		xa_for_each(&tt->by_id, index, lk)
-			if (was_all || lk->locked)
-				tcpfo_lock_free(tn, lk, NULL);
-		xa_for_each(&tn->standby.by_id, index, sf)
-			if (!xa_load(&tt->by_id, index))
-				tcpfo_takeover_prepare(tn, sf, NULL);
-		return 0;
-	}
-	lk = xa_load(&tn->takeover.by_id, id);
-	if (!lk || !tcpfo_lock_is_locked(&tn->takeover, lk)) {
-		NL_SET_ERR_MSG(extack, "no locked flow with this id");
-		return -ENOENT;
-	}
 	if (reset) {
 		sf = xa_load(&tn->standby.by_id, id);
 		if (sf)
@@ -1154,5 +1132,47 @@ int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
 		tcpfo_deliver_held(net, &held);
 		tcpfo_resume_acks(tn, id, seen);
 	}
+}
+
+int tcpfo_takeover_unlock(struct net *net, struct tcpfo_net *tn, bool all,
+			  unsigned long id, bool reset,
+			  struct netlink_ext_ack *extack)
+{
+	struct tcpfo_standby_flow *sf;
+	struct tcpfo_lock *lk;
+	unsigned long index;
+
+	lockdep_assert_held(&tn->lock);
+	if (all) {
+		struct tcpfo_lock_table *tt = &tn->takeover;
+		bool was_all = tt->all;
+
+		/*
+		 * Each lock goes with what it recorded and held, and a
+		 * record still stored gets a fresh one, unlocked: a later
+		 * TAKEOVER_LOCK starts from nothing seen. Made again once
+		 * all are gone, so the latest import of a tuple gets it
+		 * whatever the order. An activated flow is tracked now: it
+		 * resumes as UNLOCK of its id would make it, and its record
+		 * goes.
+		 */
+		smp_store_release(&tt->all, false);
+		xa_for_each(&tt->by_id, index, lk) {
+			if (lk->activated)
+				tcpfo_unlock_one(net, tn, lk, false);
+			else if (was_all || lk->locked)
+				tcpfo_lock_free(tn, lk, NULL);
+		}
+		xa_for_each(&tn->standby.by_id, index, sf)
+			if (!xa_load(&tt->by_id, index))
+				tcpfo_takeover_prepare(tn, sf, NULL);
+		return 0;
+	}
+	lk = xa_load(&tn->takeover.by_id, id);
+	if (!lk || !tcpfo_lock_is_locked(&tn->takeover, lk)) {
+		NL_SET_ERR_MSG(extack, "no locked flow with this id");
+		return -ENOENT;
+	}
+	tcpfo_unlock_one(net, tn, lk, reset);
 	return 0;
 }

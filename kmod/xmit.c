@@ -26,12 +26,15 @@
 
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/ratelimit.h>
 #include <linux/skbuff.h>
+#include <net/arp.h>
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/ndisc.h>
 #include <net/neighbour.h>
 #include <net/route.h>
 #include <net/tcp.h>
@@ -181,44 +184,41 @@ static int tcpfo_neigh_ready(struct dst_entry *dst, const void *daddr)
 }
 
 /*
- * At most this many resolutions started per second by tcpfo_neigh_warm()
- * (all namespaces): a full sync of flows whose clients are on the
- * standby's own segment must not send a burst of thousands of ARP
- * requests. One not started now is started by the takeover's probe.
+ * At most this many neighbour entries looked up to be resolved per second
+ * by tcpfo_neigh_warm() (all namespaces): a full sync of flows whose
+ * clients are on the standby's own segment must neither send a burst of
+ * thousands of ARP requests nor fill the neighbour table with entries
+ * (its gc keeps them 5 s). One not started now is started by the
+ * takeover's probe. Silent: the state prints only on release.
  */
-#define TCPFO_WARM_PER_SEC	256
+static struct ratelimit_state tcpfo_warm_rs =
+	RATELIMIT_STATE_INIT_FLAGS(tcpfo_warm_rs, HZ, 256,
+				   RATELIMIT_MSG_ON_RELEASE);
 
-static bool tcpfo_warm_allowed(void)
+/*
+ * Resolve the neighbour @dst leads to for @daddr, whose entry @known
+ * says is valid already (looked up without creating one).
+ */
+static void tcpfo_neigh_kick(struct dst_entry *dst, const void *daddr,
+			     bool known)
 {
-	static unsigned long since;
-	static unsigned int count;
-	unsigned long now = jiffies;
+	struct neighbour *n;
 
-	/* Callers are serialised per namespace only: approximate is fine. */
-	if (time_after(now, READ_ONCE(since) + HZ)) {
-		WRITE_ONCE(since, now);
-		WRITE_ONCE(count, 0);
-	}
-	if (READ_ONCE(count) >= TCPFO_WARM_PER_SEC)
-		return false;
-	WRITE_ONCE(count, READ_ONCE(count) + 1);
-	return true;
-}
-
-static void tcpfo_neigh_kick(struct dst_entry *dst, const void *daddr)
-{
-	struct neighbour *n = dst_neigh_lookup(dst, daddr);
-
+	if (known || !__ratelimit(&tcpfo_warm_rs))
+		return;
+	n = dst_neigh_lookup(dst, daddr);
 	if (!n)
 		return;
-	if (!(READ_ONCE(n->nud_state) & NUD_VALID) && tcpfo_warm_allowed())
+	if (!(READ_ONCE(n->nud_state) & NUD_VALID))
 		neigh_event_send(n, NULL);
 	neigh_release(n);
 }
 
 void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 {
+	struct neighbour *n;
 	struct dst_entry *dst;
+	bool known;
 
 	if (family == AF_INET) {
 		struct flowi4 fl4 = {
@@ -229,7 +229,12 @@ void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 
 		if (IS_ERR(rt))
 			return;
-		tcpfo_neigh_kick(&rt->dst, &daddr->ip);
+		rcu_read_lock_bh();
+		n = __ipv4_neigh_lookup_noref(rt->dst.dev,
+					      (__force u32)rt_nexthop(rt, daddr->ip));
+		known = n && (READ_ONCE(n->nud_state) & NUD_VALID);
+		rcu_read_unlock_bh();
+		tcpfo_neigh_kick(&rt->dst, &daddr->ip, known);
 		ip_rt_put(rt);
 		return;
 	}
@@ -240,8 +245,14 @@ void tcpfo_neigh_warm(struct net *net, u8 family, const union tcpfo_addr *daddr)
 		};
 
 		dst = ip6_route_output(net, NULL, &fl6);
-		if (!dst->error)
-			tcpfo_neigh_kick(dst, &daddr->in6);
+		if (!dst->error) {
+			rcu_read_lock_bh();
+			n = __ipv6_neigh_lookup_noref(dst->dev,
+				rt6_nexthop((struct rt6_info *)dst, &daddr->in6));
+			known = n && (READ_ONCE(n->nud_state) & NUD_VALID);
+			rcu_read_unlock_bh();
+			tcpfo_neigh_kick(dst, &daddr->in6, known);
+		}
 		dst_release(dst);
 	}
 }

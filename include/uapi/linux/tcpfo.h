@@ -138,7 +138,8 @@
  *	is a no-op (what it recorded is kept). Locking every flow costs the
  *	same whatever their number (the tuples are indexed at FLOW_IMPORT)
  *	and also covers a record imported later, until UNLOCK without a
- *	flow or until no locked flow is left. EEXIST if one of the flow's
+ *	flow or until no locked flow is left (with no standby flow it does
+ *	nothing). EEXIST if one of the flow's
  *	tuples is held by another flow, locked or imported later (locking
  *	one flow).
  * @TCPFO_CMD_TAKEOVER_PROBE: (admin) for the locked flow with the ID of a
@@ -183,7 +184,8 @@
  *	status counter TCPFO_A_TAKEOVER_RESETS goes up (an activated flow's
  *	tracked flow is reset as well). Without a nest every lock is lifted
  *	and the standby records are kept (takeover aborted; what the locks
- *	recorded and held is dropped). ENOENT if the flow is not locked.
+ *	recorded and held is dropped), but an activated flow resumes as
+ *	with its id and its record goes. ENOENT if the flow is not locked.
  * @TCPFO_CMD_FENCE_LIFT: (admin) every fenced flow's orphaned sockets
  *	(those no process holds any more) are closed without sending
  *	anything, and the fenced flows are freed now rather than at
