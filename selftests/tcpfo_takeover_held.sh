@@ -39,6 +39,13 @@ MODE=sync
 pair_conf gw1 primary 192.0.2.2 192.0.2.3 > /tmp/gw1.conf
 pair_conf gw2 standby 192.0.2.3 192.0.2.2 > /tmp/gw2.conf
 start_switch_pair
+# The client's input hook, registered now: only its rule comes and goes
+# during the transfers. Registering a hook patches the kernel's code
+# (static keys); once, under TCG, that hung the VM while both CPUs were
+# busy with a transfer (a soft lockup in text_poke_bp, no tcpfo frame).
+ip netns exec client nft -f - <<N || fail "nft in the client"
+table inet held { chain drop_download { type filter hook input priority 0; }; }
+N
 mac() { ip -n $1 -br link show $2 | awk '{ print $3 }'; }
 
 ip netns exec client tcpfo-stream client $VIP4 $VPORT --up 2000 --pause-at 1000 --down 0 > /tmp/held-idle.out 2>&1 &
@@ -74,9 +81,8 @@ round() {
 	# 1. The client's input drops the download: nothing more is
 	# acknowledged, released, stored. Settled when the stored point
 	# stops moving.
-	ip netns exec client nft -f - <<N || fail "nft in the client"
-table inet held { chain drop_download { type filter hook input priority 0; tcp sport $VPORT drop; }; }
-N
+	ip netns exec client nft add rule inet held drop_download tcp sport $VPORT drop ||
+		fail "nft rule in the client"
 	prev=-1 now=$(stored) n=0
 	while [ "$now" != "$prev" ]; do
 		n=$((n + 1)); [ $n -lt 20 ] || fail "$name: $b's stored point never settled"
@@ -96,7 +102,7 @@ N
 	[ "$got" = 0 ] || fail "$name: TAKEOVER_LOCK in $b: $got"
 	ip -n client neigh replace $VIP4 lladdr $(mac $b front) dev c0 nud permanent
 	ip -n server neigh replace $BACK4 lladdr $(mac $b back) dev s0 nud permanent
-	ip netns exec client nft delete table inet held || fail "nft delete in the client"
+	ip netns exec client nft flush chain inet held drop_download || fail "nft flush in the client"
 	# The server's next retransmission arrives (its timer is backed off
 	# by now: up to seconds).
 	held() { ip netns exec $b tcpfo-nlprobe seen | grep -q '^seen [0-9]* l2 .* segs=[1-9]'; }
