@@ -381,23 +381,16 @@ static int tcpfo_lock_hash(struct tcpfo_net *tn, struct tcpfo_lock *lk,
 				 leg->peer_port);
 		if (lk->hashed[i] && memcmp(&key, &node->key, sizeof(key)))
 			tcpfo_lock_unhash(tt, lk, i);
-		if (!locked) {
-			lk->peer_addr[i] = leg->peer_addr;
-			lk->peer_port[i] = leg->peer_port;
-			lk->peer_wscale[i] =
-				tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
-				leg->peer_wscale : 0;
-		}
+		/*
+		 * Not locked, or a leg not hashed yet: the hook reads none
+		 * of it (set before the tuple is visible to it).
+		 */
+		lk->peer_addr[i] = leg->peer_addr;
+		lk->peer_port[i] = leg->peer_port;
+		lk->peer_wscale[i] = tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
+				     leg->peer_wscale : 0;
 		if (lk->hashed[i])
 			continue;
-		if (locked) {
-			/* Set before the tuple is visible to the hook. */
-			lk->peer_addr[i] = leg->peer_addr;
-			lk->peer_port[i] = leg->peer_port;
-			lk->peer_wscale[i] =
-				tcpfo_leg_opts(leg) & TCPFO_OPT_WSCALE ?
-				leg->peer_wscale : 0;
-		}
 		node->leg = i;
 		node->key = key;
 		err = tcpfo_lock_hash_leg(tt, lk, i);

@@ -31,6 +31,14 @@ softnet_drops() {
 	echo $n
 }
 note() { echo "$*"; }
+# nlprobe_expect NS ERRNO ARGS...: `tcpfo-nlprobe ARGS...` in NS must
+# answer ERRNO (its first word: "0", "ENOENT", ...); shown either way.
+nlprobe_expect() {
+	local ns=$1 want=$2 got; shift 2
+	got=$(ip netns exec "$ns" tcpfo-nlprobe "$@")
+	note "$* -> $got"
+	case $got in "$want"|"$want "*) ;; *) fail "$*: got '$got', expected $want" ;; esac
+}
 
 load_tcpfo() {
 	lsmod | grep -q '^tcpfo ' && return 0

@@ -36,12 +36,7 @@ veth_pair tcl tgw 9
 CL=10.9.0.1; VIP=10.9.0.2; VP=7000
 
 nl() { ip netns exec tgw tcpfo-nlprobe "$@"; }
-expect() {
-	local want=$1 got; shift
-	got=$(nl "$@")
-	note "$* -> $got"
-	case $got in "$want"|"$want "*) ;; *) fail "$*: got '$got', expected $want" ;; esac
-}
+expect() { nlprobe_expect tgw "$@"; }
 # syn PORT: curl's exit code for a connection from CL:PORT to the VIP:
 # 7 refused (the stack answered RST), 28 no answer within 3 s.
 syn() {

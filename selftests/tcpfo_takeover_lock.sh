@@ -50,12 +50,7 @@ wait_for 30 grep -q "state link: protected" /tmp/failoverd.log ||
 
 probe() { ip netns exec gw2 tcpfo-nlprobe "$@"; }
 # expect ERRNO CMD...: a takeover request in gw2 answered with ERRNO.
-expect() {
-	local want=$1 got; shift
-	got=$(probe "$@")
-	note "$* -> $got"
-	case $got in "$want"|"$want "*) ;; *) fail "$*: got '$got', expected $want" ;; esac
-}
+expect() { nlprobe_expect gw2 "$@"; }
 tstat() { probe takeover-status | awk -v k=$1 '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 standby_flows() { ip netns exec gw2 tcpfoctl -j flows | jq -c '[.[] | select(.standby)]'; }
 
