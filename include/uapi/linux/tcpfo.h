@@ -110,8 +110,9 @@
  *	tuple, ISNs, MSS, WSCALE, OPTS, RELEASED_*, FIN_*, *_RIGHT_EDGE,
  *	*_TS_SENT, *_TS_RECENT. Standby flows are stored, not acted on; their
  *	tuples are indexed for TAKEOVER_LOCK (the latest import of a tuple
- *	holds it, unless another flow holding it is locked). ENOMEM if the
- *	index cannot take it; the flow's record is dropped then.
+ *	holds it, unless another flow holding it is locked). ENOMEM, and
+ *	nothing stored, if a new flow's index entry cannot be made (a known
+ *	flow's new record is stored; TAKEOVER_LOCK makes the entry).
  * @TCPFO_CMD_FLOW_FORGET: (admin) removes the standby flow with the
  *	TCPFO_FLOW_A_ID of the TCPFO_A_FLOW nest (ENOENT if none), or every
  *	standby flow when the request has no TCPFO_A_FLOW.
