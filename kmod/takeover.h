@@ -78,8 +78,9 @@ struct tcpfo_lock {
 	u64			probe_ns[TCPFO_NR_LEGS];
 	u32			rtt_us[TCPFO_NR_LEGS];
 	/*
-	 * Copied from the standby record when the leg was locked: what the
-	 * hook needs without looking at the record (which may be replaced).
+	 * Copied from the standby record at each import until the lock is
+	 * locked (then kept): what the hook needs without looking at the
+	 * record (which may be replaced).
 	 */
 	union tcpfo_addr	peer_addr[TCPFO_NR_LEGS];
 	__be16			peer_port[TCPFO_NR_LEGS];
